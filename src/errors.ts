@@ -1,0 +1,129 @@
+/**
+ * Typed errors with a stable `code`. Model providers throw the `Model*` family; the agent runtime's policies
+ * decide on retry and breaker by class, and orchestrators and the API map `code` to outcomes and statuses.
+ */
+export class BatonError extends Error {
+  readonly code: string;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: string, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
+    return this.details
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
+  }
+}
+
+/** Base for errors raised by a model provider. `retryable` drives the retry policy. */
+export abstract class ModelError extends BatonError {
+  abstract readonly retryable: boolean;
+}
+
+/** The provider throttled us (HTTP 429); wait `retryAfterMs` before the next attempt. */
+export class RateLimitedError extends ModelError {
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | undefined,
+    details?: Record<string, unknown>,
+  ) {
+    super('MODEL_RATE_LIMITED', message, details);
+  }
+}
+
+/** A failure worth retrying: 408/409/5xx, connection resets, a simulated transient fault. */
+export class TransientModelError extends ModelError {
+  readonly retryable = true;
+  constructor(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super('MODEL_TRANSIENT', message, details, options);
+  }
+}
+
+/** A failure that will not go away by retrying: other 4xx, bad credentials, schema mismatch. */
+export class PermanentModelError extends ModelError {
+  readonly retryable = false;
+  constructor(message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super('MODEL_PERMANENT', message, details, options);
+  }
+}
+
+/** The provider's content filter refused the prompt or the completion. */
+export class ContentFilteredError extends ModelError {
+  readonly retryable = false;
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('MODEL_CONTENT_FILTERED', message, details);
+  }
+}
+
+/** One attempt exceeded the agent's `policy.timeoutMs`; the model request was aborted. */
+export class AgentTimeoutError extends ModelError {
+  readonly retryable = true;
+  constructor(agent: string, timeoutMs: number) {
+    super('AGENT_TIMEOUT', `Agent "${agent}" did not answer within ${timeoutMs} ms.`, { agent, timeoutMs });
+  }
+}
+
+/** The agent's circuit breaker is open: the call was refused without reaching the model. */
+export class CircuitOpenError extends BatonError {
+  constructor(agent: string) {
+    super('CIRCUIT_OPEN', `Agent "${agent}" is unavailable: its circuit breaker is open.`, { agent });
+  }
+}
+
+/** A run budget (tokens, model calls) would be exceeded by the next model call. */
+export class BudgetExceededError extends BatonError {
+  constructor(budget: 'tokens' | 'modelCalls', limit: number, used: number) {
+    super('BUDGET_EXCEEDED', `The run's ${budget} budget of ${limit} is spent (${used} used).`, {
+      budget,
+      limit,
+      used,
+    });
+  }
+}
+
+/** The run's deadline (`options.deadlineMs`) passed. */
+export class DeadlineExceededError extends BatonError {
+  constructor(deadlineMs: number) {
+    super('DEADLINE_EXCEEDED', `The run did not finish within its ${deadlineMs} ms deadline.`, { deadlineMs });
+  }
+}
+
+/** The run was cancelled by a client or operator. */
+export class RunCancelledError extends BatonError {
+  constructor() {
+    super('RUN_CANCELLED', 'The run was cancelled.');
+  }
+}
+
+/** The worker is shutting down: the run stops at a step boundary and is handed to another worker. */
+export class RunInterruptedError extends BatonError {
+  constructor() {
+    super('RUN_INTERRUPTED', 'The worker is shutting down; the run will resume on another worker.');
+  }
+}
+
+/** An agent ultimately failed (after its policies) and the pattern had no way around it. */
+export class AgentFailedError extends BatonError {
+  constructor(agent: string, cause: BatonError | Error) {
+    const inner = cause instanceof BatonError ? cause.toJSON() : { code: 'INTERNAL', message: cause.message };
+    super('AGENT_FAILED', `Agent "${agent}" failed: ${inner.message}`, { agent, cause: inner });
+  }
+}
+
+/** A team, agent or option does not fit the chosen pattern. */
+export class InvalidRunError extends BatonError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('INVALID_RUN', message, details);
+  }
+}
+
+/** Any error as the `{ code, message, details? }` shape stored in run records and events. */
+export function toErrorInfo(err: unknown): { code: string; message: string; details?: Record<string, unknown> } {
+  if (err instanceof BatonError) return err.toJSON();
+  if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
+  return { code: 'INTERNAL', message: String(err) };
+}

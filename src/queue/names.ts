@@ -1,0 +1,7 @@
+/** Queue names and Redis keys that tools outside the code rely on (KEDA scale rules, dashboards). */
+export const RUNS_QUEUE = 'runs';
+
+/** BullMQ's wait list of the runs queue: a Redis LIST whose length is the backlog (KEDA `listLength`). */
+export function runsWaitListKey(prefix: string): string {
+  return `${prefix}:${RUNS_QUEUE}:wait`;
+}
