@@ -59,6 +59,17 @@ export class ContentFilteredError extends ModelError {
   }
 }
 
+/** The model answered, but not with JSON that satisfies the agent's output schema. */
+export class OutputInvalidError extends ModelError {
+  readonly retryable = false;
+  constructor(agent: string, problem: string, raw: string) {
+    super('MODEL_OUTPUT_INVALID', `Agent "${agent}" answered with invalid structured output: ${problem}`, {
+      agent,
+      raw: raw.slice(0, 4_000),
+    });
+  }
+}
+
 /** One attempt exceeded the agent's `policy.timeoutMs`; the model request was aborted. */
 export class AgentTimeoutError extends ModelError {
   readonly retryable = true;

@@ -27,6 +27,7 @@ export interface AgentResult {
   attempts: number;
   durationMs: number;
   model: string;
+  costUsd?: number;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';

@@ -1,0 +1,8 @@
+import type { Pattern } from '../runs/schema.js';
+import { sequential } from './sequential.js';
+import type { Orchestrator } from './types.js';
+
+/** Every pattern baton can run, by name. */
+export const orchestrators: ReadonlyMap<Pattern, Orchestrator> = new Map<Pattern, Orchestrator>([
+  [sequential.pattern, sequential],
+]);

@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis';
+import { runKeys } from './keys.js';
+import { type RunEvent, type RunEventInput, runEventSchema } from './schema.js';
+
+export interface StoredEvent {
+  /** Redis stream id, used as the SSE event id (`Last-Event-ID`). */
+  id: string;
+  event: RunEvent;
+}
+
+/** Where a run's events go. The engine only appends; the API reads. */
+export interface EventSink {
+  append(runId: string, event: RunEventInput): Promise<void>;
+}
+
+const MAX_EVENTS_PER_RUN = 10_000;
+
+export function stampEvent(runId: string, event: RunEventInput): RunEvent {
+  return { ...event, runId, at: new Date().toISOString() } as RunEvent;
+}
+
+/** A Redis stream per run (capped), expired with the rest of the run's keys. */
+export class RedisEventLog implements EventSink {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async append(runId: string, event: RunEventInput): Promise<void> {
+    const key = runKeys(this.prefix, runId).events;
+    await this.redis.xadd(
+      key,
+      'MAXLEN',
+      '~',
+      MAX_EVENTS_PER_RUN,
+      '*',
+      'e',
+      JSON.stringify(stampEvent(runId, event)),
+    );
+  }
+
+  /** Events after `afterId` (exclusive; '0' for all). With `blockMs`, waits that long for the first new one. */
+  async read(
+    runId: string,
+    afterId: string,
+    options: { count?: number; blockMs?: number; connection?: Redis } = {},
+  ): Promise<StoredEvent[]> {
+    const key = runKeys(this.prefix, runId).events;
+    const count = options.count ?? 500;
+    const conn = options.connection ?? this.redis;
+    const reply =
+      options.blockMs !== undefined
+        ? await conn.xread('COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', key, afterId)
+        : await conn.xread('COUNT', count, 'STREAMS', key, afterId);
+    const entries = reply?.[0]?.[1] ?? [];
+    return entries.map(([id, fields]) => ({ id, event: runEventSchema.parse(JSON.parse(fields[1] ?? '{}')) }));
+  }
+}
+
+/** Collects events in memory (unit tests, evals). */
+export class MemoryEventLog implements EventSink {
+  readonly events: RunEvent[] = [];
+  async append(runId: string, event: RunEventInput): Promise<void> {
+    this.events.push(stampEvent(runId, event));
+  }
+  types(): string[] {
+    return this.events.map((e) => e.type);
+  }
+}

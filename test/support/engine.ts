@@ -1,0 +1,84 @@
+import { pino } from 'pino';
+import { CircuitBreakers } from '../../src/agents/breakers.js';
+import { AgentRuntime } from '../../src/agents/runtime.js';
+import { catalog } from '../../src/agents/catalog/index.js';
+import type { TeamDefinition } from '../../src/agents/schema.js';
+import { type EngineDeps, execute, type RunOutcome } from '../../src/engine.js';
+import { createSimulatedModel, type SimulatedModelOptions } from '../../src/models/simulated.js';
+import type { ChatModel, ChatRequest } from '../../src/models/types.js';
+import { orchestrators } from '../../src/orchestrators/index.js';
+import { MemoryEventLog } from '../../src/runs/events.js';
+import { memoryJournal, type RunJournal } from '../../src/runs/journal.js';
+import type { RunRequest } from '../../src/runs/schema.js';
+
+/** A request-recording wrapper around a model: tests count real (non-replayed) model calls through it. */
+export function recording(model: ChatModel): ChatModel & { requests: ChatRequest[] } {
+  const requests: ChatRequest[] = [];
+  return {
+    provider: model.provider,
+    requests,
+    complete(request, options) {
+      requests.push(request);
+      return model.complete(request, options);
+    },
+  };
+}
+
+export interface TestEngineOptions extends SimulatedModelOptions {
+  latencyMs?: [number, number];
+  failureRate?: number;
+  hangRate?: number;
+  teams?: ReadonlyMap<string, TeamDefinition>;
+  breakers?: CircuitBreakers;
+}
+
+/** The real engine, runtime and simulated model in-process, with a memory journal and event log. */
+export function createTestEngine(options: TestEngineOptions = {}) {
+  const model = recording(
+    createSimulatedModel(
+      {
+        latencyMs: options.latencyMs ?? [0, 0],
+        failureRate: options.failureRate ?? 0,
+        hangRate: options.hangRate ?? 0,
+      },
+      options,
+    ),
+  );
+  const breakers = options.breakers ?? new CircuitBreakers();
+  const deps: EngineDeps = {
+    runtime: new AgentRuntime({ models: { modelFor: () => model }, breakers, random: () => 0.5 }),
+    teams: options.teams ?? catalog,
+    orchestrators,
+    log: pino({ level: 'silent' }),
+  };
+  let counter = 0;
+  return {
+    model,
+    breakers,
+    deps,
+    async run(
+      request: RunRequest,
+      extra: { journal?: RunJournal; signal?: AbortSignal; drain?: AbortSignal; attempt?: number; runId?: string } = {},
+    ): Promise<RunOutcome & { events: MemoryEventLog; journal: RunJournal }> {
+      const events = new MemoryEventLog();
+      const journal = extra.journal ?? memoryJournal();
+      const outcome = await execute(
+        {
+          runId: extra.runId ?? `run-${++counter}`,
+          request,
+          attempt: extra.attempt ?? 1,
+          journal,
+          events,
+          ...(extra.signal ? { signal: extra.signal } : {}),
+          ...(extra.drain ? { drain: extra.drain } : {}),
+        },
+        deps,
+      );
+      return { ...outcome, events, journal };
+    },
+  };
+}
+
+export const sampleArticle = `Contoso Motors raises guidance after record quarter
+
+Contoso Motors reported record quarterly profit on Tuesday and raised its full-year guidance, sending shares higher in early trading. Analysts said strong orders for its electric vans beat expectations. Meanwhile, supplier Fabrikam Industries warned of a revenue shortfall after a recall of faulty battery packs, and its shares fell. Investors expect the market to watch both companies closely next quarter.`;
