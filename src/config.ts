@@ -36,7 +36,10 @@ const apiKeyList = z.string().transform((raw, ctx) => {
       return z.NEVER;
     }
     if (key.length < 16) {
-      ctx.addIssue({ code: 'custom', message: `entry ${keys.length + 1} has a key shorter than 16 characters` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${keys.length + 1} has a key shorter than 16 characters`,
+      });
       return z.NEVER;
     }
     keys.push({ key, role: role as ApiRole });
@@ -86,9 +89,11 @@ export const envSchema = z.object({
   BATON_RETENTION_SECONDS: positiveInt.default(7 * 24 * 3600),
   BATON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   BATON_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  BATON_RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
 
   BATON_CAPTURE_CONTENT: bool.default(false),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  AZURE_CLIENT_ID: z.string().min(1).optional().describe('User-assigned managed identity for Entra ID auth.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -123,7 +128,7 @@ export interface Config {
     shutdownGraceMs: number;
   };
   retentionSeconds: number;
-  http: { bodyLimit: number; requestTimeoutMs: number };
+  http: { bodyLimit: number; requestTimeoutMs: number; rateLimitPerMinute: number };
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
 }
 
@@ -175,7 +180,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.BATON_SHUTDOWN_GRACE_MS,
     },
     retentionSeconds: e.BATON_RETENTION_SECONDS,
-    http: { bodyLimit: e.BATON_BODY_LIMIT_BYTES, requestTimeoutMs: e.BATON_REQUEST_TIMEOUT_MS },
+    http: {
+      bodyLimit: e.BATON_BODY_LIMIT_BYTES,
+      requestTimeoutMs: e.BATON_REQUEST_TIMEOUT_MS,
+      rateLimitPerMinute: e.BATON_RATE_LIMIT_PER_MINUTE,
+    },
     telemetry: { captureContent: e.BATON_CAPTURE_CONTENT, logLevel: e.LOG_LEVEL },
   };
 }

@@ -74,7 +74,9 @@ const tracer = () => trace.getTracer('baton');
 export function resolveTeam(teams: ReadonlyMap<string, TeamDefinition>, request: RunRequest): TeamDefinition {
   const team = teams.get(request.team);
   if (!team) {
-    throw new InvalidRunError(`Unknown team "${request.team}". Known teams: ${[...teams.keys()].join(', ')}.`);
+    throw new InvalidRunError(
+      `Unknown team "${request.team}". Known teams: ${[...teams.keys()].join(', ')}.`,
+    );
   }
   return team;
 }
@@ -254,7 +256,11 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
     async (span) => {
       try {
         if (!orchestrator) throw new InvalidRunError(`Pattern "${request.pattern}" is not available.`);
-        await emit({ type: 'run.started', attempt: input.attempt, resumed: input.attempt > 1 || replayedKeys.size > 0 });
+        await emit({
+          type: 'run.started',
+          attempt: input.attempt,
+          resumed: input.attempt > 1 || replayedKeys.size > 0,
+        });
         const result: RunResult = await orchestrator.run(ctx);
         checkTeamOutput(team, result);
         span.setAttribute('baton.run.status', 'succeeded');
@@ -291,8 +297,12 @@ function checkTeamOutput(team: TeamDefinition, result: RunResult): void {
   if (!team.outputSchema || result.output.structured === undefined) return;
   const parsed = team.outputSchema.safeParse(result.output.structured);
   if (!parsed.success) {
-    throw new BatonError('OUTPUT_INVALID', `The run's output does not match team "${team.name}"'s output schema.`, {
-      problems: z.prettifyError(parsed.error),
-    });
+    throw new BatonError(
+      'OUTPUT_INVALID',
+      `The run's output does not match team "${team.name}"'s output schema.`,
+      {
+        problems: z.prettifyError(parsed.error),
+      },
+    );
   }
 }

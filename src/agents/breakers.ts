@@ -17,7 +17,9 @@ export interface BreakerSnapshot {
 
 /** Failures that say something about the agent's health; a content-filter refusal is about the prompt. */
 export function countsAgainstBreaker(err: unknown): boolean {
-  return (err instanceof ModelError || err instanceof AgentTimeoutError) && !(err instanceof ContentFilteredError);
+  return (
+    (err instanceof ModelError || err instanceof AgentTimeoutError) && !(err instanceof ContentFilteredError)
+  );
 }
 
 const stateName: Record<CircuitState, BreakerState> = {
@@ -61,6 +63,9 @@ export class CircuitBreakers {
   }
 
   snapshot(): BreakerSnapshot[] {
-    return [...this.byAgent.values()].map(({ policy, snapshot }) => ({ ...snapshot, state: stateName[policy.state] }));
+    return [...this.byAgent.values()].map(({ policy, snapshot }) => ({
+      ...snapshot,
+      state: stateName[policy.state],
+    }));
   }
 }

@@ -10,7 +10,13 @@ import {
   timeout,
 } from 'cockatiel';
 import { z } from 'zod';
-import { AgentTimeoutError, CircuitOpenError, ModelError, OutputInvalidError, RateLimitedError } from '../errors.js';
+import {
+  AgentTimeoutError,
+  CircuitOpenError,
+  ModelError,
+  OutputInvalidError,
+  RateLimitedError,
+} from '../errors.js';
 import { estimateTokens } from '../models/simulated.js';
 import type { ChatModel, ChatRequest, ChatResult, ModelRouter, ModelSettings } from '../models/types.js';
 import type { AgentCall, AgentResult, BreakerState } from '../orchestrators/types.js';
@@ -24,7 +30,10 @@ export interface AgentRuntimeDeps {
   /** Jitter source for retry backoff (tests pin it). */
   random?: () => number;
   /** Price of a call in USD, when prices are configured for its deployment. */
-  costOf?: (deployment: string | undefined, usage: { inputTokens: number; outputTokens: number }) => number | undefined;
+  costOf?: (
+    deployment: string | undefined,
+    usage: { inputTokens: number; outputTokens: number },
+  ) => number | undefined;
   /** Record message content on spans (BATON_CAPTURE_CONTENT). */
   captureContent?: boolean;
 }
@@ -49,7 +58,10 @@ const tracer = () => trace.getTracer('baton');
  * rate-limited provider asked for in `retry-after`.
  */
 function backoffFor(policy: AgentDefinition['policy']['retry'], random: () => number) {
-  const at = (attempt: number, context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> => {
+  const at = (
+    attempt: number,
+    context: IRetryBackoffContext<unknown>,
+  ): IBackoff<IRetryBackoffContext<unknown>> => {
     const exp = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1));
     const jittered = exp / 2 + (random() * exp) / 2;
     const err = 'error' in context.result ? context.result.error : undefined;
@@ -91,14 +103,17 @@ export class AgentRuntime {
     const { agent, call, budget, signal } = req;
     const settings: ModelSettings = { ...agent.model, ...req.modelOverride };
     const model = this.deps.models.modelFor(settings);
-    const schema = call.structured !== false ? agent.outputSchema : undefined;
+    const schema = call.outputSchema ?? (call.structured !== false ? agent.outputSchema : undefined);
     budget.check(estimateTokens(call.messages.map((m) => m.content).join('\n')));
 
     const breaker = this.deps.breakers.circuitBreakerFor(agent);
-    const retryPolicy = retry(handleWhen((e) => e instanceof ModelError && e.retryable), {
-      maxAttempts: agent.policy.retry.maxAttempts - 1,
-      backoff: backoffFor(agent.policy.retry, this.random),
-    });
+    const retryPolicy = retry(
+      handleWhen((e) => e instanceof ModelError && e.retryable),
+      {
+        maxAttempts: agent.policy.retry.maxAttempts - 1,
+        backoff: backoffFor(agent.policy.retry, this.random),
+      },
+    );
     const started = performance.now();
     let attempts = 0;
 
@@ -163,7 +178,9 @@ export class AgentRuntime {
     const promptTokens = estimateTokens(call.messages.map((m) => m.content).join('\n'));
     const allowance = budget.reserveCall(promptTokens);
     const maxOutputTokens =
-      allowance === undefined ? settings.maxOutputTokens : Math.min(settings.maxOutputTokens ?? allowance, allowance);
+      allowance === undefined
+        ? settings.maxOutputTokens
+        : Math.min(settings.maxOutputTokens ?? allowance, allowance);
     const request: ChatRequest = {
       agent: agent.name,
       model: { ...settings, ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}) },
@@ -191,12 +208,18 @@ export class AgentRuntime {
         },
       },
       async (span) => {
-        let attemptSignal: AbortSignal | undefined;
+        // cockatiel also aborts the attempt's signal when the call returns, so only its onTimeout says "timed out".
+        let timedOut = false;
+        const onTimeout = timeoutPolicy.onTimeout(() => {
+          timedOut = true;
+        });
         try {
           const chat = await timeoutPolicy.execute(({ signal: timeoutSignal }) => {
-            attemptSignal = timeoutSignal;
             const combined = AbortSignal.any([signal, timeoutSignal]);
-            return model.complete(request, { signal: combined, ...(req.onDelta ? { onDelta: req.onDelta } : {}) });
+            return model.complete(request, {
+              signal: combined,
+              ...(req.onDelta ? { onDelta: req.onDelta } : {}),
+            });
           });
           const costUsd = this.deps.costOf?.(settings.deployment, chat.usage);
           budget.record(chat.usage, costUsd);
@@ -210,11 +233,14 @@ export class AgentRuntime {
           span.end();
           return { chat, structured, costUsd };
         } catch (raw) {
-          const timedOut =
-            !signal.aborted && (raw instanceof TaskCancelledError || attemptSignal?.aborted === true);
-          const err = timedOut ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs) : raw;
+          const err =
+            !signal.aborted && (timedOut || raw instanceof TaskCancelledError)
+              ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs)
+              : raw;
           endWithError(span, err);
           throw err;
+        } finally {
+          onTimeout.dispose();
         }
       },
     );

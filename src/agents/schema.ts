@@ -74,7 +74,10 @@ export const teamPatternsSchema = z
       .strict()
       .optional(),
     handoff: z.object({ entry: agentName, fallback: agentName.optional() }).strict().optional(),
-    magentic: z.object({ manager: agentName, participants: z.array(agentName).min(1) }).strict().optional(),
+    magentic: z
+      .object({ manager: agentName, participants: z.array(agentName).min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -99,15 +102,18 @@ export const teamDefinitionSchema = z
       for (const [j, h] of a.handoffs.entries()) check(h, ['agents', i, 'handoffs', j]);
     }
     const p = team.patterns;
-    p.sequential?.order.forEach((n, i) => check(n, ['patterns', 'sequential', 'order', i]));
+    for (const [i, n] of p.sequential?.order.entries() ?? [])
+      check(n, ['patterns', 'sequential', 'order', i]);
     check(p.sequential?.fallback, ['patterns', 'sequential', 'fallback']);
-    p.concurrent?.agents.forEach((n, i) => check(n, ['patterns', 'concurrent', 'agents', i]));
+    for (const [i, n] of p.concurrent?.agents.entries() ?? [])
+      check(n, ['patterns', 'concurrent', 'agents', i]);
     const agg = p.concurrent?.aggregator;
     if (agg && typeof agg === 'object') check(agg.agent, ['patterns', 'concurrent', 'aggregator', 'agent']);
     check(p.handoff?.entry, ['patterns', 'handoff', 'entry']);
     check(p.handoff?.fallback, ['patterns', 'handoff', 'fallback']);
     check(p.magentic?.manager, ['patterns', 'magentic', 'manager']);
-    p.magentic?.participants.forEach((n, i) => check(n, ['patterns', 'magentic', 'participants', i]));
+    for (const [i, n] of p.magentic?.participants.entries() ?? [])
+      check(n, ['patterns', 'magentic', 'participants', i]);
   });
 export type TeamDefinition = z.infer<typeof teamDefinitionSchema>;
 export type TeamDefinitionInput = z.input<typeof teamDefinitionSchema>;
@@ -125,7 +131,10 @@ export function definitionVersion(team: TeamDefinition): string {
   const canonical = {
     ...team,
     outputSchema: team.outputSchema ? jsonSchemaOf(team.outputSchema) : undefined,
-    agents: team.agents.map((a) => ({ ...a, outputSchema: a.outputSchema ? jsonSchemaOf(a.outputSchema) : undefined })),
+    agents: team.agents.map((a) => ({
+      ...a,
+      outputSchema: a.outputSchema ? jsonSchemaOf(a.outputSchema) : undefined,
+    })),
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 12);
 }

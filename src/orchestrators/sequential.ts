@@ -11,7 +11,8 @@ export const sequential: Orchestrator = {
   pattern: 'sequential',
   async run(ctx: RunContext): Promise<RunResult> {
     const wiring = ctx.team.patterns.sequential;
-    if (!wiring) throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the sequential pattern.`);
+    if (!wiring)
+      throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the sequential pattern.`);
     const prior: PriorWork[] = [];
     const failedAgents: string[] = [];
     let last: AgentResult | undefined;
@@ -21,11 +22,18 @@ export const sequential: Orchestrator = {
       const parts = { task: ctx.input, prior: selectContext(prior, ctx.options.context) };
       try {
         try {
-          last = await ctx.callAgent({ key: `seq/${index}/agent:${name}`, agent: name, messages: agentMessages(agent, parts) });
+          last = await ctx.callAgent({
+            key: `seq/${index}/agent:${name}`,
+            agent: name,
+            messages: agentMessages(agent, parts),
+          });
         } catch (err) {
           if (!(err instanceof AgentFailedError) || !wiring.fallback) throw err;
           failedAgents.push(name);
-          ctx.log.warn({ agent: name, fallback: wiring.fallback }, 'agent failed; its work goes to the fallback agent');
+          ctx.log.warn(
+            { agent: name, fallback: wiring.fallback },
+            'agent failed; its work goes to the fallback agent',
+          );
           const fallback = ctx.agent(wiring.fallback);
           last = await ctx.callAgent({
             key: `seq/${index}/fallback:${fallback.name}`,

@@ -53,7 +53,10 @@ export class RedisEventLog implements EventSink {
         ? await conn.xread('COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', key, afterId)
         : await conn.xread('COUNT', count, 'STREAMS', key, afterId);
     const entries = reply?.[0]?.[1] ?? [];
-    return entries.map(([id, fields]) => ({ id, event: runEventSchema.parse(JSON.parse(fields[1] ?? '{}')) }));
+    return entries.map(([id, fields]) => ({
+      id,
+      event: runEventSchema.parse(JSON.parse(fields[1] ?? '{}')),
+    }));
   }
 }
 

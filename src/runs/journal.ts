@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AgentResult } from '../orchestrators/types.js';
-import type { ErrorInfo, StepRecord } from './schema.js';
 import { runKeys } from './keys.js';
+import type { ErrorInfo, StepRecord } from './schema.js';
 
 /**
  * The journal of one run: the result of every completed step under its deterministic key. A run that starts
@@ -45,7 +45,14 @@ export function stepsFromJournal(entries: readonly [string, JournalEntry][]): St
             durationMs: e.result.durationMs,
             model: e.result.model,
           }
-        : { ...common, agent: e.agent, status: 'failed', attempts: e.attempts, durationMs: e.durationMs, error: e.error },
+        : {
+            ...common,
+            agent: e.agent,
+            status: 'failed',
+            attempts: e.attempts,
+            durationMs: e.durationMs,
+            error: e.error,
+          },
     );
   }
   steps.sort((a, b) => a.completedAt.localeCompare(b.completedAt) || a.key.localeCompare(b.key));
@@ -87,7 +94,11 @@ export function memoryJournal(seed: Iterable<[string, JournalEntry]> = []): RunJ
   };
 }
 
-export async function readJournal(redis: Redis, prefix: string, runId: string): Promise<[string, JournalEntry][]> {
+export async function readJournal(
+  redis: Redis,
+  prefix: string,
+  runId: string,
+): Promise<[string, JournalEntry][]> {
   const raw = await redis.hgetall(runKeys(prefix, runId).journal);
   return Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as JournalEntry]);
 }

@@ -13,13 +13,32 @@ export const contextModes = ['full', 'last', 'summary'] as const;
 export const runOptionsSchema = z
   .object({
     deadlineMs: z.number().int().min(100).max(3_600_000).optional().describe('Whole-run deadline.'),
-    maxTokens: z.number().int().positive().optional().describe('Token budget over every model call of the run.'),
+    maxTokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Token budget over every model call of the run.'),
     maxModelCalls: z.number().int().positive().optional().describe('Model-call budget, retries included.'),
     context: z.enum(contextModes).optional().describe('What earlier work each agent sees (default full).'),
-    concurrency: z.number().int().min(1).max(64).optional().describe('Concurrent branches at once (default 4).'),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Concurrent branches at once (default 4).'),
     model: modelSettingsSchema.optional().describe('Overrides every agent’s model settings for this run.'),
-    aggregator: z.enum(['merge', 'vote', 'agent']).optional().describe('Concurrent: override the team aggregator.'),
-    minSuccessful: z.number().int().min(1).optional().describe('Concurrent: branches that must succeed (default 1).'),
+    aggregator: z
+      .enum(['merge', 'vote', 'agent'])
+      .optional()
+      .describe('Concurrent: override the team aggregator.'),
+    minSuccessful: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Concurrent: branches that must succeed (default 1).'),
     entryAgent: z.string().min(1).optional().describe('Handoff: override the team entry agent.'),
     maxHandoffs: z.number().int().min(0).max(100).optional().describe('Handoff: default 8.'),
     maxRounds: z.number().int().min(1).max(200).optional().describe('Magentic: default 20.'),
@@ -53,9 +72,7 @@ export function resolveRunOptions(options: RunOptions | undefined): ResolvedRunO
 
 const inputSchema = z.union([
   z.string().trim().min(1, 'must not be empty').max(200_000),
-  z
-    .record(z.string(), z.unknown())
-    .refine((o) => Object.keys(o).length > 0, 'must not be an empty object'),
+  z.record(z.string(), z.unknown()).refine((o) => Object.keys(o).length > 0, 'must not be an empty object'),
 ]);
 
 export const runRequestSchema = z
@@ -119,7 +136,10 @@ export const runRecordSchema = z.object({
   output: runOutputSchema.optional(),
   partial: z.boolean().optional().describe('Succeeded with degraded output (failed branches, budget stop).'),
   failedAgents: z.array(z.string()).optional(),
-  details: z.record(z.string(), z.unknown()).optional().describe('Pattern-specific result, e.g. final ledgers.'),
+  details: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('Pattern-specific result, e.g. final ledgers.'),
   error: errorInfoSchema.optional(),
   usage: usageSchema,
   steps: z.array(stepRecordSchema),
@@ -153,8 +173,20 @@ export const runEventSchema = z.discriminatedUnion('type', [
     usage: tokens,
     text: z.string().optional().describe('Only when BATON_CAPTURE_CONTENT=true.'),
   }),
-  z.object({ type: z.literal('agent.failed'), ...base, ...stepRef, attempts: z.number().int(), error: errorInfoSchema }),
-  z.object({ type: z.literal('handoff'), ...base, from: z.string(), to: z.string(), reason: z.string().optional() }),
+  z.object({
+    type: z.literal('agent.failed'),
+    ...base,
+    ...stepRef,
+    attempts: z.number().int(),
+    error: errorInfoSchema,
+  }),
+  z.object({
+    type: z.literal('handoff'),
+    ...base,
+    from: z.string(),
+    to: z.string(),
+    reason: z.string().optional(),
+  }),
   z.object({ type: z.literal('plan.created'), ...base, ledger: z.record(z.string(), z.unknown()) }),
   z.object({
     type: z.literal('ledger.updated'),
@@ -188,5 +220,9 @@ export const runEventSchema = z.discriminatedUnion('type', [
 export type RunEvent = z.infer<typeof runEventSchema>;
 export type RunEventType = RunEvent['type'];
 /** What emitters pass: the runId and timestamp are filled in by the event stream. */
-export type RunEventInput = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'runId' | 'at'> : never) : never;
+export type RunEventInput = RunEvent extends infer E
+  ? E extends RunEvent
+    ? Omit<E, 'runId' | 'at'>
+    : never
+  : never;
 export const terminalEventTypes: readonly RunEventType[] = ['run.completed', 'run.failed', 'run.cancelled'];

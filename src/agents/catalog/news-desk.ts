@@ -8,7 +8,8 @@ import { companyOutlookSchema, newsDeskOutputSchema } from './news-desk.schema.j
  */
 const definition: TeamDefinitionInput = {
   name: 'news-desk',
-  description: 'Reads a news article: summary, business or not, companies mentioned and a stock outlook for each.',
+  description:
+    'Reads a news article: summary, business or not, companies mentioned and a stock outlook for each.',
   outputSchema: newsDeskOutputSchema,
   agents: [
     {
@@ -29,7 +30,8 @@ const definition: TeamDefinitionInput = {
     },
     {
       name: 'extractor',
-      description: 'Finds the companies (businesses) mentioned in an article, ignoring people, places and teams.',
+      description:
+        'Finds the companies (businesses) mentioned in an article, ignoring people, places and teams.',
       instructions:
         'List every company or business named in the article, as written there. Ignore people, cities, sports teams and product names. Return JSON {"companies": [names]}.',
       outputSchema: z.object({ companies: z.array(z.string().min(1)) }),
@@ -37,7 +39,8 @@ const definition: TeamDefinitionInput = {
     },
     {
       name: 'analyst',
-      description: 'Predicts, for each company in an article, whether its stock price will increase, decrease or stay.',
+      description:
+        'Predicts, for each company in an article, whether its stock price will increase, decrease or stay.',
       instructions:
         'For each company in the article (use the extractor’s list when you have it), predict whether its stock price will increase, decrease or stay, with a one-sentence reason grounded in the article. Return JSON {"companies": [{"name","direction","reason"}]}.',
       outputSchema: z.object({ companies: z.array(companyOutlookSchema) }),
@@ -45,7 +48,8 @@ const definition: TeamDefinitionInput = {
     },
     {
       name: 'editor',
-      description: 'Assembles the final structured report from the desk’s work, checking it against the article.',
+      description:
+        'Assembles the final structured report from the desk’s work, checking it against the article.',
       instructions:
         'Assemble the final report from the work so far, checking every claim against the article. If the article is not about business, "companies" is empty. Return JSON {"title","summary","isBusiness","companies":[{"name","direction","reason"}]}.',
       outputSchema: newsDeskOutputSchema,

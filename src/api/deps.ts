@@ -1,0 +1,24 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { BreakerSnapshot } from '../agents/breakers.js';
+import type { TeamDefinition } from '../agents/schema.js';
+import type { Config } from '../config.js';
+import type { RunJobData } from '../queue/runs-queue.js';
+import type { RedisEventLog } from '../runs/events.js';
+import type { RunStore } from '../runs/store.js';
+import type { ApiKeys } from './auth.js';
+
+/** Everything the API needs, injected by the CLI (or a test). */
+export interface ApiDeps {
+  config: Config;
+  redis: Redis;
+  store: RunStore;
+  events: RedisEventLog;
+  queue: Queue<RunJobData>;
+  teams: ReadonlyMap<string, TeamDefinition>;
+  keys: ApiKeys;
+  log: Logger;
+  /** Circuit-breaker states known to this process (a worker in the same process, as in `baton dev`). */
+  localBreakers?: () => BreakerSnapshot[];
+}

@@ -1,0 +1,98 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { definitionVersion } from '../../agents/schema.js';
+import { runOptionDefaults } from '../../runs/schema.js';
+import type { ApiDeps } from '../deps.js';
+import { errorEnvelopeSchema } from '../errors.js';
+
+const teamSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  definitionVersion: z.string(),
+  agents: z.array(z.object({ name: z.string(), description: z.string() })),
+  patterns: z.array(z.object({ pattern: z.string(), wiring: z.unknown() })),
+  optionDefaults: z.record(z.string(), z.unknown()),
+});
+
+const breakerStateSchema = z.enum(['closed', 'open', 'half-open']);
+
+const agentSchema = z.object({
+  team: z.string(),
+  name: z.string(),
+  description: z.string(),
+  model: z.record(z.string(), z.unknown()),
+  structuredOutput: z.boolean(),
+  handoffs: z.array(z.string()),
+  policy: z.object({
+    timeoutMs: z.number(),
+    retry: z.object({ maxAttempts: z.number(), initialDelayMs: z.number(), maxDelayMs: z.number() }),
+    breaker: z.object({ failureThreshold: z.number(), halfOpenAfterMs: z.number() }),
+  }),
+  breaker: z
+    .object({
+      state: breakerStateSchema,
+      lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
+    })
+    .optional()
+    .describe('Circuit-breaker state in processes this API can see.'),
+});
+
+export const catalogRoutes =
+  (deps: ApiDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/v1/teams',
+      {
+        schema: {
+          summary: 'List teams',
+          description: 'Teams, their agents, the patterns each is wired for and the run option defaults.',
+          tags: ['catalog'],
+          response: { 200: z.object({ items: z.array(teamSchema) }), 401: errorEnvelopeSchema },
+        },
+      },
+      async () => ({
+        items: [...deps.teams.values()].map((team) => ({
+          name: team.name,
+          description: team.description,
+          definitionVersion: definitionVersion(team),
+          agents: team.agents.map((a) => ({ name: a.name, description: a.description })),
+          patterns: Object.entries(team.patterns).map(([pattern, wiring]) => ({ pattern, wiring })),
+          optionDefaults: runOptionDefaults,
+        })),
+      }),
+    );
+
+    app.get(
+      '/v1/agents',
+      {
+        schema: {
+          summary: 'List agents',
+          description: 'Every agent of every team with its model, policies and circuit-breaker state.',
+          tags: ['catalog'],
+          response: { 200: z.object({ items: z.array(agentSchema) }), 401: errorEnvelopeSchema },
+        },
+      },
+      async () => {
+        const breakers = new Map((deps.localBreakers?.() ?? []).map((b) => [b.agent, b]));
+        return {
+          items: [...deps.teams.values()].flatMap((team) =>
+            team.agents.map((a) => {
+              const b = breakers.get(a.name);
+              return {
+                team: team.name,
+                name: a.name,
+                description: a.description,
+                model: a.model,
+                structuredOutput: a.outputSchema !== undefined,
+                handoffs: a.handoffs,
+                policy: a.policy,
+                ...(b
+                  ? { breaker: { state: b.state, ...(b.lastFailure ? { lastFailure: b.lastFailure } : {}) } }
+                  : {}),
+              };
+            }),
+          ),
+        };
+      },
+    );
+  };

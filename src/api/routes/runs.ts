@@ -1,0 +1,270 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type {} from '@fastify/rate-limit';
+import type {} from '@fastify/sse';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { definitionVersion } from '../../agents/schema.js';
+import { RunCancelledError } from '../../errors.js';
+import { enqueueRun } from '../../queue/runs-queue.js';
+import type { StoredEvent } from '../../runs/events.js';
+import {
+  type RunRecord,
+  runRecordSchema,
+  runRequestSchema,
+  runStatusSchema,
+  terminalEventTypes,
+} from '../../runs/schema.js';
+import type { StoredRun } from '../../runs/store.js';
+import { type Caller, seesAllRuns } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, errorEnvelopeSchema, notFound } from '../errors.js';
+
+const runIdParams = z.object({ id: z.string().min(1).max(128) });
+const errors = { 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 404: errorEnvelopeSchema };
+const SSE_BLOCK_MS = 5_000;
+
+export const runRoutes =
+  (deps: ApiDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { store, events, queue, teams } = deps;
+
+    /** The run if this caller may see it; 404 otherwise (a client never learns another key's run exists). */
+    const visibleRun = async (caller: Caller, id: string): Promise<StoredRun> => {
+      const run = await store.get(id);
+      if (!run || (!seesAllRuns(caller) && run.owner !== caller.keyId)) throw notFound(`Run "${id}"`);
+      return run;
+    };
+
+    app.post(
+      '/v1/runs',
+      {
+        schema: {
+          summary: 'Create a run',
+          description:
+            'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another.',
+          tags: ['runs'],
+          headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
+          body: runRequestSchema,
+          response: {
+            200: runRecordSchema,
+            202: runRecordSchema,
+            ...errors,
+            409: errorEnvelopeSchema,
+            413: errorEnvelopeSchema,
+            503: errorEnvelopeSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const caller = request.caller as Caller;
+        const body = request.body;
+        const team = teams.get(body.team);
+        if (!team) {
+          throw new ApiError(400, 'UNKNOWN_TEAM', `There is no team "${body.team}".`, {
+            teams: [...teams.keys()],
+          });
+        }
+        if (!team.patterns[body.pattern]) {
+          throw new ApiError(
+            400,
+            'PATTERN_NOT_SUPPORTED',
+            `Team "${team.name}" is not wired for the ${body.pattern} pattern.`,
+            { patterns: Object.keys(team.patterns) },
+          );
+        }
+        const span = trace.getActiveSpan()?.spanContext();
+        const record: RunRecord = {
+          id: randomUUID(),
+          status: 'queued',
+          team: team.name,
+          pattern: body.pattern,
+          input: body.input,
+          options: body.options ?? {},
+          ...(body.metadata ? { metadata: body.metadata } : {}),
+          usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
+          steps: [],
+          ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}),
+          attempt: 0,
+          ...((await queue.isPaused()) ? { queuePaused: true } : {}),
+          definitionVersion: definitionVersion(team),
+          createdAt: new Date().toISOString(),
+        };
+        const idempotencyKey = request.headers['idempotency-key'];
+        const created = await store.create(
+          record,
+          caller.keyId,
+          idempotencyKey
+            ? {
+                key: idempotencyKey,
+                requestHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
+              }
+            : undefined,
+        );
+        if ('conflict' in created) {
+          throw new ApiError(
+            409,
+            'IDEMPOTENCY_CONFLICT',
+            'This Idempotency-Key was already used with a different request.',
+            { runId: created.conflict },
+          );
+        }
+        if (!created.created) {
+          return reply.code(200).header('idempotent-replayed', 'true').send(created.run.record);
+        }
+        try {
+          await enqueueRun(queue, record.id, { ...body, team: team.name });
+        } catch (err) {
+          request.log.error({ err, runId: record.id }, 'could not enqueue the run');
+          await store.discard(record.id, caller.keyId);
+          throw new ApiError(503, 'QUEUE_UNAVAILABLE', 'The run queue is unavailable; try again shortly.');
+        }
+        request.log.info({ runId: record.id, team: team.name, pattern: body.pattern }, 'run accepted');
+        return reply.code(202).header('location', `/v1/runs/${record.id}`).send(record);
+      },
+    );
+
+    app.get(
+      '/v1/runs',
+      {
+        schema: {
+          summary: 'List runs',
+          description: 'Newest first. Clients see their own runs; operators and admins see all.',
+          tags: ['runs'],
+          querystring: z
+            .object({
+              status: runStatusSchema.optional(),
+              limit: z.coerce.number().int().min(1).max(100).default(20),
+              cursor: z.string().max(512).optional(),
+            })
+            .strict(),
+          response: {
+            200: z.object({ items: z.array(runRecordSchema), nextCursor: z.string().optional() }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const caller = request.caller as Caller;
+        const { status, limit, cursor } = request.query;
+        return store.list({
+          limit,
+          ...(status ? { status } : {}),
+          ...(cursor ? { cursor } : {}),
+          ...(seesAllRuns(caller) ? {} : { owner: caller.keyId }),
+        });
+      },
+    );
+
+    app.get(
+      '/v1/runs/:id',
+      {
+        schema: {
+          summary: 'Get a run',
+          description: 'The run record: status, output, usage, per-step timing and tokens, trace id.',
+          tags: ['runs'],
+          params: runIdParams,
+          response: { 200: runRecordSchema, ...errors },
+        },
+      },
+      async (request) => (await visibleRun(request.caller as Caller, request.params.id)).record,
+    );
+
+    app.post(
+      '/v1/runs/:id/cancel',
+      {
+        schema: {
+          summary: 'Cancel a run',
+          description:
+            'A queued run is cancelled at once; a running one is aborted by its worker (its in-flight model call included) within about a second. 409 when the run has already finished.',
+          tags: ['runs'],
+          params: runIdParams,
+          response: { 202: runRecordSchema, ...errors, 409: errorEnvelopeSchema },
+        },
+      },
+      async (request, reply) => {
+        const run = await visibleRun(request.caller as Caller, request.params.id);
+        if (store.isTerminal(run.record.status)) {
+          throw new ApiError(409, 'RUN_FINISHED', `The run has already finished (${run.record.status}).`, {
+            status: run.record.status,
+          });
+        }
+        await store.requestCancel(run.record.id);
+        // A job still waiting is removed here; a locked (running) one is left to its worker.
+        if (run.record.status === 'queued' && (await queue.remove(run.record.id)) === 1) {
+          await store.finish(
+            run.record.id,
+            {
+              status: 'cancelled',
+              error: new RunCancelledError().toJSON(),
+              usage: run.record.usage,
+              steps: run.record.steps,
+              definitionVersion: run.record.definitionVersion,
+            },
+            events,
+          );
+        }
+        const after = await store.get(run.record.id);
+        return reply.code(202).send(after?.record ?? run.record);
+      },
+    );
+
+    app.get(
+      '/v1/runs/:id/events',
+      {
+        sse: 'manual',
+        config: { rateLimit: false },
+        schema: {
+          summary: 'Stream a run’s events (SSE)',
+          description:
+            'Server-sent events: every event so far, then live ones, ending after the terminal event (run.completed, run.failed or run.cancelled). Reconnect with `Last-Event-ID` to resume after the last event seen.',
+          tags: ['runs'],
+          params: runIdParams,
+          headers: z.object({ 'last-event-id': z.string().max(64).optional() }).loose(),
+          response: { 200: z.string().describe('text/event-stream'), ...errors },
+        },
+      },
+      async (request, reply) => {
+        const run = await visibleRun(request.caller as Caller, request.params.id);
+        const lastEventId = request.headers['last-event-id'];
+        const after = lastEventId && /^\d+-\d+$/.test(lastEventId) ? lastEventId : '0';
+        const connection: Redis = deps.redis.duplicate();
+        let closed = false;
+        reply.sse.onClose(() => {
+          closed = true;
+          connection.disconnect();
+        });
+        async function* stream() {
+          let cursor = after;
+          for (;;) {
+            let batch: StoredEvent[];
+            try {
+              batch = await events.read(run.record.id, cursor, { blockMs: SSE_BLOCK_MS, connection });
+            } catch (err) {
+              if (closed) return;
+              throw err;
+            }
+            for (const { id, event } of batch) {
+              cursor = id;
+              yield { id, event: event.type, data: event };
+              if (terminalEventTypes.includes(event.type)) return;
+            }
+            if (closed) return;
+            if (batch.length === 0) {
+              // Nothing new for a while: stop if the run ended without a terminal event still to come.
+              const now = await store.get(run.record.id);
+              if (!now) return;
+            }
+          }
+        }
+        reply.header('cache-control', 'no-cache');
+        reply.header('x-accel-buffering', 'no');
+        try {
+          await reply.sse.send(stream());
+        } finally {
+          connection.disconnect();
+        }
+      },
+    );
+  };

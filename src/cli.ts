@@ -1,0 +1,214 @@
+#!/usr/bin/env node
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from 'pino';
+import { buildApi } from './api/app.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js';
+import { startRunWorker } from './queue/worker.js';
+import { runCommand } from './run-client.js';
+import { apiDeps, createServices, workerDeps } from './services.js';
+import { createLogger } from './telemetry/logger.js';
+
+const VERSION = '0.1.0';
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`baton: ${message}\n`);
+  process.exit(code);
+}
+
+function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message, 2);
+    throw err;
+  }
+}
+
+function loggerFor(config: Config, role: string, pretty = false): Logger {
+  return createLogger({ level: config.telemetry.logLevel, pretty, base: { role } });
+}
+
+/** Closes everything once on SIGTERM/SIGINT; a second signal exits at once. */
+function onShutdown(log: Logger, close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    closing = true;
+    log.info({ signal }, 'shutting down: no new jobs; in-flight runs stop at a step boundary');
+    close()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+interface Roles {
+  api: boolean;
+  worker: boolean;
+}
+
+async function serve(
+  config: Config,
+  redisUrl: string,
+  roles: Roles,
+  log: Logger,
+  stopRedis?: () => Promise<void>,
+) {
+  const services = createServices(config, redisUrl, log);
+  const closers: (() => Promise<void>)[] = [];
+  let breakers: (() => ReturnType<typeof services.breakers.snapshot>) | undefined;
+  if (roles.worker) {
+    const worker = await startRunWorker(workerDeps(config, services, log));
+    breakers = () => services.breakers.snapshot();
+    closers.push(() => worker.close());
+  }
+  if (roles.api) {
+    const deps = apiDeps(config, services, log);
+    const app = await buildApi({ ...deps, ...(breakers ? { localBreakers: breakers } : {}) });
+    await app.listen({ port: config.port, host: config.host });
+    closers.unshift(async () => {
+      await app.close();
+      await deps.queue.close();
+    });
+  }
+  onShutdown(log, async () => {
+    for (const close of closers) await close();
+    await services.close();
+    await stopRedis?.();
+  });
+}
+
+function printDevBanner(config: Config, key: string, generated: boolean, redis: string): void {
+  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
+  const article =
+    'Contoso Motors raises guidance after record quarter\\n\\nContoso Motors reported record quarterly profit and raised its full-year guidance; shares rose. Supplier Fabrikam Industries warned of a revenue shortfall after a battery recall, and its shares fell.';
+  const lines = [
+    '',
+    `baton ${VERSION} is running (API + worker in one process, ${config.models.provider} model${config.models.provider === 'simulated' ? ': offline, SIMULATED answers' : ''}).`,
+    `  API      ${base}   docs ${base}/docs`,
+    `  Redis    ${redis}`,
+    generated
+      ? `  API key  ${key}   (generated for this session: set BATON_API_KEYS=<key>:admin to keep one)`
+      : '  API key  from BATON_API_KEYS',
+    '',
+    'Try it:',
+    `  export BATON_KEY=${generated ? key : '<your key>'}`,
+    `  curl -s -X POST ${base}/v1/runs -H "Authorization: Bearer $BATON_KEY" -H 'Content-Type: application/json' \\`,
+    `    -d '{"team":"news-desk","pattern":"sequential","input":"${article}"}'`,
+    `  curl -N ${base}/v1/runs/<id>/events -H "Authorization: Bearer $BATON_KEY"`,
+    `  curl -s ${base}/v1/runs/<id> -H "Authorization: Bearer $BATON_KEY"`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function dev(): Promise<void> {
+  const env = { ...process.env };
+  let generatedKey: string | undefined;
+  if (!env.BATON_API_KEYS) {
+    generatedKey = `baton_dev_${randomBytes(18).toString('base64url')}`;
+    env.BATON_API_KEYS = `${generatedKey}:admin`;
+  }
+  const config = configOrExit(env);
+  const log = loggerFor(config, 'dev', process.stdout.isTTY === true);
+  let redisUrl = config.redisUrl;
+  let stopRedis: (() => Promise<void>) | undefined;
+  if (!redisUrl) {
+    try {
+      const embedded = await startEmbeddedRedis(config.dataDir);
+      redisUrl = embedded.url;
+      stopRedis = embedded.stop;
+    } catch (err) {
+      if (err instanceof RedisNotInstalledError) fail(err.message);
+      throw err;
+    }
+  }
+  await serve(config, redisUrl, { api: true, worker: true }, log, stopRedis);
+  printDevBanner(config, generatedKey ?? '', generatedKey !== undefined, redisUrl);
+}
+
+async function role(which: 'api' | 'worker'): Promise<void> {
+  const config = configOrExit();
+  if (!config.redisUrl)
+    fail(`REDIS_URL is required for "baton ${which}" (baton dev starts its own Redis).`, 2);
+  if (which === 'api' && !config.apiKeys?.length) {
+    fail(
+      'BATON_API_KEYS is required for "baton api": a comma-separated list of key:role (client, operator, admin).',
+      2,
+    );
+  }
+  const log = loggerFor(config, which);
+  await serve(config, config.redisUrl, { api: which === 'api', worker: which === 'worker' }, log);
+}
+
+function keyValue(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError('expected key=value');
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+const program = new Command()
+  .name('baton')
+  .description('Queue-native, durable multi-agent orchestration service.')
+  .version(VERSION);
+
+program
+  .command('dev')
+  .description('API + worker in one process; starts an embedded redis-server when REDIS_URL is unset')
+  .action(dev);
+program
+  .command('api')
+  .description('serve the HTTP API (needs REDIS_URL and BATON_API_KEYS)')
+  .action(() => role('api'));
+program
+  .command('worker')
+  .description('run workers for the runs queue (needs REDIS_URL)')
+  .action(() => role('worker'));
+program
+  .command('run')
+  .description('submit a run to a running API, follow its progress live and print the result')
+  .addOption(
+    new Option('-p, --pattern <pattern>', 'orchestration pattern')
+      .choices(['sequential', 'concurrent', 'handoff', 'magentic'])
+      .makeOptionMandatory(),
+  )
+  .requiredOption('-i, --input <file|text>', 'the task: a file path or the text itself')
+  .option('-t, --team <team>', 'team name', 'news-desk')
+  .option(
+    '-o, --option <key=value>',
+    'a run option, repeatable (e.g. context=last, maxModelCalls=10)',
+    keyValue,
+  )
+  .option('--api <url>', 'API base URL', process.env.BATON_API_URL ?? 'http://127.0.0.1:3000')
+  .option('--key <key>', 'API key (default: $BATON_KEY)', process.env.BATON_KEY)
+  .option('--json', 'print the final run record as JSON')
+  .action(
+    async (opts: {
+      pattern: string;
+      input: string;
+      team: string;
+      option?: Record<string, string>;
+      api: string;
+      key?: string;
+      json?: boolean;
+    }) => {
+      if (!opts.key) fail('an API key is needed: pass --key or set BATON_KEY.', 2);
+      const input = existsSync(opts.input) ? readFileSync(opts.input, 'utf8') : opts.input;
+      const code = await runCommand({ ...opts, key: opts.key, input, options: opts.option ?? {} });
+      process.exit(code);
+    },
+  );
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  fail(err instanceof Error ? err.message : String(err));
+});

@@ -1,0 +1,201 @@
+import { hostname } from 'node:os';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { type Job, WaitingError, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { type EngineDeps, execute, type RunOutcome } from '../engine.js';
+import { RunCancelledError, RunInterruptedError, toErrorInfo } from '../errors.js';
+import type { RedisEventLog } from '../runs/events.js';
+import { openRedisJournal } from '../runs/journal.js';
+import { indexKeys } from '../runs/keys.js';
+import type { RunRecord } from '../runs/schema.js';
+import type { RunStore } from '../runs/store.js';
+import { RUNS_QUEUE } from './names.js';
+import type { RunJobData } from './runs-queue.js';
+
+export interface WorkerDeps {
+  /** For BullMQ (blocking commands); needs `maxRetriesPerRequest: null`. */
+  connection: Redis;
+  /** Run state reads and writes. */
+  redis: Redis;
+  /** A connection of its own for the cancel channel (a subscribed connection can do nothing else). */
+  subscriber: Redis;
+  store: RunStore;
+  events: RedisEventLog;
+  engine: EngineDeps;
+  log: Logger;
+  settings: {
+    prefix: string;
+    concurrency: number;
+    lockMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+    attempts: number;
+    shutdownGraceMs: number;
+  };
+}
+
+export interface RunWorker {
+  readonly id: string;
+  activeRuns(): string[];
+  /** Stops taking jobs, lets in-flight runs reach a step boundary (hand-over), then closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * The BullMQ worker of the `runs` queue. Each job executes one run through the engine; the journal makes a
+ * second delivery (crash, stall, hand-over) resume where the first stopped.
+ */
+export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
+  const { store, events, log, settings } = deps;
+  const id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  const active = new Map<string, AbortController>();
+  const drain = new AbortController();
+
+  const cancelChannel = indexKeys(settings.prefix).cancelChannel;
+  await deps.subscriber.subscribe(cancelChannel);
+  deps.subscriber.on('message', (channel, runId) => {
+    if (channel !== cancelChannel) return;
+    const controller = active.get(runId);
+    if (controller && !controller.signal.aborted) {
+      log.info({ runId }, 'cancel received; aborting the run');
+      controller.abort(new RunCancelledError());
+    }
+  });
+
+  const processRun = async (job: Job<RunJobData>, token?: string): Promise<void> => {
+    const { runId, request } = job.data;
+    const parent = propagation.extract(ROOT_CONTEXT, job.data.trace ?? {});
+    const parentSpan = trace.getSpanContext(parent);
+    const runLog = log.child({ runId });
+    const attempt = await store.nextAttempt(runId);
+    const span = trace.getTracer('baton').startSpan(
+      `process ${RUNS_QUEUE}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'bullmq',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': RUNS_QUEUE,
+          'messaging.message.id': runId,
+          'baton.run.id': runId,
+          'baton.pattern': request.pattern,
+          'baton.team': request.team,
+          'baton.run.attempt': attempt,
+          'baton.run.resumed': attempt > 1,
+          'baton.worker.id': id,
+        },
+        ...(parentSpan ? { links: [{ context: parentSpan, attributes: { 'baton.link': 'enqueue' } }] } : {}),
+      },
+      parent,
+    );
+    return context.with(trace.setSpan(parent, span), async () => {
+      try {
+        const stored = await store.get(runId);
+        if (!stored) {
+          runLog.warn('job for a run with no record (expired or discarded); dropping it');
+          return;
+        }
+        if (store.isTerminal(stored.record.status)) return; // a duplicate delivery of a finished run
+        const startedAt = stored.record.startedAt ?? new Date().toISOString();
+        if (stored.record.cancelRequested) {
+          await store.finish(runId, cancelledOutcome(stored.record), events, startedAt);
+          return;
+        }
+        await store.update(runId, { status: 'running', startedAt, attempt });
+        runLog.info({ attempt, worker: id }, attempt > 1 ? 'resuming run' : 'starting run');
+
+        const controller = new AbortController();
+        active.set(runId, controller);
+        try {
+          const outcome = await execute(
+            {
+              runId,
+              request,
+              attempt,
+              journal: await openRedisJournal(deps.redis, settings.prefix, runId),
+              events,
+              signal: controller.signal,
+              drain: drain.signal,
+              firstStartedAt: Date.parse(startedAt),
+            },
+            deps.engine,
+          );
+          await store.finish(runId, outcome, events, startedAt);
+          runLog.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
+        } finally {
+          active.delete(runId);
+        }
+      } catch (err) {
+        if (err instanceof RunInterruptedError) {
+          runLog.info('worker shutting down; handing the run back to the queue');
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
+        runLog.error({ err: toErrorInfo(err), attempt }, 'run attempt failed; the job will be retried');
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+  };
+
+  const worker = new Worker<RunJobData>(RUNS_QUEUE, processRun, {
+    connection: deps.connection,
+    prefix: settings.prefix,
+    concurrency: settings.concurrency,
+    lockDuration: settings.lockMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
+    autorun: true,
+  });
+  worker.on('failed', (job, err) => {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? settings.attempts)) return;
+    // Out of attempts: the run fails for good instead of staying "running" forever.
+    void (async () => {
+      const stored = await store.get(job.data.runId);
+      if (!stored || store.isTerminal(stored.record.status)) return;
+      await store.finish(
+        job.data.runId,
+        {
+          status: 'failed',
+          error: { code: 'RUN_ABANDONED', message: `The run failed on every attempt: ${err.message}` },
+          usage: stored.record.usage,
+          steps: stored.record.steps,
+          definitionVersion: stored.record.definitionVersion,
+        },
+        events,
+        stored.record.startedAt,
+      );
+    })().catch((e: unknown) => log.error({ err: toErrorInfo(e) }, 'could not mark an abandoned run failed'));
+  });
+  worker.on('error', (err) => log.error({ err: toErrorInfo(err) }, 'worker error'));
+  await worker.waitUntilReady();
+  log.info({ worker: id, concurrency: settings.concurrency }, 'worker ready');
+
+  return {
+    id,
+    activeRuns: () => [...active.keys()],
+    async close() {
+      drain.abort();
+      const closing = worker.close();
+      const grace = setTimeout(() => {
+        // Past the grace period, abort the calls in flight too; their runs resume elsewhere from the journal.
+        for (const controller of active.values()) controller.abort(new RunInterruptedError());
+      }, settings.shutdownGraceMs);
+      await closing;
+      clearTimeout(grace);
+      await deps.subscriber.unsubscribe(cancelChannel).catch(() => {});
+    },
+  };
+}
+
+function cancelledOutcome(record: RunRecord): RunOutcome {
+  return {
+    status: 'cancelled',
+    error: new RunCancelledError().toJSON(),
+    usage: record.usage,
+    steps: record.steps,
+    definitionVersion: record.definitionVersion,
+  };
+}

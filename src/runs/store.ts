@@ -1,0 +1,217 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RunOutcome } from '../engine.js';
+import type { RedisEventLog } from './events.js';
+import { readJournal, stepsFromJournal } from './journal.js';
+import { indexKeys, runKeys } from './keys.js';
+import { type RunRecord, type RunStatus, runRecordSchema, terminalStatuses } from './schema.js';
+
+/** Stored beside the record, never served: which API key (by hash) created the run. */
+export interface StoredRun {
+  record: RunRecord;
+  owner: string;
+}
+
+const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+export interface ListQuery {
+  status?: RunStatus;
+  owner?: string;
+  limit: number;
+  cursor?: string;
+}
+
+function encodeCursor(score: number, id: string): string {
+  return Buffer.from(`${score}:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { score: number; id: string } | undefined {
+  const [score, id] = Buffer.from(cursor, 'base64url').toString().split(':');
+  const n = Number(score);
+  return Number.isFinite(n) && id ? { score: n, id } : undefined;
+}
+
+/**
+ * The run record in Redis: a hash with one JSON-encoded field per top-level record field (so the API and the
+ * worker update disjoint fields without read-modify-write), an index by creation time (all runs and per owner)
+ * and idempotency keys. `steps` are never stored twice: they are read from the journal.
+ */
+export class RunStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  /**
+   * Creates the run unless `idempotencyKey` was used before by the same owner, in which case the earlier run is
+   * returned (`created: false`). The same key with a different request is a conflict.
+   */
+  async create(
+    record: RunRecord,
+    owner: string,
+    idempotency?: { key: string; requestHash: string },
+  ): Promise<{ run: StoredRun; created: boolean } | { conflict: string }> {
+    const idx = indexKeys(this.prefix);
+    if (idempotency) {
+      const idemKey = idx.idempotency(owner, createHash('sha256').update(idempotency.key).digest('hex'));
+      const claimed = await this.redis.set(
+        idemKey,
+        `${record.id} ${idempotency.requestHash}`,
+        'EX',
+        IDEMPOTENCY_TTL_SECONDS,
+        'NX',
+      );
+      if (claimed === null) {
+        const [existingId, existingHash] = ((await this.redis.get(idemKey)) ?? '').split(' ');
+        if (existingHash !== idempotency.requestHash) return { conflict: existingId ?? '' };
+        const existing = existingId ? await this.get(existingId) : undefined;
+        if (existing) return { run: existing, created: false };
+        return { conflict: existingId ?? '' };
+      }
+    }
+    const created = Date.parse(record.createdAt);
+    await this.redis
+      .multi()
+      .hset(runKeys(this.prefix, record.id).record, { ...encode(record), owner })
+      .zadd(idx.all, created, record.id)
+      .zadd(idx.byOwner(owner), created, record.id)
+      .exec();
+    return { run: { record, owner }, created: true };
+  }
+
+  /** Removes a run that could not be enqueued (so a 503 leaves nothing behind). */
+  async discard(id: string, owner: string): Promise<void> {
+    const idx = indexKeys(this.prefix);
+    const keys = runKeys(this.prefix, id);
+    await this.redis
+      .multi()
+      .del(keys.record, keys.journal, keys.events)
+      .zrem(idx.all, id)
+      .zrem(idx.byOwner(owner), id)
+      .exec();
+  }
+
+  async get(id: string): Promise<StoredRun | undefined> {
+    const raw = await this.redis.hgetall(runKeys(this.prefix, id).record);
+    if (!raw.owner) return undefined;
+    const { owner, ...fields } = raw;
+    const steps = stepsFromJournal(await readJournal(this.redis, this.prefix, id));
+    return { record: decode({ ...fields }, steps), owner };
+  }
+
+  async update(id: string, patch: Partial<Omit<RunRecord, 'id' | 'steps'>>): Promise<void> {
+    const fields = encode(patch);
+    if (Object.keys(fields).length > 0) await this.redis.hset(runKeys(this.prefix, id).record, fields);
+  }
+
+  /** Counts a worker attempt at the run and returns it (durable across crashes). */
+  async nextAttempt(id: string): Promise<number> {
+    return this.redis.hincrby(runKeys(this.prefix, id).record, 'attempt', 1);
+  }
+
+  async list(query: ListQuery): Promise<{ items: RunRecord[]; nextCursor?: string }> {
+    const idx = indexKeys(this.prefix);
+    const key = query.owner ? idx.byOwner(query.owner) : idx.all;
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const items: RunRecord[] = [];
+    let max = after ? String(after.score) : '+inf';
+    let skipUntil = after?.id;
+    const batch = Math.max(50, query.limit * 2);
+    for (;;) {
+      const page = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
+      if (page.length === 0) return { items };
+      const ids: { id: string; score: number }[] = [];
+      for (let i = 0; i < page.length; i += 2) ids.push({ id: page[i] ?? '', score: Number(page[i + 1]) });
+      let candidates = ids;
+      if (skipUntil) {
+        const at = ids.findIndex((x) => x.id === skipUntil);
+        candidates = at >= 0 ? ids.slice(at + 1) : ids.filter((x) => x.score < (after?.score ?? Infinity));
+        skipUntil = undefined;
+      }
+      for (const { id, score } of candidates) {
+        const run = await this.get(id);
+        if (!run) {
+          await this.redis.zrem(key, id); // expired by retention
+          continue;
+        }
+        if (query.status && run.record.status !== query.status) continue;
+        items.push(run.record);
+        if (items.length === query.limit) return { items, nextCursor: encodeCursor(score, id) };
+      }
+      const last = ids[ids.length - 1];
+      if (!last || ids.length < batch) return { items };
+      max = String(last.score);
+      skipUntil = last.id;
+    }
+  }
+
+  /** Marks the run cancel-requested and tells every worker (the one running it aborts it). */
+  async requestCancel(id: string): Promise<void> {
+    await this.update(id, { cancelRequested: true });
+    await this.redis.publish(indexKeys(this.prefix).cancelChannel, id);
+  }
+
+  /**
+   * Writes a finished run's outcome, then its terminal event (so a client that sees the event reads the final
+   * record), then starts the retention clock on all its keys.
+   */
+  async finish(id: string, outcome: RunOutcome, events: RedisEventLog, startedAt?: string): Promise<void> {
+    const finishedAt = new Date().toISOString();
+    await this.update(id, {
+      status: outcome.status,
+      usage: outcome.usage,
+      finishedAt,
+      ...(startedAt ? { durationMs: Date.parse(finishedAt) - Date.parse(startedAt) } : {}),
+      ...(outcome.output ? { output: outcome.output } : {}),
+      ...(outcome.partial ? { partial: true } : {}),
+      ...(outcome.failedAgents ? { failedAgents: outcome.failedAgents } : {}),
+      ...(outcome.details ? { details: outcome.details } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+    if (outcome.status === 'succeeded') {
+      await events.append(id, {
+        type: 'run.completed',
+        partial: outcome.partial ?? false,
+        output: outcome.output ?? { text: '' },
+        usage: outcome.usage,
+      });
+    } else if (outcome.status === 'cancelled') {
+      await events.append(id, { type: 'run.cancelled' });
+    } else {
+      await events.append(id, {
+        type: 'run.failed',
+        error: outcome.error ?? { code: 'INTERNAL', message: 'failed' },
+      });
+    }
+    await this.expire(id);
+  }
+
+  isTerminal(status: RunStatus): boolean {
+    return terminalStatuses.includes(status);
+  }
+
+  private async expire(id: string): Promise<void> {
+    const keys = runKeys(this.prefix, id);
+    await this.redis
+      .multi()
+      .expire(keys.record, this.retentionSeconds)
+      .expire(keys.journal, this.retentionSeconds)
+      .expire(keys.events, this.retentionSeconds)
+      .exec();
+  }
+}
+
+function encode(fields: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v !== undefined && k !== 'steps') out[k] = JSON.stringify(v);
+  }
+  return out;
+}
+
+function decode(fields: Record<string, string>, steps: RunRecord['steps']): RunRecord {
+  const obj: Record<string, unknown> = { steps };
+  for (const [k, v] of Object.entries(fields)) obj[k] = JSON.parse(v);
+  return runRecordSchema.parse(obj);
+}
