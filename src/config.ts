@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { PriceTable } from './models/pricing.js';
+import type { QuotaTable } from './models/quota.js';
+import { priceTableSchema, quotasFromEnv, quotaTableSchema } from './models/tables.js';
 
 /**
  * Every setting baton reads, as one zod schema over environment variables. Parsed once at start-up
@@ -73,6 +76,8 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: url.optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   BATON_MODEL: z.string().min(1).optional(),
+  BATON_QUOTAS: quotaTableSchema.optional(),
+  BATON_PRICES: priceTableSchema.optional(),
 
   BATON_SIMULATED_LATENCY_MS: z
     .string()
@@ -98,7 +103,7 @@ export const envSchema = z.object({
 });
 
 /** Variables the schema does not list one by one but knows by prefix (OpenTelemetry's standard set). */
-export const envPrefixes = ['OTEL_'] as const;
+export const envPrefixes = ['OTEL_', 'BATON_QUOTA_'] as const;
 
 /** Whether `name` is a variable baton reads (used by tests that check compose files and infrastructure). */
 export function isKnownEnvVar(name: string): boolean {
@@ -119,6 +124,10 @@ export interface Config {
   models: {
     provider: (typeof modelProviders)[number];
     simulated: { latencyMs: [number, number]; failureRate: number; hangRate: number };
+    /** Requests/tokens per minute by deployment (BATON_QUOTAS, BATON_QUOTA_<DEPLOYMENT>). */
+    quotas: QuotaTable;
+    /** USD per 1K tokens by deployment (BATON_PRICES). */
+    prices: PriceTable;
   };
   worker: {
     concurrency: number;
@@ -154,6 +163,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${reasons}.`);
   }
   const e = parsed.data;
+  const { quotas, problems } = quotasFromEnv(e.BATON_QUOTAS, cleaned);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
   const [lo, hi] = e.BATON_SIMULATED_LATENCY_MS.split('-').map(Number) as [number, number | undefined];
   return {
     env: e,
@@ -171,6 +182,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         failureRate: e.BATON_SIMULATED_FAILURE_RATE,
         hangRate: e.BATON_SIMULATED_HANG_RATE,
       },
+      quotas,
+      prices: e.BATON_PRICES ?? {},
     },
     worker: {
       concurrency: e.BATON_WORKER_CONCURRENCY,

@@ -104,7 +104,8 @@ export class AgentRuntime {
     const settings: ModelSettings = { ...agent.model, ...req.modelOverride };
     const model = this.deps.models.modelFor(settings);
     const schema = call.outputSchema ?? (call.structured !== false ? agent.outputSchema : undefined);
-    budget.check(estimateTokens(call.messages.map((m) => m.content).join('\n')));
+    const promptTokens = estimateTokens(call.messages.map((m) => m.content).join('\n'));
+    budget.check(promptTokens);
 
     const breaker = this.deps.breakers.circuitBreakerFor(agent);
     const retryPolicy = retry(
@@ -134,7 +135,7 @@ export class AgentRuntime {
           const result = await breaker.execute(() =>
             retryPolicy.execute(async () => {
               attempts += 1;
-              return this.attempt(req, settings, model, schema, attempts);
+              return this.attempt(req, settings, model, schema, attempts, promptTokens);
             }, signal),
           );
           const durationMs = performance.now() - started;
@@ -173,9 +174,9 @@ export class AgentRuntime {
     model: ChatModel,
     schema: z.ZodType | undefined,
     attempt: number,
+    promptTokens: number,
   ): Promise<{ chat: ChatResult; structured: unknown; costUsd: number | undefined }> {
     const { agent, call, budget, signal } = req;
-    const promptTokens = estimateTokens(call.messages.map((m) => m.content).join('\n'));
     const allowance = budget.reserveCall(promptTokens);
     const maxOutputTokens =
       allowance === undefined
@@ -193,7 +194,12 @@ export class AgentRuntime {
       ...(agent.simulation ? { simulation: agent.simulation } : {}),
     };
     const requestedModel = settings.deployment ?? settings.foundryAgent ?? model.provider;
-    const timeoutPolicy = timeout(agent.policy.timeoutMs, TimeoutStrategy.Aggressive);
+    // The run's signal is the parent of the attempt's: cancelling the run aborts the request. Not aborting on
+    // return saves an AbortError allocation per call (the request is over by then anyway).
+    const timeoutPolicy = timeout(agent.policy.timeoutMs, {
+      strategy: TimeoutStrategy.Aggressive,
+      abortOnReturn: false,
+    });
     return tracer().startActiveSpan(
       `chat ${requestedModel}`,
       {

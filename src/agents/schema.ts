@@ -118,16 +118,27 @@ export const teamDefinitionSchema = z
 export type TeamDefinition = z.infer<typeof teamDefinitionSchema>;
 export type TeamDefinitionInput = z.input<typeof teamDefinitionSchema>;
 
-/** JSON Schema of an output schema, for structured outputs and for hashing. */
+const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+/** JSON Schema of an output schema, for structured outputs and for hashing (computed once per schema). */
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+  let json = jsonSchemas.get(schema);
+  if (!json) {
+    json = z.toJSONSchema(schema, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+    jsonSchemas.set(schema, json);
+  }
+  return json;
 }
 
 /**
  * `definitionVersion`: a short hash of everything that shapes a run's behaviour — the team wiring, every
  * agent's instructions, model settings, policies and output schemas. Eval results cite it.
  */
+const versions = new WeakMap<TeamDefinition, string>();
+
 export function definitionVersion(team: TeamDefinition): string {
+  const known = versions.get(team);
+  if (known) return known;
   const canonical = {
     ...team,
     outputSchema: team.outputSchema ? jsonSchemaOf(team.outputSchema) : undefined,
@@ -136,5 +147,7 @@ export function definitionVersion(team: TeamDefinition): string {
       outputSchema: a.outputSchema ? jsonSchemaOf(a.outputSchema) : undefined,
     })),
   };
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 12);
+  const version = createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 12);
+  versions.set(team, version);
+  return version;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RunBudget } from '../../src/agents/budget.js';
 import { CircuitBreakers } from '../../src/agents/breakers.js';
+import { RunBudget } from '../../src/agents/budget.js';
 import { AgentRuntime } from '../../src/agents/runtime.js';
 import { type AgentDefinitionInput, agentDefinitionSchema } from '../../src/agents/schema.js';
 import {
@@ -14,8 +14,14 @@ import { createSimulatedModel, type SimulatedFault } from '../../src/models/simu
 import type { ChatCallOptions, ChatModel, ChatRequest } from '../../src/models/types.js';
 
 /** The real runtime over the simulated model, with a per-call fault script and a log of every model call. */
-function setup(faults: (call: number) => SimulatedFault | undefined, agentOverrides: Partial<AgentDefinitionInput> = {}) {
-  const simulated = createSimulatedModel({ latencyMs: [0, 0], failureRate: 0, hangRate: 0 }, { faults: (_r, call) => faults(call) });
+function setup(
+  faults: (call: number) => SimulatedFault | undefined,
+  agentOverrides: Partial<AgentDefinitionInput> = {},
+) {
+  const simulated = createSimulatedModel(
+    { latencyMs: [0, 0], failureRate: 0, hangRate: 0 },
+    { faults: (_r, call) => faults(call) },
+  );
   const calls: { request: ChatRequest; signal: AbortSignal; at: number }[] = [];
   const model: ChatModel = {
     provider: 'simulated',
@@ -30,7 +36,11 @@ function setup(faults: (call: number) => SimulatedFault | undefined, agentOverri
     name: 'worker-agent',
     description: 'test agent',
     instructions: 'answer',
-    policy: { timeoutMs: 100, retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 }, breaker: { failureThreshold: 2, halfOpenAfterMs: 200 } },
+    policy: {
+      timeoutMs: 100,
+      retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
+      breaker: { failureThreshold: 2, halfOpenAfterMs: 200 },
+    },
     ...agentOverrides,
   });
   const invoke = (budget = new RunBudget(undefined, undefined), signal = new AbortController().signal) =>

@@ -65,7 +65,13 @@ describe('a worker killed mid-run', () => {
       const finished = await c.waitForStatus(run.id, ['succeeded', 'failed', 'cancelled'], 30_000);
       expect(finished.status).toBe('succeeded');
       expect(finished.attempt).toBe(2);
-      expect(finished.steps.map((s) => s.agent)).toEqual(['summarizer', 'classifier', 'extractor', 'analyst', 'editor']);
+      expect(finished.steps.map((s) => s.agent)).toEqual([
+        'summarizer',
+        'classifier',
+        'extractor',
+        'analyst',
+        'editor',
+      ]);
       expect(finished.usage.modelCalls).toBe(5);
 
       const events = await c.events(run.id);
@@ -88,7 +94,11 @@ describe('a worker stopped with SIGTERM', () => {
     const first = startWorker(redis.url, prefix, { BATON_SIMULATED_LATENCY_MS: '300' });
     await first.waitFor(/worker ready/);
     const c = client(api.url, CLIENT_KEY);
-    const { run } = await c.createRun({ team: 'news-desk', pattern: 'sequential', input: `${sampleArticle} (drain)` });
+    const { run } = await c.createRun({
+      team: 'news-desk',
+      pattern: 'sequential',
+      input: `${sampleArticle} (drain)`,
+    });
     await c.events(run.id, { until: (e) => e.type === 'agent.completed' });
 
     const stopping = Date.now();
@@ -122,7 +132,11 @@ describe('cancellation from another process', () => {
     await worker.waitFor(/worker ready/);
     const c = client(api.url, CLIENT_KEY);
     try {
-      const { run } = await c.createRun({ team: 'news-desk', pattern: 'sequential', input: `${sampleArticle} (cancel)` });
+      const { run } = await c.createRun({
+        team: 'news-desk',
+        pattern: 'sequential',
+        input: `${sampleArticle} (cancel)`,
+      });
       await c.events(run.id, { until: (e) => e.type === 'agent.started' });
 
       const cancelledAt = Date.now();

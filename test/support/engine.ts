@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { CircuitBreakers } from '../../src/agents/breakers.js';
-import { AgentRuntime } from '../../src/agents/runtime.js';
 import { catalog } from '../../src/agents/catalog/index.js';
+import { AgentRuntime } from '../../src/agents/runtime.js';
 import type { TeamDefinition } from '../../src/agents/schema.js';
 import { type EngineDeps, execute, type RunOutcome } from '../../src/engine.js';
 import { createSimulatedModel, type SimulatedModelOptions } from '../../src/models/simulated.js';
@@ -58,7 +58,13 @@ export function createTestEngine(options: TestEngineOptions = {}) {
     deps,
     async run(
       request: RunRequest,
-      extra: { journal?: RunJournal; signal?: AbortSignal; drain?: AbortSignal; attempt?: number; runId?: string } = {},
+      extra: {
+        journal?: RunJournal;
+        signal?: AbortSignal;
+        drain?: AbortSignal;
+        attempt?: number;
+        runId?: string;
+      } = {},
     ): Promise<RunOutcome & { events: MemoryEventLog; journal: RunJournal }> {
       const events = new MemoryEventLog();
       const journal = extra.journal ?? memoryJournal();

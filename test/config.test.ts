@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, isKnownEnvVar, loadConfig } from '../src/config.js';
+
+describe('config', () => {
+  it('has working defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.port).toBe(3000);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.models.provider).toBe('simulated');
+    expect(c.models.simulated.latencyMs).toEqual([100, 300]);
+    expect(c.redisUrl).toBeUndefined();
+    expect(c.apiKeys).toBeUndefined();
+  });
+
+  it('fails with one sentence naming the bad variable and its value', () => {
+    expect(() => loadConfig({ BATON_WORKER_CONCURRENCY: 'lots' })).toThrow(ConfigError);
+    expect(() => loadConfig({ BATON_WORKER_CONCURRENCY: 'lots' })).toThrow(
+      /^Invalid configuration: BATON_WORKER_CONCURRENCY .*\(got "lots"\)\.$/,
+    );
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+    expect(() => loadConfig({ BATON_MODEL_PROVIDER: 'gpt' })).toThrow(/BATON_MODEL_PROVIDER/);
+    expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/REDIS_URL must start with redis:\/\//);
+  });
+
+  it('parses API keys with roles and never echoes a key in an error', () => {
+    const c = loadConfig({ BATON_API_KEYS: 'aaaaaaaaaaaaaaaa:client, bbbbbbbbbbbbbbbb:admin' });
+    expect(c.apiKeys).toEqual([
+      { key: 'aaaaaaaaaaaaaaaa', role: 'client' },
+      { key: 'bbbbbbbbbbbbbbbb', role: 'admin' },
+    ]);
+    try {
+      loadConfig({ BATON_API_KEYS: 'secret-secret-secret:root' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).toMatch(/BATON_API_KEYS/);
+      expect((err as Error).message).not.toContain('secret-secret');
+    }
+    expect(() => loadConfig({ BATON_API_KEYS: 'short:client' })).toThrow(/shorter than 16/);
+  });
+
+  it('treats empty variables as unset and knows its variable names', () => {
+    expect(loadConfig({ PORT: '' }).port).toBe(3000);
+    expect(isKnownEnvVar('BATON_WORKER_CONCURRENCY')).toBe(true);
+    expect(isKnownEnvVar('OTEL_EXPORTER_OTLP_ENDPOINT')).toBe(true);
+    expect(isKnownEnvVar('BATON_WORKERS')).toBe(false);
+  });
+});

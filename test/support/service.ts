@@ -1,0 +1,37 @@
+import { pino } from 'pino';
+import { buildApi } from '../../src/api/app.js';
+import { loadConfig } from '../../src/config.js';
+import { startRunWorker } from '../../src/queue/worker.js';
+import { apiDeps, createServices, workerDeps } from '../../src/services.js';
+import { API_KEYS } from './baton.js';
+import type { TestRedis } from './redis.js';
+
+/** The API (and optionally a worker) in this process over real HTTP and a real Redis. */
+export async function startService(redis: TestRedis, env: Record<string, string> = {}, withWorker = true) {
+  const config = loadConfig({
+    REDIS_URL: redis.url,
+    BATON_REDIS_PREFIX: `${redis.prefix}${Math.random().toString(36).slice(2, 6)}`,
+    BATON_API_KEYS: API_KEYS,
+    BATON_SIMULATED_LATENCY_MS: '0',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+  const log = pino({ level: 'silent' });
+  const services = createServices(config, redis.url, log);
+  const worker = withWorker ? await startRunWorker(workerDeps(config, services, log)) : undefined;
+  const deps = apiDeps(config, services, log);
+  const app = await buildApi({ ...deps, localBreakers: () => services.breakers.snapshot() });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url: address,
+    config,
+    services,
+    deps,
+    async stop() {
+      await app.close();
+      await worker?.close();
+      await deps.queue.close();
+      await services.close();
+    },
+  };
+}
