@@ -151,7 +151,29 @@ const WELL_KNOWN = [
 const CONTEXT_VERBS =
   /^(reported|said|announced|posted|shares|stock|raised|cut|agreed|plans|filed|expects|warned|recalled|won|lost|beat|missed|will|has|is|was)$/;
 
+/** Words that start a capitalised run but are not part of a company name (sentence openers, role nouns). */
 const STOP_FIRST = new Set([
+  'Supplier',
+  'Rival',
+  'Retailer',
+  'Carmaker',
+  'Automaker',
+  'Chipmaker',
+  'Lender',
+  'Insurer',
+  'Startup',
+  'Airline',
+  'Brewer',
+  'Meanwhile',
+  'However',
+  'Elsewhere',
+  'Despite',
+  'Although',
+  'While',
+  'Earlier',
+  'Later',
+  'Last',
+  'Next',
   'The',
   'A',
   'An',
@@ -254,14 +276,20 @@ export function extractCompanies(text: string): string[] {
       const run: string[] = [bare];
       for (let j = i - 1; j >= 0 && run.length < 4; j--) {
         const prev = (tokens[j] ?? '').replace(/[,;:()"“”]/g, '');
-        if (/^[A-Z][A-Za-z&.-]*$/.test(prev) && !/[.]$/.test(prev) && !STOP_FIRST.has(prev)) run.unshift(prev);
+        if (/^[A-Z][A-Za-z&.-]*$/.test(prev) && !/[.]$/.test(prev) && !STOP_FIRST.has(prev))
+          run.unshift(prev);
         else break;
       }
       if (run.length > 1) add(run.join(' '), i);
     }
     if (WELL_KNOWN.includes(bare)) add(bare, i);
     const next = (tokens[i + 1] ?? '').toLowerCase().replace(/[^a-z]/g, '');
-    if (/^[A-Z][a-z]+[A-Z]?[a-z]*$/.test(bare) && CONTEXT_VERBS.test(next) && i > 0 && !/[.!?]$/.test(tokens[i - 1] ?? '')) {
+    if (
+      /^[A-Z][a-z]+[A-Z]?[a-z]*$/.test(bare) &&
+      CONTEXT_VERBS.test(next) &&
+      i > 0 &&
+      !/[.!?]$/.test(tokens[i - 1] ?? '')
+    ) {
       // A capitalised word mid-sentence right before a business verb ("... rival Fabrikam reported ...").
       const prevWord = (tokens[i - 1] ?? '').replace(/[^A-Za-z]/g, '');
       if (!/^[A-Z]/.test(prevWord) && !STOP_FIRST.has(bare)) add(bare, i);
@@ -280,10 +308,16 @@ export function directionFor(text: string, company: string): { direction: Direct
   const neg = w.filter((x) => NEGATIVE.includes(x));
   const score = pos.length - neg.length;
   if (score > 0) {
-    return { direction: 'increase', reason: `Coverage of ${company} is positive (${[...new Set(pos)].join(', ')}).` };
+    return {
+      direction: 'increase',
+      reason: `Coverage of ${company} is positive (${[...new Set(pos)].join(', ')}).`,
+    };
   }
   if (score < 0) {
-    return { direction: 'decrease', reason: `Coverage of ${company} is negative (${[...new Set(neg)].join(', ')}).` };
+    return {
+      direction: 'decrease',
+      reason: `Coverage of ${company} is negative (${[...new Set(neg)].join(', ')}).`,
+    };
   }
   return { direction: 'stay', reason: `No clear positive or negative signal for ${company}.` };
 }
