@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from 'pino';
+import type { EvalFlags } from '../evals/runner.js';
 import { buildApi } from './api/app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js';
+import { assertProviderConfigured } from './models/index.js';
 import { startRunWorker } from './queue/worker.js';
 import { runCommand } from './run-client.js';
 import { apiDeps, createServices, workerDeps } from './services.js';
@@ -18,9 +20,12 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function configOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+/** Loads config; roles that call models also check the chosen provider has its settings. */
+function configOrExit(env: NodeJS.ProcessEnv = process.env, callsModels = false): Config {
   try {
-    return loadConfig(env);
+    const config = loadConfig(env);
+    if (callsModels) assertProviderConfigured(config);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message, 2);
     throw err;
@@ -119,7 +124,7 @@ async function dev(): Promise<void> {
     generatedKey = `baton_dev_${randomBytes(18).toString('base64url')}`;
     env.BATON_API_KEYS = `${generatedKey}:admin`;
   }
-  const config = configOrExit(env);
+  const config = configOrExit(env, true);
   const log = loggerFor(config, 'dev', process.stdout.isTTY === true);
   let redisUrl = config.redisUrl;
   let stopRedis: (() => Promise<void>) | undefined;
@@ -138,7 +143,7 @@ async function dev(): Promise<void> {
 }
 
 async function role(which: 'api' | 'worker'): Promise<void> {
-  const config = configOrExit();
+  const config = configOrExit(process.env, which === 'worker');
   if (!config.redisUrl)
     fail(`REDIS_URL is required for "baton ${which}" (baton dev starts its own Redis).`, 2);
   if (which === 'api' && !config.apiKeys?.length) {
@@ -208,6 +213,28 @@ program
       process.exit(code);
     },
   );
+
+program
+  .command('eval')
+  .description('compare patterns on a team and dataset; writes results.json, report.md and report.html')
+  .option('-t, --team <team>', 'team name (default news-desk, or the --dataset team)')
+  .option('-d, --dataset <file.jsonl>', "dataset (default: the team's, under evals/datasets/)")
+  .option('-p, --patterns <a,b>', 'comma-separated patterns (default: every pattern the team supports)')
+  .option('--repeat <n>', 'runs per case and variant; repeat r uses seed + r')
+  .option('--limit <n>', 'first n cases of the dataset')
+  .option('--concurrency <n>', 'runs in flight at once (default 8)')
+  .option('-o, --option <key=value>', 'a run option for every run, repeatable (e.g. context=last)', keyValue)
+  .option('--seed <n>', 'base seed (default 0)')
+  .option('--out <dir>', 'output directory (default out/eval-<timestamp>)')
+  .option('--experiment <file.yaml>', 'an experiment matrix: patterns × option sets × models')
+  .option('--api <url>', 'run through a baton API instead of in-process')
+  .option('--key <key>', 'API key for --api (default: $BATON_KEY)')
+  .option('--record', "save every run's journal under <out>/recordings/")
+  .option('--replay <dir>', 'replay a recorded eval from its journals, with zero model calls')
+  .action(async (opts: EvalFlags) => {
+    const { runEvalCommand } = await import('../evals/runner.js');
+    process.exit(await runEvalCommand(opts));
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   fail(err instanceof Error ? err.message : String(err));

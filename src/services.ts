@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { CircuitBreakers } from './agents/breakers.js';
 import { catalog } from './agents/catalog/index.js';
+import { withPolicyOverrides } from './agents/policy-overrides.js';
 import { AgentRuntime } from './agents/runtime.js';
 import { ApiKeys } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
@@ -61,9 +62,10 @@ export function engineDeps(config: Config, services: Services, log: Logger): Eng
     runtime: new AgentRuntime({
       models,
       breakers: services.breakers,
+      costOf: models.costOf,
       captureContent: config.telemetry.captureContent,
     }),
-    teams: catalog,
+    teams: withPolicyOverrides(catalog, config.agentPolicy),
     orchestrators,
     log,
     captureContent: config.telemetry.captureContent,
@@ -82,7 +84,7 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
       attempts: config.worker.jobAttempts,
       retentionSeconds: config.retentionSeconds,
     }),
-    teams: catalog,
+    teams: withPolicyOverrides(catalog, config.agentPolicy),
     keys: new ApiKeys(config.apiKeys),
     log,
   };
@@ -96,6 +98,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     store: services.store,
     events: services.events,
     engine: engineDeps(config, services, log),
+    breakers: services.breakers,
     log,
     settings: {
       prefix: config.redisPrefix,
@@ -105,6 +108,8 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
       maxStalledCount: config.worker.jobAttempts,
       attempts: config.worker.jobAttempts,
       shutdownGraceMs: config.worker.shutdownGraceMs,
+      heartbeatIntervalMs: config.worker.heartbeatIntervalMs,
+      heartbeatTtlMs: config.worker.heartbeatTtlMs,
     },
   };
 }

@@ -20,11 +20,12 @@ const run = { team: 'news-desk', pattern: 'sequential', input: sampleArticle };
 
 describe('authentication', () => {
   it('answers 401 with the envelope when the key is missing or wrong', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer not-a-key-at-all-xxxxxxx' },
       { authorization: 'Basic abc' },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await fetch(`${service.url}/v1/runs`, { headers });
       expect(res.status).toBe(401);
       const body = (await res.json()) as { error: { code: string; message: string } };
