@@ -86,6 +86,12 @@ export const envSchema = z.object({
   BATON_SIMULATED_FAILURE_RATE: rate.default(0),
   BATON_SIMULATED_HANG_RATE: rate.default(0),
 
+  BATON_AGENT_TIMEOUT_MS: positiveInt.optional(),
+  BATON_RETRY_MAX_ATTEMPTS: positiveInt.max(10).optional(),
+  BATON_RETRY_INITIAL_DELAY_MS: nonNegativeInt.optional(),
+  BATON_BREAKER_FAILURE_THRESHOLD: positiveInt.optional(),
+  BATON_BREAKER_HALF_OPEN_MS: positiveInt.optional(),
+
   BATON_WORKER_CONCURRENCY: positiveInt.max(1000).default(8),
   BATON_JOB_ATTEMPTS: positiveInt.max(100).default(5),
   BATON_JOB_LOCK_MS: positiveInt.min(1000).default(30_000),
@@ -95,6 +101,10 @@ export const envSchema = z.object({
   BATON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   BATON_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   BATON_RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
+  BATON_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  BATON_SESSION_TTL_SECONDS: positiveInt.min(60).max(7 * 24 * 3600).default(8 * 3600),
+  BATON_HEARTBEAT_INTERVAL_MS: positiveInt.min(50).default(5_000),
+  BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
 
   BATON_CAPTURE_CONTENT: bool.default(false),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
@@ -129,13 +139,26 @@ export interface Config {
     /** USD per 1K tokens by deployment (BATON_PRICES). */
     prices: PriceTable;
   };
+  /** Operator overrides of every agent's policy (unset fields keep each agent's own). */
+  agentPolicy: {
+    timeoutMs?: number;
+    retryMaxAttempts?: number;
+    retryInitialDelayMs?: number;
+    breakerFailureThreshold?: number;
+    breakerHalfOpenMs?: number;
+  };
   worker: {
     concurrency: number;
     jobAttempts: number;
     lockMs: number;
     stalledIntervalMs: number;
     shutdownGraceMs: number;
+    /** Worker heartbeats to Redis: how often, and how long one stays visible without a newer one. */
+    heartbeatIntervalMs: number;
+    heartbeatTtlMs: number;
   };
+  /** Operator console sessions (/admin): signing secret (unset: random per process) and lifetime. */
+  admin: { sessionSecret: string | undefined; sessionTtlSeconds: number };
   retentionSeconds: number;
   http: { bodyLimit: number; requestTimeoutMs: number; rateLimitPerMinute: number };
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
@@ -165,6 +188,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const { quotas, problems } = quotasFromEnv(e.BATON_QUOTAS, cleaned);
   if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
+  if (e.BATON_HEARTBEAT_TTL_MS <= e.BATON_HEARTBEAT_INTERVAL_MS) {
+    throw new ConfigError(
+      'Invalid configuration: BATON_HEARTBEAT_TTL_MS must be longer than BATON_HEARTBEAT_INTERVAL_MS.',
+    );
+  }
   const [lo, hi] = e.BATON_SIMULATED_LATENCY_MS.split('-').map(Number) as [number, number | undefined];
   return {
     env: e,
@@ -185,13 +213,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       quotas,
       prices: e.BATON_PRICES ?? {},
     },
+    agentPolicy: {
+      timeoutMs: e.BATON_AGENT_TIMEOUT_MS,
+      retryMaxAttempts: e.BATON_RETRY_MAX_ATTEMPTS,
+      retryInitialDelayMs: e.BATON_RETRY_INITIAL_DELAY_MS,
+      breakerFailureThreshold: e.BATON_BREAKER_FAILURE_THRESHOLD,
+      breakerHalfOpenMs: e.BATON_BREAKER_HALF_OPEN_MS,
+    },
     worker: {
       concurrency: e.BATON_WORKER_CONCURRENCY,
       jobAttempts: e.BATON_JOB_ATTEMPTS,
       lockMs: e.BATON_JOB_LOCK_MS,
       stalledIntervalMs: e.BATON_STALLED_INTERVAL_MS,
       shutdownGraceMs: e.BATON_SHUTDOWN_GRACE_MS,
+      heartbeatIntervalMs: e.BATON_HEARTBEAT_INTERVAL_MS,
+      heartbeatTtlMs: e.BATON_HEARTBEAT_TTL_MS,
     },
+    admin: { sessionSecret: e.BATON_SESSION_SECRET, sessionTtlSeconds: e.BATON_SESSION_TTL_SECONDS },
     retentionSeconds: e.BATON_RETENTION_SECONDS,
     http: {
       bodyLimit: e.BATON_BODY_LIMIT_BYTES,

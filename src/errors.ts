@@ -5,7 +5,12 @@
 export class BatonError extends Error {
   readonly code: string;
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: string, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -99,7 +104,9 @@ export class BudgetExceededError extends BatonError {
 /** The run's deadline (`options.deadlineMs`) passed. */
 export class DeadlineExceededError extends BatonError {
   constructor(deadlineMs: number) {
-    super('DEADLINE_EXCEEDED', `The run did not finish within its ${deadlineMs} ms deadline.`, { deadlineMs });
+    super('DEADLINE_EXCEEDED', `The run did not finish within its ${deadlineMs} ms deadline.`, {
+      deadlineMs,
+    });
   }
 }
 
@@ -133,7 +140,11 @@ export class InvalidRunError extends BatonError {
 }
 
 /** Any error as the `{ code, message, details? }` shape stored in run records and events. */
-export function toErrorInfo(err: unknown): { code: string; message: string; details?: Record<string, unknown> } {
+export function toErrorInfo(err: unknown): {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+} {
   if (err instanceof BatonError) return err.toJSON();
   if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
   return { code: 'INTERNAL', message: String(err) };

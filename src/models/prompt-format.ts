@@ -14,7 +14,11 @@ export interface PriorWork {
   text: string;
 }
 
-export function renderPrompt(parts: { task: string; prior?: readonly PriorWork[]; instruction?: string }): string {
+export function renderPrompt(parts: {
+  task: string;
+  prior?: readonly PriorWork[];
+  instruction?: string;
+}): string {
   const sections = [`${TASK_HEADING}\n${parts.task}`];
   if (parts.prior && parts.prior.length > 0) {
     sections.push(`${WORK_HEADING}\n${parts.prior.map((p) => `## ${p.agent}\n${p.text}`).join('\n\n')}`);

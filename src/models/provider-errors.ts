@@ -51,7 +51,10 @@ export interface HeaderReader {
  * Milliseconds to wait before the next attempt, from `retry-after-ms` (milliseconds, Azure), else `retry-after`
  * (delta-seconds or an HTTP date). `undefined` when neither is present or parseable.
  */
-export function retryAfterMs(headers: HeaderReader | undefined, now: number = Date.now()): number | undefined {
+export function retryAfterMs(
+  headers: HeaderReader | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const ms = headers.get('retry-after-ms');
   if (ms != null && ms.trim() !== '') {
@@ -100,7 +103,11 @@ export function filteredCategories(results: unknown): string[] {
   if (typeof results !== 'object' || results === null) return [];
   const out: string[] = [];
   for (const [category, verdict] of Object.entries(results)) {
-    if (typeof verdict === 'object' && verdict !== null && (verdict as { filtered?: unknown }).filtered === true) {
+    if (
+      typeof verdict === 'object' &&
+      verdict !== null &&
+      (verdict as { filtered?: unknown }).filtered === true
+    ) {
       out.push(category);
     }
   }
@@ -155,7 +162,11 @@ export function mapHttpFailure(failure: HttpFailure): ModelError {
   if (status === 408 || status === 409 || status >= 500) {
     return new TransientModelError(`${where} failed with HTTP ${status}: ${reason}`, details, options);
   }
-  return new PermanentModelError(`${where} rejected the request with HTTP ${status}: ${reason}`, details, options);
+  return new PermanentModelError(
+    `${where} rejected the request with HTTP ${status}: ${reason}`,
+    details,
+    options,
+  );
 }
 
 function list(items: string[]): string {

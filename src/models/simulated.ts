@@ -20,7 +20,12 @@ import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from './type
 
 export const SIMULATED_MODEL_NAME = 'simulated';
 
-export type SimulatedFault = 'transient' | 'permanent' | 'hang' | 'content-filter' | { rateLimitedMs: number };
+export type SimulatedFault =
+  | 'transient'
+  | 'permanent'
+  | 'hang'
+  | 'content-filter'
+  | { rateLimitedMs: number };
 
 export interface SimulatedModelOptions {
   skills?: Record<string, Skill>;

@@ -76,7 +76,10 @@ export function checkStructuredAnswer(text: string, schema: Schema): StructuredC
   try {
     value = JSON.parse(json);
   } catch (err) {
-    return { ok: false, problem: `it is not valid JSON (${err instanceof Error ? err.message : String(err)})` };
+    return {
+      ok: false,
+      problem: `it is not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+    };
   }
   const validator = validatorFor(schema);
   const parsed = validator?.safeParse(value);
@@ -125,10 +128,24 @@ export async function withCorrectiveRetry(
   if (!format || first.toolCalls.length > 0 || first.finishReason === 'length') return first;
   const check = checkStructuredAnswer(first.message.content, format.schema);
   if (check.ok) return withContent(first, check.json);
-  const second = await ask([...messages, ...correctiveMessages(first.message.content, format, check.problem)]);
-  const recheck = second.toolCalls.length > 0 ? undefined : checkStructuredAnswer(second.message.content, format.schema);
+  const second = await ask([
+    ...messages,
+    ...correctiveMessages(first.message.content, format, check.problem),
+  ]);
+  const recheck =
+    second.toolCalls.length > 0 ? undefined : checkStructuredAnswer(second.message.content, format.schema);
   const answer = recheck?.ok ? withContent(second, recheck.json) : second;
-  return { ...answer, usage: addUsage(first.usage, second.usage) };
+  const result: ChatResult = { ...answer, usage: addUsage(first.usage, second.usage) };
+  reasked.add(result);
+  return result;
+}
+
+/** Results that took a corrective re-ask (two HTTP requests). */
+const reasked = new WeakSet<ChatResult>();
+
+/** How many model requests produced `result`: 2 after a corrective re-ask, else 1 (quota accounting). */
+export function requestsMade(result: ChatResult): number {
+  return reasked.has(result) ? 2 : 1;
 }
 
 function withContent(result: ChatResult, content: string): ChatResult {

@@ -33,7 +33,9 @@ function companiesFrom(value: Record<string, unknown> | undefined): string[] | u
   const list = value?.companies;
   if (!Array.isArray(list)) return undefined;
   return list
-    .map((c) => (typeof c === 'string' ? c : c && typeof c === 'object' ? (c as { name?: unknown }).name : undefined))
+    .map((c) =>
+      typeof c === 'string' ? c : c && typeof c === 'object' ? (c as { name?: unknown }).name : undefined,
+    )
     .filter((n): n is string => typeof n === 'string');
 }
 

@@ -2,7 +2,11 @@ import type { ParsedPrompt } from '../prompt-format.js';
 import type { ChatRequest, ToolCall } from '../types.js';
 
 /** How the simulated model plays one kind of agent: a pure function of the request and a seeded random source. */
-export type Skill = (input: { request: ChatRequest; prompt: ParsedPrompt; random: () => number }) => SkillOutput;
+export type Skill = (input: {
+  request: ChatRequest;
+  prompt: ParsedPrompt;
+  random: () => number;
+}) => SkillOutput;
 
 export interface SkillOutput {
   /** Plain text answer; when `json` is given the answer is its JSON text. */
@@ -17,7 +21,9 @@ export function priorJson(prompt: ParsedPrompt, agent: string): Record<string, u
   if (!entry) return undefined;
   try {
     const value: unknown = JSON.parse(entry.text);
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
