@@ -8,7 +8,10 @@ export type { PriorWork } from '../models/prompt-format.js';
 const SUMMARY_CHARS = 600;
 
 /** Chooses what earlier work an agent sees: all of it, the last piece, or each piece cut to a short summary. */
-export function selectContext(prior: readonly PriorWork[], mode: NonNullable<RunOptions['context']>): PriorWork[] {
+export function selectContext(
+  prior: readonly PriorWork[],
+  mode: NonNullable<RunOptions['context']>,
+): PriorWork[] {
   if (mode === 'last') return prior.slice(-1);
   if (mode === 'summary') {
     return prior.map((p) => ({

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { AgentDefinition, TeamDefinition } from '../agents/schema.js';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../models/types.js';
 import type { Pattern, ResolvedRunOptions, RunEventInput, RunOutput, RunUsage } from '../runs/schema.js';
@@ -13,6 +14,11 @@ export interface AgentCall {
   parallelToolCalls?: boolean;
   /** Ask for the agent's `outputSchema` as structured output (default: when the agent declares one). */
   structured?: boolean;
+  /**
+   * Ask for this schema as structured output instead of the agent's own `outputSchema` (magentic ledgers, a
+   * final answer in the team's output schema). Wins over `structured`.
+   */
+  outputSchema?: z.ZodType;
 }
 
 /** What an agent call returned, as recorded in the journal (so a replay returns exactly this). */

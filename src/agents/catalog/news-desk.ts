@@ -55,10 +55,30 @@ const definition: TeamDefinitionInput = {
       outputSchema: newsDeskOutputSchema,
       simulation: { skill: 'news.edit' },
     },
+    {
+      name: 'desk-chief',
+      description:
+        'Runs the desk in a conversation: hands the article to each specialist in turn, then writes the report.',
+      instructions:
+        'You run the news desk. Hand the article to the specialist whose work is still missing (summary and business classification always; companies and stock outlooks for business articles), one at a time, with the transfer tools. When the work is complete, answer with the final report as JSON {"title","summary","isBusiness","companies":[{"name","direction","reason"}]}, checked against the article.',
+      outputSchema: newsDeskOutputSchema,
+      handoffs: ['summarizer', 'classifier', 'extractor', 'analyst'],
+      simulation: { skill: 'news.chief' },
+    },
+    {
+      name: 'desk-manager',
+      description:
+        'Coordinates the desk under magentic: keeps the task and progress ledgers and writes the report.',
+      instructions:
+        'You coordinate a team of news specialists. Keep a task ledger (facts and a short plan) and, each round, a progress ledger that says whether the request is satisfied, whether the team is looping or progressing, who speaks next and what to ask them. Answer in the JSON schema requested each time; the final answer is the report.',
+      simulation: { skill: 'news.manager' },
+    },
   ],
   patterns: {
     sequential: { order: ['summarizer', 'classifier', 'extractor', 'analyst', 'editor'] },
     concurrent: { agents: ['summarizer', 'classifier', 'extractor', 'analyst'], aggregator: 'merge' },
+    handoff: { entry: 'desk-chief', fallback: 'editor' },
+    magentic: { manager: 'desk-manager', participants: ['summarizer', 'classifier', 'extractor', 'analyst'] },
   },
 };
 

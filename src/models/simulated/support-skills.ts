@@ -15,7 +15,7 @@ export type Specialist = (typeof SPECIALISTS)[number];
 
 const LEXICON: Record<Specialist, Record<string, readonly string[]>> = {
   billing: {
-    refund: ['refund', 'money back', 'reimburse', 'reimbursement', 'chargeback'],
+    refund: ['refund', 'refunded', 'money back', 'reimburse', 'reimbursement', 'chargeback'],
     invoice: ['invoice', 'invoices', 'receipt', 'vat', 'billing address', 'tax id'],
     'payment-failure': [
       'payment failed',
@@ -24,20 +24,21 @@ const LEXICON: Record<Specialist, Record<string, readonly string[]>> = {
       'charged twice',
       'double charged',
       'payment',
+      'unpaid',
     ],
     'plan-change': ['upgrade', 'downgrade', 'plan', 'subscription', 'pricing', 'seats'],
   },
   technical: {
-    bug: ['bug', 'error', 'crash', 'crashes', 'broken', 'exception', 'glitch'],
-    outage: ['outage', 'down', 'unavailable', 'not loading', '503', 'offline'],
-    integration: ['api', 'webhook', 'webhooks', 'integration', 'sdk', 'endpoint'],
+    bug: ['bug', 'error', 'crash', 'crashes', 'broken', 'exception', 'glitch', 'wrong', 'incorrect'],
+    outage: ['outage', 'down', 'unavailable', 'not loading', '503', 'offline', 'stopped'],
+    integration: ['api', 'webhook', 'webhooks', 'integration', 'sdk', 'endpoint', 'sync', 'oauth', 'connect'],
     performance: ['slow', 'latency', 'timeout', 'timeouts', 'lag', 'performance'],
   },
   account: {
     login: ['log in', 'login', 'sign in', 'locked out', '2fa', 'two-factor'],
     'password-reset': ['password', 'reset link', 'forgot'],
-    access: ['access', 'permission', 'permissions', 'role', 'invite', 'admin'],
-    closure: ['close my account', 'delete my account', 'deactivate', 'cancel my account'],
+    access: ['access', 'permission', 'permissions', 'role', 'invite', 'admin', 'ownership'],
+    closure: ['close my account', 'delete my account', 'close', 'delete', 'deactivate', 'cancel my account'],
   },
 };
 
@@ -73,11 +74,12 @@ function hits(text: string, term: string): number {
   return text.match(new RegExp(`(?<![a-z0-9])${escaped}(?![a-z0-9])`, 'g'))?.length ?? 0;
 }
 
+/** A category's score: its terms' hits, a phrase weighing as many hits as it has words (stronger evidence). */
 export function categoryScores(ticket: string, specialist: Specialist): [string, number][] {
   const text = ticket.toLowerCase();
   return Object.entries(LEXICON[specialist]).map(([category, terms]) => [
     category,
-    terms.reduce((sum, term) => sum + hits(text, term), 0),
+    terms.reduce((sum, term) => sum + hits(text, term) * term.split(' ').length, 0),
   ]);
 }
 

@@ -1,0 +1,259 @@
+import { z } from 'zod';
+import {
+  AgentFailedError,
+  BatonError,
+  BudgetExceededError,
+  InvalidRunError,
+  toErrorInfo,
+} from '../errors.js';
+import type { ErrorInfo } from '../runs/schema.js';
+import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { outputOf, parseJson, settleAll } from './shared.js';
+import type { AgentResult, Orchestrator, RunContext, RunResult } from './types.js';
+
+/** Fewer branches succeeded than `options.minSuccessful` asks for. */
+export class TooFewBranchesError extends BatonError {
+  constructor(succeeded: string[], required: number, failed: { agent: string; error: ErrorInfo }[]) {
+    super(
+      'TOO_FEW_BRANCHES',
+      `${succeeded.length} of ${succeeded.length + failed.length} branches succeeded; at least ${required} must.`,
+      { succeeded, required, failedAgents: failed.map((f) => f.agent), errors: failed },
+    );
+  }
+}
+
+type Aggregation = { kind: 'merge' } | { kind: 'vote' } | { kind: 'agent'; agent: string };
+
+interface Succeeded {
+  agent: string;
+  result: AgentResult;
+}
+
+/** `options.aggregator` wins over the team's; `agent` needs the team to name its aggregator agent. */
+function aggregationFor(ctx: RunContext, team: 'merge' | 'vote' | { agent: string }): Aggregation {
+  const wanted = ctx.options.aggregator;
+  if (wanted === 'merge' || wanted === 'vote') return { kind: wanted };
+  if (typeof team === 'object') return { kind: 'agent', agent: team.agent };
+  if (wanted === 'agent') {
+    throw new InvalidRunError(
+      `Team "${ctx.team.name}" names no aggregator agent for the concurrent pattern.`,
+    );
+  }
+  return { kind: team };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** One branch's answer as a value: its structured output, else its text read as JSON, else its text. */
+function answerOf(result: AgentResult): unknown {
+  if (result.structured !== undefined) return result.structured;
+  return parseJson(result.text) ?? result.text;
+}
+
+/**
+ * Merge: the branches' object answers merged key by key in the team's agent order (later agents win for the
+ * same key); an answer that is not an object goes under its agent's name.
+ */
+export function mergeAnswers(branches: readonly Succeeded[]): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const { agent, result } of branches) {
+    const answer = answerOf(result);
+    if (isPlainObject(answer)) Object.assign(merged, answer);
+    else merged[agent] = answer;
+  }
+  return merged;
+}
+
+/** Text and JSON made comparable: keys sorted, strings trimmed, lower-cased, whitespace collapsed. */
+export function normaliseAnswer(value: unknown): unknown {
+  if (typeof value === 'string') {
+    const json = parseJson(value);
+    if (json !== undefined && typeof json !== 'string') return normaliseAnswer(json);
+    return value
+      .trim()
+      .toLowerCase()
+      .replace(/\s+/g, ' ')
+      .replace(/[.!]+$/, '');
+  }
+  if (Array.isArray(value)) return value.map(normaliseAnswer);
+  if (isPlainObject(value)) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, normaliseAnswer(value[k])]),
+    );
+  }
+  return value;
+}
+
+export interface Ballot {
+  answer: string;
+  agents: string[];
+}
+
+/**
+ * Vote: branches with the same normalised answer form one ballot; the ballot with most agents wins, and a tie
+ * goes to the ballot whose first agent comes first in the team's agent order (branches arrive in that order).
+ */
+export function countVotes(branches: readonly Succeeded[]): Ballot[] {
+  const ballots = new Map<string, Ballot>();
+  for (const { agent, result } of branches) {
+    const answer = JSON.stringify(normaliseAnswer(answerOf(result)));
+    const ballot = ballots.get(answer) ?? { answer, agents: [] };
+    ballot.agents.push(agent);
+    ballots.set(answer, ballot);
+  }
+  // Array.prototype.sort is stable: equal counts keep first-seen order, which is the team's agent order.
+  return [...ballots.values()].sort((a, b) => b.agents.length - a.agents.length);
+}
+
+/**
+ * Concurrent (fan-out/fan-in): every agent of `patterns.concurrent.agents` gets the task at once, at most
+ * `options.concurrency` in flight; their answers are combined by the aggregator (`merge`, `vote` or an agent).
+ * Failed branches leave the run partial; fewer than `options.minSuccessful` successes fail it with
+ * `TOO_FEW_BRANCHES`. A spent budget keeps what exists (partial) or fails with `BUDGET_EXCEEDED` when fewer than
+ * `minSuccessful` branches finished.
+ */
+export const concurrent: Orchestrator = {
+  pattern: 'concurrent',
+  async run(ctx: RunContext): Promise<RunResult> {
+    const wiring = ctx.team.patterns.concurrent;
+    if (!wiring)
+      throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the concurrent pattern.`);
+    const aggregation = aggregationFor(ctx, wiring.aggregator);
+    const agents = wiring.agents.map((name) => ctx.agent(name));
+    if (aggregation.kind === 'agent') ctx.agent(aggregation.agent);
+    const required = ctx.options.minSuccessful;
+    if (required > agents.length) {
+      throw new InvalidRunError(
+        `minSuccessful is ${required} but the team has ${agents.length} concurrent agents.`,
+      );
+    }
+
+    const settled = await settleAll(agents, ctx.options.concurrency, (agent, index) =>
+      ctx.callAgent({
+        key: `conc/${index}/agent:${agent.name}`,
+        agent: agent.name,
+        messages: agentMessages(agent, { task: ctx.input }),
+      }),
+    );
+
+    const succeeded: Succeeded[] = [];
+    const failed: { agent: string; error: ErrorInfo }[] = [];
+    const notRun: string[] = [];
+    let budgetError: BudgetExceededError | undefined;
+    let fatal: unknown;
+    for (const [index, outcome] of settled.entries()) {
+      const agent = agents[index]?.name ?? '';
+      if (outcome.status === 'fulfilled') succeeded.push({ agent, result: outcome.value });
+      else if (outcome.reason instanceof AgentFailedError)
+        failed.push({ agent, error: toErrorInfo(outcome.reason) });
+      else if (outcome.reason instanceof BudgetExceededError) {
+        budgetError ??= outcome.reason;
+        notRun.push(agent);
+      } else fatal ??= outcome.reason;
+    }
+    // Cancellation, deadline and worker shutdown end the run whatever the other branches did.
+    if (fatal !== undefined) throw fatal;
+    if (succeeded.length < required) {
+      if (budgetError) throw budgetError;
+      throw new TooFewBranchesError(
+        succeeded.map((s) => s.agent),
+        required,
+        failed,
+      );
+    }
+
+    const failedAgents = failed.map((f) => f.agent);
+    const details: Record<string, unknown> = {
+      aggregator: aggregation.kind === 'agent' ? { agent: aggregation.agent } : aggregation.kind,
+      branches: agents.map((a) => {
+        const f = failed.find((x) => x.agent === a.name);
+        if (f) return { agent: a.name, status: 'failed', error: f.error };
+        return { agent: a.name, status: notRun.includes(a.name) ? 'not-run' : 'succeeded' };
+      }),
+      ...(budgetError ? { stopReason: 'BUDGET_EXCEEDED', notRun } : {}),
+    };
+    let partial = failed.length > 0 || notRun.length > 0;
+
+    if (aggregation.kind === 'vote') {
+      const ballots = countVotes(succeeded);
+      const winner = ballots[0]?.agents[0];
+      const chosen = succeeded.find((s) => s.agent === winner) ?? succeeded[0];
+      if (!chosen) throw new InvalidRunError('No branch answered.');
+      details.votes = ballots.map((b) => ({ agents: b.agents, count: b.agents.length }));
+      details.winner = chosen.agent;
+      return result(outputOf(chosen.result), partial, failedAgents, details);
+    }
+
+    if (aggregation.kind === 'agent') {
+      const aggregator = ctx.agent(aggregation.agent);
+      const prior: PriorWork[] = succeeded.map((s) => ({ agent: s.agent, text: s.result.text }));
+      const missing = [...failedAgents, ...notRun];
+      const instruction =
+        `Combine the answers of the ${succeeded.length} team members above into one final answer.` +
+        (missing.length ? ` ${missing.join(', ')} gave no answer.` : '');
+      try {
+        const combined = await ctx.callAgent({
+          key: `conc/aggregate/agent:${aggregator.name}`,
+          agent: aggregator.name,
+          // The aggregator sees every branch (cut to summaries under `context: summary`).
+          messages: agentMessages(aggregator, {
+            task: ctx.input,
+            prior: ctx.options.context === 'summary' ? selectContext(prior, 'summary') : prior,
+            instruction,
+          }),
+          ...(ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : {}),
+        });
+        return result(outputOf(combined), partial, failedAgents, details);
+      } catch (err) {
+        if (err instanceof AgentFailedError) {
+          failedAgents.push(aggregator.name);
+          details.aggregatorFailed = toErrorInfo(err);
+        } else if (err instanceof BudgetExceededError) {
+          details.stopReason = 'BUDGET_EXCEEDED';
+        } else throw err;
+        // Without the aggregator, the branches' answers are merged instead.
+        details.aggregatedBy = 'merge';
+        partial = true;
+      }
+    }
+
+    const merged = mergeAnswers(succeeded);
+    const schema = ctx.team.outputSchema;
+    if (!schema)
+      return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
+    const parsed = schema.safeParse(merged);
+    if (parsed.success) {
+      return result(
+        { text: JSON.stringify(parsed.data), structured: parsed.data },
+        partial,
+        failedAgents,
+        details,
+      );
+    }
+    if (!partial) {
+      // Every branch answered and the merge still misses the team's shape: the engine reports OUTPUT_INVALID.
+      return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
+    }
+    // A degraded run keeps what the branches produced as text when it cannot fill the team's output schema.
+    details.outputProblems = z.prettifyError(parsed.error);
+    return result({ text: JSON.stringify(merged) }, partial, failedAgents, details);
+  },
+};
+
+function result(
+  output: RunResult['output'],
+  partial: boolean,
+  failedAgents: string[],
+  details: Record<string, unknown>,
+): RunResult {
+  return {
+    output,
+    ...(partial ? { partial: true } : {}),
+    ...(failedAgents.length ? { failedAgents } : {}),
+    details,
+  };
+}

@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import type { AgentDefinition } from '../agents/schema.js';
+import {
+  AgentFailedError,
+  BatonError,
+  BudgetExceededError,
+  InvalidRunError,
+  toErrorInfo,
+} from '../errors.js';
+import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { causeOf, emitOnce, outputOf } from './shared.js';
+import type { AgentResult, Orchestrator, RunContext, RunResult } from './types.js';
+
+/** Retries of a ledger that fails schema validation, each under its own journal key. */
+export const LEDGER_RETRIES = 2;
+
+const factsSchema = z.object({
+  given_or_verified: z.array(z.string()),
+  to_look_up: z.array(z.string()),
+  to_derive: z.array(z.string()),
+  educated_guesses: z.array(z.string()),
+});
+
+/** The task ledger: facts and a short plan whose steps name the participant that does them. */
+export function taskLedgerSchema(participants: readonly [string, ...string[]]) {
+  return z.object({
+    facts: factsSchema,
+    plan: z.array(z.object({ agent: z.enum(participants), step: z.string().min(1) })),
+  });
+}
+export type TaskLedger = z.infer<ReturnType<typeof taskLedgerSchema>>;
+
+const answered = <T extends z.ZodType>(answer: T) => z.object({ reason: z.string(), answer });
+
+/** The progress ledger: five questions, each answered with a reason. `next_speaker` is one of `participants`. */
+export function progressLedgerSchema(participants: readonly [string, ...string[]]) {
+  return z.object({
+    is_request_satisfied: answered(z.boolean()),
+    is_in_loop: answered(z.boolean()),
+    is_progress_being_made: answered(z.boolean()),
+    next_speaker: answered(z.enum(participants)),
+    instruction_or_question: answered(z.string().min(1)),
+  });
+}
+export type ProgressLedger = z.infer<ReturnType<typeof progressLedgerSchema>>;
+
+type LedgerKind = 'task' | 'progress';
+
+/**
+ * Asks the manager for a ledger in `schema`. An answer that fails validation is asked again (up to
+ * `LEDGER_RETRIES` times, each under `<key>/retry:<n>`, the problem quoted); then the run fails with
+ * `LEDGER_INVALID`, keeping each rejected raw answer in the error details.
+ */
+async function askLedger<T>(
+  ctx: RunContext,
+  manager: AgentDefinition,
+  request: { key: string; kind: LedgerKind; schema: z.ZodType; prior: PriorWork[]; instruction: string },
+): Promise<T> {
+  const rejected: { key: string; problem: string; raw: string }[] = [];
+  for (let attempt = 0; attempt <= LEDGER_RETRIES; attempt++) {
+    const key = attempt === 0 ? request.key : `${request.key}/retry:${attempt}`;
+    const last = rejected[rejected.length - 1];
+    const instruction = last
+      ? `${request.instruction}\n\nYour previous ledger was rejected: ${last.problem}\nAnswer again with JSON in the required schema.`
+      : request.instruction;
+    try {
+      const result = await ctx.callAgent({
+        key,
+        agent: manager.name,
+        messages: agentMessages(manager, { task: ctx.input, prior: request.prior, instruction }),
+        outputSchema: request.schema,
+      });
+      return result.structured as T;
+    } catch (err) {
+      if (!(err instanceof AgentFailedError) || causeOf(err).code !== 'MODEL_OUTPUT_INVALID') throw err;
+      // Journaled: a replayed failure carries no details, the raw answer must survive a resume.
+      const why = await ctx.step(`${key}/rejected`, async () => {
+        const cause = causeOf(err);
+        return {
+          problem: cause.message,
+          raw: typeof cause.details?.raw === 'string' ? cause.details.raw : '',
+        };
+      });
+      ctx.log.warn({ key, problem: why.problem }, 'manager ledger rejected');
+      rejected.push({ key, ...why });
+    }
+  }
+  throw new BatonError(
+    'LEDGER_INVALID',
+    `The manager's ${request.kind} ledger failed schema validation ${rejected.length} times.`,
+    { ledger: request.kind, attempts: rejected },
+  );
+}
+
+function teamLines(agents: readonly AgentDefinition[]): string {
+  return agents.map((a) => `- ${a.name}: ${a.description}`).join('\n');
+}
+
+function names(agents: readonly AgentDefinition[]): [string, ...string[]] {
+  return agents.map((a) => a.name) as [string, ...string[]];
+}
+
+/**
+ * Magentic (Magentic-One): a manager agent keeps a task ledger (facts and a plan over the participants'
+ * descriptions) and, every round, a progress ledger that answers five questions and picks the next speaker and
+ * its instruction. The chosen participant answers with the shared context; its answer joins it. A stall counter
+ * (+1 on no progress or a loop, −1 on progress) above `options.maxStalls` makes the manager rewrite facts and plan
+ * and clears the team's context (a reset, at most `options.maxResets`); `options.maxRounds` bounds the progress
+ * ledgers. A participant that ultimately fails is excluded and the manager replans without it. The manager
+ * synthesises the final answer in the team's output schema.
+ */
+export const magentic: Orchestrator = {
+  pattern: 'magentic',
+  async run(ctx: RunContext): Promise<RunResult> {
+    const wiring = ctx.team.patterns.magentic;
+    if (!wiring) throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the magentic pattern.`);
+    const manager = ctx.agent(wiring.manager);
+    const participants = wiring.participants.map((name) => ctx.agent(name));
+    const { maxRounds, maxStalls, maxResets } = ctx.options;
+
+    const excluded = new Set<string>();
+    const failedAgents: string[] = [];
+    const available = () => participants.filter((p) => !excluded.has(p.name));
+    let context: PriorWork[] = [];
+    let lastAnswer: AgentResult | undefined;
+    let progress: ProgressLedger | undefined;
+    let round = 0;
+    let stalls = 0;
+    let resets = 0;
+    let stopReason: string | undefined;
+
+    let taskLedger = await askLedger<TaskLedger>(ctx, manager, {
+      key: 'mag/plan',
+      kind: 'task',
+      schema: taskLedgerSchema(names(participants)),
+      prior: [],
+      instruction:
+        'Build the task ledger. Facts: what is given or verified, what to look up, what to derive, and educated ' +
+        `guesses. Plan: a short plan, each step done by one of these team members:\n${teamLines(participants)}`,
+    });
+    await emitOnce(ctx, 'mag/plan', { type: 'plan.created', ledger: taskLedger });
+
+    const replan = async (reason: 'stalled' | 'agent-failed', clearContext: boolean, lost?: string) => {
+      resets += 1;
+      const team = available();
+      const why =
+        reason === 'stalled'
+          ? `The team has stalled (no progress, or going in circles, for more than ${maxStalls} rounds).`
+          : `${lost} is no longer available: its calls failed.`;
+      taskLedger = await askLedger<TaskLedger>(ctx, manager, {
+        key: `mag/reset:${resets}`,
+        kind: 'task',
+        schema: taskLedgerSchema(names(team)),
+        prior: context,
+        instruction:
+          `${why} Rewrite the task ledger: update the facts with what was learned so far and make a new plan ` +
+          `for these team members:\n${teamLines(team)}\n\nThe previous ledger:\n${JSON.stringify(taskLedger)}`,
+      });
+      if (clearContext) context = [];
+      stalls = 0;
+      await emitOnce(ctx, `mag/reset:${resets}`, {
+        type: 'replanned',
+        reset: resets,
+        ledger: { ...taskLedger, reason, ...(excluded.size ? { excluded: [...excluded] } : {}) },
+      });
+    };
+
+    try {
+      for (;;) {
+        const team = available();
+        if (team.length === 0) {
+          stopReason = 'NO_PARTICIPANTS';
+          break;
+        }
+        if (round >= maxRounds) {
+          stopReason = 'MAX_ROUNDS';
+          break;
+        }
+        round += 1;
+        progress = await askLedger<ProgressLedger>(ctx, manager, {
+          key: `mag/round:${round}/ledger`,
+          kind: 'progress',
+          schema: progressLedgerSchema(names(team)),
+          prior: context,
+          instruction:
+            `Round ${round}. Answer the five progress questions, each with a reason and an answer: is the request ` +
+            'satisfied; are we in a loop; is progress being made; who speaks next (one of the team members below); ' +
+            `and the instruction or question for them.\nTeam:\n${teamLines(team)}\n\nTask ledger:\n${JSON.stringify(taskLedger)}`,
+        });
+        await emitOnce(ctx, `mag/round:${round}/ledger`, { type: 'ledger.updated', round, ledger: progress });
+        if (progress.is_request_satisfied.answer) break;
+
+        const stalled = !progress.is_progress_being_made.answer || progress.is_in_loop.answer;
+        stalls = stalled ? stalls + 1 : Math.max(0, stalls - 1);
+        if (stalls > maxStalls) {
+          if (resets >= maxResets) {
+            stopReason = 'MAX_RESETS';
+            break;
+          }
+          await replan('stalled', true);
+          continue;
+        }
+
+        const speaker = ctx.agent(progress.next_speaker.answer);
+        try {
+          lastAnswer = await ctx.callAgent({
+            key: `mag/round:${round}/agent:${speaker.name}`,
+            agent: speaker.name,
+            messages: agentMessages(speaker, {
+              task: ctx.input,
+              prior: selectContext(context, ctx.options.context),
+              instruction: progress.instruction_or_question.answer,
+            }),
+          });
+          context.push({ agent: speaker.name, text: lastAnswer.text });
+        } catch (err) {
+          if (!(err instanceof AgentFailedError)) throw err;
+          ctx.log.warn(
+            { agent: speaker.name, error: toErrorInfo(err) },
+            'participant failed; replanning without it',
+          );
+          failedAgents.push(speaker.name);
+          excluded.add(speaker.name);
+          if (available().length > 0 && resets < maxResets) await replan('agent-failed', false, speaker.name);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof BudgetExceededError) || !lastAnswer) throw err;
+      return {
+        output: { text: lastAnswer.text },
+        partial: true,
+        ...(failedAgents.length ? { failedAgents } : {}),
+        details: details('BUDGET_EXCEEDED'),
+      };
+    }
+
+    function details(reason: string | undefined): Record<string, unknown> {
+      return {
+        taskLedger,
+        ...(progress ? { progressLedger: progress } : {}),
+        rounds: round,
+        resets,
+        stalls,
+        ...(reason ? { stopReason: reason } : {}),
+        ...(excluded.size ? { excluded: [...excluded] } : {}),
+      };
+    }
+
+    let final: AgentResult;
+    try {
+      final = await ctx.callAgent({
+        key: 'mag/final',
+        agent: manager.name,
+        messages: agentMessages(manager, {
+          task: ctx.input,
+          prior: context,
+          instruction: 'Synthesize the final answer to the task from the team’s work so far.',
+        }),
+        ...(ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : { structured: false }),
+      });
+    } catch (err) {
+      if (!(err instanceof BudgetExceededError) || !lastAnswer) throw err;
+      return {
+        output: { text: lastAnswer.text },
+        partial: true,
+        ...(failedAgents.length ? { failedAgents } : {}),
+        details: details('BUDGET_EXCEEDED'),
+      };
+    }
+    return {
+      output: outputOf(final),
+      ...(stopReason || failedAgents.length ? { partial: true } : {}),
+      ...(failedAgents.length ? { failedAgents } : {}),
+      details: details(stopReason),
+    };
+  },
+};
