@@ -102,7 +102,10 @@ export const envSchema = z.object({
   BATON_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   BATON_RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
   BATON_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  BATON_SESSION_TTL_SECONDS: positiveInt.min(60).max(7 * 24 * 3600).default(8 * 3600),
+  BATON_SESSION_TTL_SECONDS: positiveInt
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(8 * 3600),
   BATON_HEARTBEAT_INTERVAL_MS: positiveInt.min(50).default(5_000),
   BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
 

@@ -1,7 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { describeTeam } from '../../agents/catalog/describe.js';
 import { definitionVersion } from '../../agents/schema.js';
-import { runOptionDefaults } from '../../runs/schema.js';
+import { agentFleetState, listWorkers } from '../../queue/heartbeat.js';
+import { patternSchema } from '../../runs/schema.js';
+import type { Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { errorEnvelopeSchema } from '../errors.js';
 
@@ -10,8 +13,15 @@ const teamSchema = z.object({
   description: z.string(),
   definitionVersion: z.string(),
   agents: z.array(z.object({ name: z.string(), description: z.string() })),
-  patterns: z.array(z.object({ pattern: z.string(), wiring: z.unknown() })),
-  optionDefaults: z.record(z.string(), z.unknown()),
+  patterns: z.array(
+    z.object({
+      pattern: patternSchema,
+      wiring: z.unknown(),
+      options: z
+        .record(z.string(), z.unknown())
+        .describe('Options that apply to this pattern, with defaults.'),
+    }),
+  ),
 });
 
 const breakerStateSchema = z.enum(['closed', 'open', 'half-open']);
@@ -35,6 +45,19 @@ const agentSchema = z.object({
     })
     .optional()
     .describe('Circuit-breaker state in processes this API can see.'),
+  fleet: z
+    .enum(['closed on all', 'open on some', 'open on all'])
+    .describe('Circuit breaker across live workers (half-open counts as open; no workers: closed on all).'),
+  workers: z
+    .array(
+      z.object({
+        worker: z.string(),
+        state: breakerStateSchema,
+        lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
+      }),
+    )
+    .optional()
+    .describe('Breaker state on each live worker (operators and admins only).'),
 });
 
 export const catalogRoutes =
@@ -52,12 +75,8 @@ export const catalogRoutes =
       },
       async () => ({
         items: [...deps.teams.values()].map((team) => ({
-          name: team.name,
-          description: team.description,
+          ...describeTeam(team),
           definitionVersion: definitionVersion(team),
-          agents: team.agents.map((a) => ({ name: a.name, description: a.description })),
-          patterns: Object.entries(team.patterns).map(([pattern, wiring]) => ({ pattern, wiring })),
-          optionDefaults: runOptionDefaults,
         })),
       }),
     );
@@ -67,17 +86,22 @@ export const catalogRoutes =
       {
         schema: {
           summary: 'List agents',
-          description: 'Every agent of every team with its model, policies and circuit-breaker state.',
+          description:
+            'Every agent of every team with its model, policies and circuit-breaker state across the worker fleet (per-worker detail for operators and admins).',
           tags: ['catalog'],
           response: { 200: z.object({ items: z.array(agentSchema) }), 401: errorEnvelopeSchema },
         },
       },
-      async () => {
+      async (request) => {
         const breakers = new Map((deps.localBreakers?.() ?? []).map((b) => [b.agent, b]));
+        const workers = await listWorkers(deps.redis, deps.config.redisPrefix);
+        const role = (request.caller as Caller).role;
+        const detail = role === 'operator' || role === 'admin';
         return {
           items: [...deps.teams.values()].flatMap((team) =>
             team.agents.map((a) => {
               const b = breakers.get(a.name);
+              const fleet = agentFleetState(a.name, workers);
               return {
                 team: team.name,
                 name: a.name,
@@ -89,6 +113,8 @@ export const catalogRoutes =
                 ...(b
                   ? { breaker: { state: b.state, ...(b.lastFailure ? { lastFailure: b.lastFailure } : {}) } }
                   : {}),
+                fleet: fleet.fleet,
+                ...(detail ? { workers: fleet.workers } : {}),
               };
             }),
           ),
