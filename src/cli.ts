@@ -12,6 +12,7 @@ import { startRunWorker } from './queue/worker.js';
 import { runCommand } from './run-client.js';
 import { apiDeps, createServices, workerDeps } from './services.js';
 import { createLogger } from './telemetry/logger.js';
+import { shutdownTelemetry } from './telemetry/sdk.js';
 
 const VERSION = '0.1.0';
 
@@ -33,7 +34,12 @@ function configOrExit(env: NodeJS.ProcessEnv = process.env, callsModels = false)
 }
 
 function loggerFor(config: Config, role: string, pretty = false): Logger {
-  return createLogger({ level: config.telemetry.logLevel, pretty, base: { role } });
+  return createLogger({
+    level: config.telemetry.logLevel,
+    pretty,
+    base: { role },
+    captureContent: config.telemetry.captureContent,
+  });
 }
 
 /** Closes everything once on SIGTERM/SIGINT; a second signal exits at once. */
@@ -47,6 +53,7 @@ function onShutdown(log: Logger, close: () => Promise<void>): void {
     closing = true;
     log.info({ signal }, 'shutting down: no new jobs; in-flight runs stop at a step boundary');
     close()
+      .then(() => shutdownTelemetry())
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         log.error({ err }, 'shutdown failed');

@@ -1,4 +1,3 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RunBudget } from './agents/budget.js';
@@ -31,6 +30,18 @@ import {
   resolveRunOptions,
   type StepRecord,
 } from './runs/schema.js';
+import {
+  ATTR_BATON_PATTERN,
+  ATTR_BATON_RUN_ATTEMPT,
+  ATTR_BATON_RUN_ID,
+  ATTR_BATON_RUN_RESUMED,
+  ATTR_BATON_RUN_STATUS,
+  ATTR_BATON_STEP_DECISION,
+  ATTR_BATON_STEP_KEY,
+  ATTR_BATON_TEAM,
+} from './telemetry/attributes.js';
+import { recordAgentCall, recordRun } from './telemetry/metrics.js';
+import { recordSpanError, spanNames, withRunContext, withSpan } from './telemetry/tracing.js';
 
 export interface EngineDeps {
   runtime: AgentRuntime;
@@ -69,8 +80,6 @@ export interface RunOutcome {
   definitionVersion: string;
 }
 
-const tracer = () => trace.getTracer('baton');
-
 export function resolveTeam(teams: ReadonlyMap<string, TeamDefinition>, request: RunRequest): TeamDefinition {
   const team = teams.get(request.team);
   if (!team) {
@@ -106,7 +115,6 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
     else deadlineTimer = setTimeout(expire, remaining);
   }
   const signal = controller.signal;
-  const attributes = { 'baton.run.id': runId, 'baton.pattern': request.pattern, 'baton.team': team.name };
 
   const boundary = () => {
     signal.throwIfAborted();
@@ -130,6 +138,7 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
   const callAgent = async (call: AgentCall): Promise<AgentResult> => {
     const recorded = journal.get(call.key);
     if (recorded?.kind === 'agent') {
+      recordAgentCall({ agent: call.agent, outcome: 'replayed', durationMs: 0 });
       if (recorded.ok) return recorded.result;
       throw new AgentFailedError(recorded.agent, new BatonError(recorded.error.code, recorded.error.message));
     }
@@ -163,7 +172,6 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         seed: options.seed,
         signal,
         budget,
-        attributes,
         ...(options.model ? { modelOverride: options.model } : {}),
         ...(onDelta ? { onDelta } : {}),
       });
@@ -232,9 +240,16 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
       const recorded = journal.get(key);
       if (recorded?.kind === 'step') return recorded.value as T;
       boundary();
-      const value = await fn();
-      await journal.put(key, { kind: 'step', value, completedAt: new Date(now()).toISOString() });
-      return value;
+      return withSpan(spanNames.step(key), { attributes: { [ATTR_BATON_STEP_KEY]: key } }, async (span) => {
+        const value = await fn();
+        // A decision that is a plain value (a route, a verdict, a count) is the step's attribute; structured
+        // values may carry content and stay in the journal.
+        if (['string', 'number', 'boolean'].includes(typeof value)) {
+          span.setAttribute(ATTR_BATON_STEP_DECISION, value as string | number | boolean);
+        }
+        await journal.put(key, { kind: 'step', value, completedAt: new Date(now()).toISOString() });
+        return value;
+      });
     },
     emit,
     breakerState: (name) => deps.runtime.breakerState(name),
@@ -250,46 +265,62 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
     definitionVersion: version,
   });
 
-  return tracer().startActiveSpan(
-    `baton.run ${request.pattern}`,
-    { kind: SpanKind.INTERNAL, attributes: { ...attributes, 'baton.run.attempt': input.attempt } },
-    async (span) => {
-      try {
-        if (!orchestrator) throw new InvalidRunError(`Pattern "${request.pattern}" is not available.`);
-        await emit({
-          type: 'run.started',
-          attempt: input.attempt,
-          resumed: input.attempt > 1 || replayedKeys.size > 0,
-        });
-        const result: RunResult = await orchestrator.run(ctx);
-        checkTeamOutput(team, result);
-        span.setAttribute('baton.run.status', 'succeeded');
-        return finish({
-          status: 'succeeded',
-          output: result.output,
-          ...(result.partial ? { partial: true } : {}),
-          ...(result.failedAgents?.length ? { failedAgents: result.failedAgents } : {}),
-          ...(result.details ? { details: result.details } : {}),
-        });
-      } catch (err) {
-        if (err instanceof RunInterruptedError) throw err;
-        if (err instanceof RunCancelledError) {
-          span.setAttribute('baton.run.status', 'cancelled');
-          return finish({ status: 'cancelled', error: err.toJSON() });
+  const run = { runId, pattern: request.pattern, team: team.name };
+  const started = now();
+  const finished = (status: RunOutcome['status'], errorCode?: string) =>
+    recordRun({
+      pattern: request.pattern,
+      team: team.name,
+      status,
+      durationMs: now() - started,
+      ...(errorCode ? { errorType: errorCode } : {}),
+    });
+
+  // Every span and log line inside carries the run id (withRunContext); the run span is the root of the work.
+  return withRunContext(run, () =>
+    withSpan(
+      spanNames.run(request.pattern),
+      {
+        attributes: {
+          [ATTR_BATON_RUN_ID]: runId,
+          [ATTR_BATON_PATTERN]: request.pattern,
+          [ATTR_BATON_TEAM]: team.name,
+          [ATTR_BATON_RUN_ATTEMPT]: input.attempt,
+          [ATTR_BATON_RUN_RESUMED]: input.attempt > 1 || replayedKeys.size > 0,
+        },
+      },
+      async (span) => {
+        try {
+          if (!orchestrator) throw new InvalidRunError(`Pattern "${request.pattern}" is not available.`);
+          await emit({
+            type: 'run.started',
+            attempt: input.attempt,
+            resumed: input.attempt > 1 || replayedKeys.size > 0,
+          });
+          const result: RunResult = await orchestrator.run(ctx);
+          checkTeamOutput(team, result);
+          span.setAttribute(ATTR_BATON_RUN_STATUS, 'succeeded');
+          finished('succeeded');
+          return finish({
+            status: 'succeeded',
+            output: result.output,
+            ...(result.partial ? { partial: true } : {}),
+            ...(result.failedAgents?.length ? { failedAgents: result.failedAgents } : {}),
+            ...(result.details ? { details: result.details } : {}),
+          });
+        } catch (err) {
+          if (err instanceof RunInterruptedError || !(err instanceof BatonError)) throw err;
+          const status = err instanceof RunCancelledError ? 'cancelled' : 'failed';
+          span.setAttribute(ATTR_BATON_RUN_STATUS, status);
+          if (status === 'failed') recordSpanError(span, err);
+          finished(status, err.code);
+          return finish({ status, error: toErrorInfo(err) });
+        } finally {
+          clearTimeout(deadlineTimer);
+          input.signal?.removeEventListener('abort', onCancel);
         }
-        if (!(err instanceof BatonError)) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
-          throw err;
-        }
-        span.setAttribute('baton.run.status', 'failed');
-        span.setAttribute('error.type', err.code);
-        return finish({ status: 'failed', error: toErrorInfo(err) });
-      } finally {
-        clearTimeout(deadlineTimer);
-        input.signal?.removeEventListener('abort', onCancel);
-        span.end();
-      }
-    },
+      },
+    ),
   );
 }
 

@@ -1,4 +1,3 @@
-import { type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
   handleWhen,
@@ -12,6 +11,7 @@ import {
 import { z } from 'zod';
 import {
   AgentTimeoutError,
+  BudgetExceededError,
   CircuitOpenError,
   ModelError,
   OutputInvalidError,
@@ -20,6 +20,28 @@ import {
 import { estimateTokens } from '../models/simulated.js';
 import type { ChatModel, ChatRequest, ChatResult, ModelRouter, ModelSettings } from '../models/types.js';
 import type { AgentCall, AgentResult, BreakerState } from '../orchestrators/types.js';
+import {
+  ATTR_BATON_AGENT_ATTEMPT,
+  ATTR_BATON_AGENT_ATTEMPTS,
+  ATTR_BATON_STEP_KEY,
+  ATTR_GEN_AI_AGENT_DESCRIPTION,
+  ATTR_GEN_AI_AGENT_ID,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  GEN_AI_OPERATION,
+} from '../telemetry/attributes.js';
+import { type AgentCallOutcome, recordAgentCall, recordModelCall } from '../telemetry/metrics.js';
+import { SpanKind, spanNames, withSpan } from '../telemetry/tracing.js';
 import type { CircuitBreakers } from './breakers.js';
 import type { RunBudget } from './budget.js';
 import { type AgentDefinition, jsonSchemaOf } from './schema.js';
@@ -47,11 +69,7 @@ export interface InvokeRequest {
   budget: RunBudget;
   modelOverride?: ModelSettings;
   onDelta?: (text: string) => void;
-  /** Run attributes every span of the call carries (`baton.run.id`, pattern, team). */
-  attributes?: Record<string, string>;
 }
-
-const tracer = () => trace.getTracer('baton');
 
 /**
  * Exponential backoff with jitter ("equal jitter": half fixed, half random) that never waits less than a
@@ -117,55 +135,59 @@ export class AgentRuntime {
     );
     const started = performance.now();
     let attempts = 0;
+    let outcome: AgentCallOutcome = 'error';
 
-    return tracer().startActiveSpan(
-      `invoke_agent ${agent.name}`,
-      {
-        kind: SpanKind.INTERNAL,
-        attributes: {
-          'gen_ai.operation.name': 'invoke_agent',
-          'gen_ai.agent.name': agent.name,
-          'gen_ai.agent.id': agent.name,
-          'baton.step.key': call.key,
-          ...req.attributes,
+    try {
+      return await withSpan(
+        spanNames.invokeAgent(agent.name),
+        {
+          attributes: {
+            [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.invokeAgent,
+            [ATTR_GEN_AI_AGENT_NAME]: agent.name,
+            [ATTR_GEN_AI_AGENT_ID]: agent.name,
+            [ATTR_GEN_AI_AGENT_DESCRIPTION]: agent.description,
+            [ATTR_BATON_STEP_KEY]: call.key,
+          },
         },
-      },
-      async (span) => {
-        try {
-          const result = await breaker.execute(() =>
-            retryPolicy.execute(async () => {
-              attempts += 1;
-              return this.attempt(req, settings, model, schema, attempts, promptTokens);
-            }, signal),
-          );
-          const durationMs = performance.now() - started;
-          span.setAttribute('baton.agent.attempts', attempts);
-          span.end();
-          return {
-            key: call.key,
-            agent: agent.name,
-            text: result.chat.message.content,
-            ...(schema ? { structured: result.structured } : {}),
-            toolCalls: result.chat.toolCalls,
-            usage: result.chat.usage,
-            attempts,
-            durationMs,
-            model: result.chat.model,
-            ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
-          };
-        } catch (raw) {
-          const err =
-            signal.aborted && !(raw instanceof ModelError)
-              ? signal.reason
-              : raw instanceof BrokenCircuitError
-                ? new CircuitOpenError(agent.name)
-                : raw;
-          endWithError(span, err);
-          if (err instanceof Error) Object.assign(err, { attempts });
-          throw err;
-        }
-      },
-    );
+        async (span) => {
+          try {
+            const result = await breaker.execute(() =>
+              retryPolicy.execute(async () => {
+                attempts += 1;
+                return this.attempt(req, settings, model, schema, attempts, promptTokens);
+              }, signal),
+            );
+            span.setAttribute(ATTR_BATON_AGENT_ATTEMPTS, attempts);
+            outcome = 'success';
+            return {
+              key: call.key,
+              agent: agent.name,
+              text: result.chat.message.content,
+              ...(schema ? { structured: result.structured } : {}),
+              toolCalls: result.chat.toolCalls,
+              usage: result.chat.usage,
+              attempts,
+              durationMs: performance.now() - started,
+              model: result.chat.model,
+              ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+            };
+          } catch (raw) {
+            span.setAttribute(ATTR_BATON_AGENT_ATTEMPTS, attempts);
+            const err =
+              signal.aborted && !(raw instanceof ModelError)
+                ? signal.reason
+                : raw instanceof BrokenCircuitError
+                  ? new CircuitOpenError(agent.name)
+                  : raw;
+            outcome = callOutcome(err, signal);
+            if (err instanceof Error) Object.assign(err, { attempts });
+            throw err;
+          }
+        },
+      );
+    } finally {
+      recordAgentCall({ agent: agent.name, outcome, durationMs: performance.now() - started });
+    }
   }
 
   private async attempt(
@@ -194,23 +216,31 @@ export class AgentRuntime {
       ...(agent.simulation ? { simulation: agent.simulation } : {}),
     };
     const requestedModel = settings.deployment ?? settings.foundryAgent ?? model.provider;
+    const provider = genAiProviderName(model.provider);
     // The run's signal is the parent of the attempt's: cancelling the run aborts the request. Not aborting on
     // return saves an AbortError allocation per call (the request is over by then anyway).
     const timeoutPolicy = timeout(agent.policy.timeoutMs, {
       strategy: TimeoutStrategy.Aggressive,
       abortOnReturn: false,
     });
-    return tracer().startActiveSpan(
-      `chat ${requestedModel}`,
+    const started = performance.now();
+    return withSpan(
+      spanNames.chat(requestedModel),
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          'gen_ai.operation.name': 'chat',
-          'gen_ai.provider.name': model.provider,
-          'gen_ai.request.model': requestedModel,
-          'gen_ai.agent.name': agent.name,
-          'baton.agent.attempt': attempt,
-          ...req.attributes,
+          [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.chat,
+          [ATTR_GEN_AI_PROVIDER_NAME]: provider,
+          [ATTR_GEN_AI_REQUEST_MODEL]: requestedModel,
+          [ATTR_GEN_AI_AGENT_NAME]: agent.name,
+          [ATTR_BATON_AGENT_ATTEMPT]: attempt,
+          ...(settings.temperature !== undefined
+            ? { [ATTR_GEN_AI_REQUEST_TEMPERATURE]: settings.temperature }
+            : {}),
+          ...(maxOutputTokens !== undefined ? { [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: maxOutputTokens } : {}),
+          ...(this.deps.captureContent
+            ? { [ATTR_GEN_AI_INPUT_MESSAGES]: JSON.stringify(call.messages) }
+            : {}),
         },
       },
       async (span) => {
@@ -219,43 +249,72 @@ export class AgentRuntime {
         const onTimeout = timeoutPolicy.onTimeout(() => {
           timedOut = true;
         });
+        let chat: ChatResult | undefined;
         try {
-          const chat = await timeoutPolicy.execute(({ signal: timeoutSignal }) => {
-            const combined = AbortSignal.any([signal, timeoutSignal]);
-            return model.complete(request, {
-              signal: combined,
-              ...(req.onDelta ? { onDelta: req.onDelta } : {}),
-            });
-          });
+          chat = await timeoutPolicy.execute(
+            ({ signal: attemptSignal }) =>
+              model.complete(request, {
+                signal: attemptSignal,
+                ...(req.onDelta ? { onDelta: req.onDelta } : {}),
+              }),
+            signal,
+          );
           const costUsd = this.deps.costOf?.(settings.deployment, chat.usage);
           budget.record(chat.usage, costUsd);
           span.setAttributes({
-            'gen_ai.response.model': chat.model,
-            'gen_ai.usage.input_tokens': chat.usage.inputTokens,
-            'gen_ai.usage.output_tokens': chat.usage.outputTokens,
-            'gen_ai.response.finish_reasons': [chat.finishReason],
+            [ATTR_GEN_AI_RESPONSE_MODEL]: chat.model,
+            [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: chat.usage.inputTokens,
+            [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: chat.usage.outputTokens,
+            [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [chat.finishReason],
+            ...(this.deps.captureContent
+              ? { [ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify([chat.message]) }
+              : {}),
           });
           const structured = schema ? parseStructured(agent, schema, chat.message.content) : undefined;
-          span.end();
           return { chat, structured, costUsd };
         } catch (raw) {
-          const err =
-            !signal.aborted && (timedOut || raw instanceof TaskCancelledError)
-              ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs)
-              : raw;
-          endWithError(span, err);
-          throw err;
+          throw !signal.aborted && (timedOut || raw instanceof TaskCancelledError)
+            ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs)
+            : raw;
         } finally {
           onTimeout.dispose();
+          recordModelCall({
+            provider,
+            requestModel: requestedModel,
+            durationMs: performance.now() - started,
+            ...(chat
+              ? {
+                  responseModel: chat.model,
+                  inputTokens: chat.usage.inputTokens,
+                  outputTokens: chat.usage.outputTokens,
+                }
+              : { errorType: 'error' }),
+          });
         }
       },
     );
   }
 }
 
-function endWithError(span: Span, err: unknown): void {
-  const type = err instanceof Error ? ((err as { code?: string }).code ?? err.name) : 'Error';
-  span.setAttribute('error.type', type);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-  span.end();
+/** How an agent call ended, for the agent-call metric. */
+function callOutcome(err: unknown, signal: AbortSignal): AgentCallOutcome {
+  if (err instanceof CircuitOpenError) return 'circuit_open';
+  if (err instanceof AgentTimeoutError) return 'timeout';
+  if (err instanceof BudgetExceededError) return 'budget_exceeded';
+  if (signal.aborted) return 'cancelled';
+  return 'error';
+}
+
+/** `gen_ai.provider.name` values of the GenAI semantic conventions for baton's providers. */
+function genAiProviderName(provider: ChatModel['provider']): string {
+  switch (provider) {
+    case 'azure-openai':
+      return 'azure.ai.openai';
+    case 'openai-compatible':
+      return 'openai';
+    case 'foundry':
+      return 'azure.ai.foundry';
+    default:
+      return 'baton.simulated';
+  }
 }

@@ -1,7 +1,16 @@
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunRequest } from '../runs/schema.js';
+import {
+  ATTR_BATON_PATTERN,
+  ATTR_BATON_RUN_ID,
+  ATTR_BATON_TEAM,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+} from '../telemetry/attributes.js';
+import { injectTraceContext, SpanKind, withSpan } from '../telemetry/tracing.js';
 import { RUNS_QUEUE } from './names.js';
 
 /** What a job carries: the run request and the W3C trace context of the request that created it. */
@@ -37,29 +46,22 @@ export async function enqueueRun(
   runId: string,
   request: RunRequest,
 ): Promise<void> {
-  const tracer = trace.getTracer('baton');
-  await tracer.startActiveSpan(
+  await withSpan(
     `send ${RUNS_QUEUE}`,
     {
       kind: SpanKind.PRODUCER,
       attributes: {
-        'messaging.system': 'bullmq',
-        'messaging.operation.type': 'send',
-        'messaging.destination.name': RUNS_QUEUE,
-        'messaging.message.id': runId,
-        'baton.run.id': runId,
-        'baton.pattern': request.pattern,
-        'baton.team': request.team,
+        [ATTR_MESSAGING_SYSTEM]: 'bullmq',
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
+        [ATTR_MESSAGING_DESTINATION_NAME]: RUNS_QUEUE,
+        [ATTR_MESSAGING_MESSAGE_ID]: runId,
+        [ATTR_BATON_RUN_ID]: runId,
+        [ATTR_BATON_PATTERN]: request.pattern,
+        [ATTR_BATON_TEAM]: request.team,
       },
     },
-    async (span) => {
-      try {
-        const carrier: Record<string, string> = {};
-        propagation.inject(context.active(), carrier);
-        await queue.add('run', { runId, request, trace: carrier }, { jobId: runId });
-      } finally {
-        span.end();
-      }
+    async () => {
+      await queue.add('run', { runId, request, trace: injectTraceContext() }, { jobId: runId });
     },
   );
 }

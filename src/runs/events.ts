@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { withoutTracing } from '../telemetry/tracing.js';
 import { runKeys } from './keys.js';
 import { type RunEvent, type RunEventInput, runEventSchema } from './schema.js';
 
@@ -28,6 +29,15 @@ export class RedisEventLog implements EventSink {
 
   async append(runId: string, event: RunEventInput): Promise<void> {
     const key = runKeys(this.prefix, runId).events;
+    // One XADD per streamed delta would flood the run's trace with Redis spans: deltas are not traced.
+    if (event.type === 'agent.delta') {
+      await withoutTracing(() => this.write(key, runId, event));
+      return;
+    }
+    await this.write(key, runId, event);
+  }
+
+  private async write(key: string, runId: string, event: RunEventInput): Promise<void> {
     await this.redis.xadd(
       key,
       'MAXLEN',

@@ -8,6 +8,8 @@ import { freePort } from './redis.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = resolve(ROOT, 'dist/src/cli.js');
+/** Processes start as in production: the telemetry preload first (a no-op when nothing is configured). */
+export const PRELOAD = resolve(ROOT, 'dist/src/telemetry/preload.js');
 
 export const CLIENT_KEY = 'client-key-aaaaaaaaaaaaaaaa';
 export const OTHER_CLIENT_KEY = 'client-key-bbbbbbbbbbbbbbbb';
@@ -24,7 +26,7 @@ export interface BatonProcess {
 
 export function startBaton(role: string, env: Record<string, string>): BatonProcess {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
-  const child = spawn(process.execPath, [CLI, role], {
+  const child = spawn(process.execPath, ['--import', PRELOAD, CLI, role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', BATON_SIMULATED_LATENCY_MS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

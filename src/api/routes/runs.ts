@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type {} from '@fastify/rate-limit';
 import type {} from '@fastify/sse';
-import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -17,6 +16,9 @@ import {
   terminalEventTypes,
 } from '../../runs/schema.js';
 import type { StoredRun } from '../../runs/store.js';
+import { ATTR_BATON_PATTERN, ATTR_BATON_RUN_ID, ATTR_BATON_TEAM } from '../../telemetry/attributes.js';
+import { annotateRequestSpan } from '../../telemetry/sdk.js';
+import { currentTraceId } from '../../telemetry/tracing.js';
 import { type Caller, seesAllRuns } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors.js';
@@ -74,9 +76,15 @@ export const runRoutes =
             { patterns: Object.keys(team.patterns) },
           );
         }
-        const span = trace.getActiveSpan()?.spanContext();
+        const runId = randomUUID();
+        annotateRequestSpan(request, {
+          [ATTR_BATON_RUN_ID]: runId,
+          [ATTR_BATON_PATTERN]: body.pattern,
+          [ATTR_BATON_TEAM]: team.name,
+        });
+        const traceId = currentTraceId();
         const record: RunRecord = {
-          id: randomUUID(),
+          id: runId,
           status: 'queued',
           team: team.name,
           pattern: body.pattern,
@@ -85,7 +93,7 @@ export const runRoutes =
           ...(body.metadata ? { metadata: body.metadata } : {}),
           usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
           steps: [],
-          ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}),
+          ...(traceId ? { traceId } : {}),
           attempt: 0,
           ...((await queue.isPaused()) ? { queuePaused: true } : {}),
           definitionVersion: definitionVersion(team),
