@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RunBudget } from './agents/budget.js';
-import type { AgentRuntime } from './agents/runtime.js';
+import { type AgentRuntime, spendOf } from './agents/runtime.js';
 import { definitionVersion, type TeamDefinition } from './agents/schema.js';
 import {
   AgentFailedError,
@@ -146,7 +146,6 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
     const definition = agent(call.agent);
     const startMs = now();
     const startedAt = new Date(startMs).toISOString();
-    const before = budget.usage();
     await emit({ type: 'agent.started', agent: call.agent, step: call.key });
     let deltas = Promise.resolve();
     const onDelta = options.stream
@@ -154,17 +153,6 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
           deltas = deltas.then(() => emit({ type: 'agent.delta', agent: call.agent, step: call.key, text }));
         }
       : undefined;
-    const spent = () => {
-      const after = budget.usage();
-      return {
-        usage: {
-          inputTokens: after.inputTokens - before.inputTokens,
-          outputTokens: after.outputTokens - before.outputTokens,
-        },
-        modelCalls: after.modelCalls - before.modelCalls,
-        ...(after.costUsd !== undefined ? { costUsd: after.costUsd - (before.costUsd ?? 0) } : {}),
-      };
-    };
     try {
       const result = await deps.runtime.invoke({
         agent: definition,
@@ -180,7 +168,9 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         kind: 'agent',
         ok: true,
         result,
-        ...spent(),
+        usage: result.usage,
+        modelCalls: result.attempts,
+        ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
         startedAt,
         completedAt: new Date(now()).toISOString(),
       };
@@ -207,7 +197,7 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
       }
       if (signal.aborted) throw signal.reason;
       if (!(err instanceof ModelError || err instanceof CircuitOpenError)) throw err;
-      const attempts = (err as { attempts?: number }).attempts ?? 1;
+      const { attempts, spent } = spendOf(err);
       const error = toErrorInfo(err);
       await journal.put(call.key, {
         kind: 'agent',
@@ -216,7 +206,9 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         error,
         attempts,
         durationMs: now() - startMs,
-        ...spent(),
+        usage: spent.usage,
+        modelCalls: attempts,
+        ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
         startedAt,
         completedAt: new Date(now()).toISOString(),
       });

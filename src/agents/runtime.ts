@@ -60,6 +60,18 @@ export interface AgentRuntimeDeps {
   captureContent?: boolean;
 }
 
+/** Tokens and cost of one agent call over all its attempts. */
+export interface CallSpend {
+  usage: { inputTokens: number; outputTokens: number };
+  costUsd?: number;
+}
+
+/** What a failed call spent, attached to the error it throws (the engine journals it). */
+export function spendOf(err: unknown): { attempts: number; spent: CallSpend } {
+  const e = err as { attempts?: number; spent?: CallSpend };
+  return { attempts: e.attempts ?? 1, spent: e.spent ?? { usage: { inputTokens: 0, outputTokens: 0 } } };
+}
+
 export interface InvokeRequest {
   agent: AgentDefinition;
   call: AgentCall;
@@ -136,6 +148,8 @@ export class AgentRuntime {
     const started = performance.now();
     let attempts = 0;
     let outcome: AgentCallOutcome = 'error';
+    // What this call alone spent over all its attempts (the run budget is shared with concurrent calls).
+    const spent: CallSpend = { usage: { inputTokens: 0, outputTokens: 0 } };
 
     try {
       return await withSpan(
@@ -154,7 +168,7 @@ export class AgentRuntime {
             const result = await breaker.execute(() =>
               retryPolicy.execute(async () => {
                 attempts += 1;
-                return this.attempt(req, settings, model, schema, attempts, promptTokens);
+                return this.attempt(req, settings, model, schema, attempts, promptTokens, spent);
               }, signal),
             );
             span.setAttribute(ATTR_BATON_AGENT_ATTEMPTS, attempts);
@@ -165,11 +179,11 @@ export class AgentRuntime {
               text: result.chat.message.content,
               ...(schema ? { structured: result.structured } : {}),
               toolCalls: result.chat.toolCalls,
-              usage: result.chat.usage,
+              usage: spent.usage,
               attempts,
               durationMs: performance.now() - started,
               model: result.chat.model,
-              ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+              ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
             };
           } catch (raw) {
             span.setAttribute(ATTR_BATON_AGENT_ATTEMPTS, attempts);
@@ -180,7 +194,7 @@ export class AgentRuntime {
                   ? new CircuitOpenError(agent.name)
                   : raw;
             outcome = callOutcome(err, signal);
-            if (err instanceof Error) Object.assign(err, { attempts });
+            if (err instanceof Error) Object.assign(err, { attempts, spent });
             throw err;
           }
         },
@@ -197,7 +211,8 @@ export class AgentRuntime {
     schema: z.ZodType | undefined,
     attempt: number,
     promptTokens: number,
-  ): Promise<{ chat: ChatResult; structured: unknown; costUsd: number | undefined }> {
+    spent: CallSpend,
+  ): Promise<{ chat: ChatResult; structured: unknown }> {
     const { agent, call, budget, signal } = req;
     const allowance = budget.reserveCall(promptTokens);
     const maxOutputTokens =
@@ -261,6 +276,9 @@ export class AgentRuntime {
           );
           const costUsd = this.deps.costOf?.(settings.deployment, chat.usage);
           budget.record(chat.usage, costUsd);
+          spent.usage.inputTokens += chat.usage.inputTokens;
+          spent.usage.outputTokens += chat.usage.outputTokens;
+          if (costUsd !== undefined) spent.costUsd = (spent.costUsd ?? 0) + costUsd;
           span.setAttributes({
             [ATTR_GEN_AI_RESPONSE_MODEL]: chat.model,
             [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: chat.usage.inputTokens,
@@ -271,7 +289,7 @@ export class AgentRuntime {
               : {}),
           });
           const structured = schema ? parseStructured(agent, schema, chat.message.content) : undefined;
-          return { chat, structured, costUsd };
+          return { chat, structured };
         } catch (raw) {
           throw !signal.aborted && (timedOut || raw instanceof TaskCancelledError)
             ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs)

@@ -1,0 +1,269 @@
+import { createParser } from 'eventsource-parser';
+import { pino } from 'pino';
+import { CircuitBreakers } from '../src/agents/breakers.js';
+import { AgentRuntime, type AgentRuntimeDeps } from '../src/agents/runtime.js';
+import type { TeamDefinition } from '../src/agents/schema.js';
+import type { Config } from '../src/config.js';
+import { type EngineDeps, execute } from '../src/engine.js';
+import { createModelRouter } from '../src/models/index.js';
+import type { ModelRouter } from '../src/models/types.js';
+import type { Orchestrator } from '../src/orchestrators/types.js';
+import type { EventSink } from '../src/runs/events.js';
+import { type JournalEntry, memoryJournal } from '../src/runs/journal.js';
+import {
+  type ErrorInfo,
+  type Pattern,
+  type RunOutput,
+  type RunRecord,
+  type RunRequest,
+  type RunUsage,
+  type StepRecord,
+  terminalEventTypes,
+  terminalStatuses,
+} from '../src/runs/schema.js';
+import { EvalInputError } from './experiment.js';
+import { readRecording, replayModel } from './record.js';
+import type { Variant } from './results-schema.js';
+
+/**
+ * Where the runs of an eval execute: in this process (the worker's engine, built from the same config), through
+ * a running baton API, or replayed from recordings. Each backend turns one job into one observation.
+ */
+
+export interface RunJob {
+  /** Position in the plan (results are reported in this order, whatever order runs finish in). */
+  index: number;
+  caseId: string;
+  variant: Variant;
+  repeat: number;
+  seed: number;
+  runId: string;
+  request: RunRequest & { team: string };
+  /** Replay: the recording to run from, relative to the replayed directory. */
+  recording?: string;
+}
+
+export interface RunObservation {
+  runId: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  output?: RunOutput;
+  partial: boolean;
+  error?: ErrorInfo;
+  usage: RunUsage;
+  steps: StepRecord[];
+  definitionVersion: string;
+  latencyMs: number;
+  /** The run's journal (in-process and replay), for --record. */
+  entries?: [string, JournalEntry][];
+}
+
+export interface Backend {
+  run(job: RunJob): Promise<RunObservation>;
+  close(): Promise<void>;
+}
+
+export interface EngineParts {
+  teams: ReadonlyMap<string, TeamDefinition>;
+  orchestrators: ReadonlyMap<Pattern, Orchestrator>;
+}
+
+/** Events go nowhere in an eval: the outcome carries everything scored. */
+const discardEvents: EventSink = { append: async () => {} };
+
+function engineFor(parts: EngineParts, models: ModelRouter, costOf?: AgentRuntimeDeps['costOf']): EngineDeps {
+  return {
+    runtime: new AgentRuntime({ models, breakers: new CircuitBreakers(), ...(costOf ? { costOf } : {}) }),
+    teams: parts.teams,
+    orchestrators: parts.orchestrators,
+    log: pino({ level: 'silent' }),
+  };
+}
+
+async function executeJob(
+  job: RunJob,
+  deps: EngineDeps,
+  seed: [string, JournalEntry][] = [],
+): Promise<RunObservation> {
+  const journal = memoryJournal(seed);
+  const started = performance.now();
+  try {
+    const outcome = await execute(
+      { runId: job.runId, request: job.request, attempt: 1, journal, events: discardEvents },
+      deps,
+    );
+    return {
+      runId: job.runId,
+      status: outcome.status,
+      ...(outcome.output ? { output: outcome.output } : {}),
+      partial: outcome.partial === true,
+      ...(outcome.error ? { error: outcome.error } : {}),
+      usage: outcome.usage,
+      steps: outcome.steps,
+      definitionVersion: outcome.definitionVersion,
+      latencyMs: performance.now() - started,
+      entries: journal.entries(),
+    };
+  } catch (err) {
+    // An infrastructure error the engine does not turn into an outcome: the run counts as failed.
+    return {
+      runId: job.runId,
+      status: 'failed',
+      partial: false,
+      error: { code: (err as { code?: string }).code ?? 'INTERNAL', message: (err as Error).message },
+      usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
+      steps: [],
+      definitionVersion: '',
+      latencyMs: performance.now() - started,
+      entries: journal.entries(),
+    };
+  }
+}
+
+/**
+ * The worker's engine in this process: the model router from `config` (BATON_MODEL_PROVIDER, the simulated
+ * latency, quotas and prices apply), a fresh circuit-breaker set, a memory journal per run.
+ */
+export function inProcessBackend(config: Config, parts: EngineParts): Backend {
+  const router = createModelRouter(config);
+  const deps = engineFor(parts, router, router.costOf);
+  return { run: (job) => executeJob(job, deps), close: async () => {} };
+}
+
+/**
+ * Replays recorded runs: each journal is preloaded and the only model refuses and counts every request, so a
+ * faithful replay makes zero model calls. The latency and usage reported are the recorded ones.
+ */
+export function replayBackend(dir: string, parts: EngineParts): Backend & { modelCalls(): number } {
+  const model = replayModel();
+  const deps = engineFor(parts, { modelFor: () => model });
+  return {
+    async run(job) {
+      if (!job.recording) throw new EvalInputError(`Run ${job.runId} has no recording to replay.`);
+      const recording = await readRecording(dir, job.recording);
+      const observed = await executeJob(
+        { ...job, request: { ...recording.request, team: job.request.team } },
+        deps,
+        recording.entries,
+      );
+      return { ...observed, runId: recording.runId, latencyMs: recording.latencyMs, usage: recording.usage };
+    },
+    close: async () => {},
+    modelCalls: () => model.calls,
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs through a baton API: POST /v1/runs, follow SSE /v1/runs/:id/events to the terminal event, then GET the
+ * record. Latency is the record's `durationMs` (worker start to finish, queue wait excluded). 429 and 503 are
+ * retried after `Retry-After`; any other error status stops the eval with the API's message.
+ */
+export function apiBackend(base: string, key: string, options: { timeoutMs?: number } = {}): Backend {
+  const timeoutMs = options.timeoutMs ?? 600_000;
+  const controller = new AbortController();
+
+  async function call(path: string, init: RequestInit = {}): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(new URL(path, base), {
+          ...init,
+          signal: controller.signal,
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
+        });
+      } catch (err) {
+        throw new EvalInputError(`Cannot reach the baton API at ${base}: ${(err as Error).message}.`);
+      }
+      if ((res.status === 429 || res.status === 503) && attempt < 10) {
+        const retryAfter = Number(res.headers.get('retry-after'));
+        await res.body?.cancel();
+        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 250 * attempt);
+        continue;
+      }
+      return res;
+    }
+  }
+
+  async function json<T>(res: Response, what: string): Promise<T> {
+    const body = (await res.json().catch(() => ({}))) as T & { error?: { code?: string; message?: string } };
+    if (!res.ok) {
+      throw new EvalInputError(
+        `The baton API refused to ${what} (HTTP ${res.status} ${body.error?.code ?? ''}): ${body.error?.message ?? res.statusText}`,
+      );
+    }
+    return body;
+  }
+
+  /** Reads the run's SSE stream until its terminal event (or the stream ends). */
+  async function follow(id: string): Promise<void> {
+    const res = await call(`/v1/runs/${id}/events`, { headers: { accept: 'text/event-stream' } });
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      return;
+    }
+    let done = false;
+    const parser = createParser({
+      onEvent(message) {
+        const type = message.event ?? (JSON.parse(message.data) as { type?: string }).type;
+        if ((terminalEventTypes as readonly string[]).includes(type ?? '')) done = true;
+      },
+    });
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      while (!done) {
+        const { value, done: ended } = await reader.read();
+        if (ended) break;
+        parser.feed(decoder.decode(value, { stream: true }));
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+
+  return {
+    async run(job) {
+      const started = performance.now();
+      const created = await json<RunRecord>(
+        await call('/v1/runs', {
+          method: 'POST',
+          body: JSON.stringify({
+            ...job.request,
+            metadata: {
+              evalCase: job.caseId,
+              evalVariant: job.variant.label,
+              evalRepeat: String(job.repeat),
+            },
+          }),
+        }),
+        `create a run for ${job.caseId} (${job.variant.label})`,
+      );
+      await follow(created.id);
+      let record = await json<RunRecord>(await call(`/v1/runs/${created.id}`), `read run ${created.id}`);
+      while (!terminalStatuses.includes(record.status)) {
+        if (performance.now() - started > timeoutMs) {
+          throw new EvalInputError(
+            `Run ${created.id} did not finish within ${Math.round(timeoutMs / 1000)} s.`,
+          );
+        }
+        await sleep(200);
+        record = await json<RunRecord>(await call(`/v1/runs/${created.id}`), `read run ${created.id}`);
+      }
+      return {
+        runId: record.id,
+        status: record.status as RunObservation['status'],
+        ...(record.output ? { output: record.output } : {}),
+        partial: record.partial === true,
+        ...(record.error ? { error: record.error } : {}),
+        usage: record.usage,
+        steps: record.steps,
+        definitionVersion: record.definitionVersion,
+        latencyMs: record.durationMs ?? performance.now() - started,
+      };
+    },
+    async close() {
+      controller.abort();
+    },
+  };
+}
