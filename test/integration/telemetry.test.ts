@@ -53,6 +53,22 @@ describe('a run’s trace across the API and worker processes', () => {
         15_000,
         5,
       );
+      // Spans end (and are exported) after the record is final: wait for each kind before reading them.
+      const inTrace = (pred: (s: CollectedSpan) => boolean) => (s: CollectedSpan) =>
+        s.traceId === done.traceId && pred(s);
+      await collector.waitForSpans(
+        inTrace((s) => s.kind === 'consumer'),
+        15_000,
+      );
+      await collector.waitForSpans(
+        inTrace((s) => s.kind === 'server' && s.name.includes('/v1/runs')),
+        15_000,
+      );
+      await collector.waitForSpans(
+        inTrace((s) => s.name.startsWith('invoke_agent ')),
+        15_000,
+        5,
+      );
       const spans = collector.spans.filter((s) => s.traceId === done.traceId);
       const find = (pred: (s: CollectedSpan) => boolean, what: string) => {
         const found = spans.filter(pred);

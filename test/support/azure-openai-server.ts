@@ -43,6 +43,8 @@ export interface RecordedRequest {
   /** True when the client closed the request before the answer was complete (abort, timeout). */
   clientClosed: boolean;
   status?: number;
+  /** The token usage of the model answer (a stream dropped mid-answer never delivers it). */
+  usage?: { inputTokens: number; outputTokens: number };
 }
 
 export interface ServerBehaviour {
@@ -555,6 +557,7 @@ export async function startAzureOpenAIServer(
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
     };
+    record.usage = { inputTokens: promptTokens, outputTokens: completionTokens };
     const id = `chatcmpl-${randomUUID().replace(/-/g, '')}`;
     const created = Math.floor(Date.now() / 1000);
     const choiceFilter = answer.finishReason === 'content_filter' ? VIOLENCE_FILTERED : SAFE_FILTER;

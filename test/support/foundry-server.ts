@@ -270,6 +270,7 @@ export async function startFoundryServer(options: FoundryServerOptions = {}): Pr
     }
     const inputTokens = estimateTokens(inputText(request.input));
     const outputTokens = text ? estimateTokens(text) : output.length > 0 ? 8 : 0;
+    record.usage = { inputTokens, outputTokens };
     const response = {
       id,
       object: 'response',

@@ -148,7 +148,8 @@ describe('preload with OTLP http/json configured', () => {
 
   it('defaults to http/protobuf when no protocol is set', async () => {
     collector.reset();
-    const env = cleanEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    // A short export interval too, so metrics do not depend on the final flush winning a race on a busy machine.
+    const env = cleanEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_METRIC_EXPORT_INTERVAL: '100' });
     const result = await runNode({
       preload: build.preload,
       script: build.fixture('emit'),
