@@ -9,9 +9,12 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { fastifyOtelPlugin } from '../telemetry/sdk.js';
+import { adminPlugin, isAdminPath } from './admin/plugin.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './errors.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
 
@@ -38,6 +41,9 @@ export async function buildApi(deps: ApiDeps) {
 
   // JSON only: a text/plain body is refused with 415 instead of reaching validation as a string.
   app.removeContentTypeParser('text/plain');
+  // The OpenTelemetry server span of every request (absent when telemetry is off): registered first.
+  const otel = fastifyOtelPlugin();
+  if (otel) await app.register(otel);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -88,11 +94,14 @@ export async function buildApi(deps: ApiDeps) {
     const path = request.url.split('?')[0] ?? '';
     if (request.routeOptions.config.public || PUBLIC_PREFIXES.some((p) => path.startsWith(p))) return;
     if (request.is404) return;
+    if (isAdminPath(path)) return; // the operator console authenticates by session cookie or bearer key
     request.caller = deps.keys.authenticate(request);
   });
 
   await app.register(healthRoutes(deps));
   await app.register(runRoutes(deps));
   await app.register(catalogRoutes(deps));
+  await app.register(fleetRoutes(deps));
+  await app.register(adminPlugin(deps));
   return app;
 }

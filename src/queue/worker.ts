@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { type Job, WaitingError, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { CircuitBreakers } from '../agents/breakers.js';
 import { type EngineDeps, execute, type RunOutcome } from '../engine.js';
 import { RunCancelledError, RunInterruptedError, toErrorInfo } from '../errors.js';
 import type { RedisEventLog } from '../runs/events.js';
@@ -10,8 +11,10 @@ import { openRedisJournal } from '../runs/journal.js';
 import { indexKeys } from '../runs/keys.js';
 import type { RunRecord } from '../runs/schema.js';
 import type { RunStore } from '../runs/store.js';
+import { startHeartbeat } from './heartbeat.js';
 import { RUNS_QUEUE } from './names.js';
 import type { RunJobData } from './runs-queue.js';
+import { type FinishedStatus, recordRunFinished } from './stats.js';
 
 export interface WorkerDeps {
   /** For BullMQ (blocking commands); needs `maxRetriesPerRequest: null`. */
@@ -23,6 +26,8 @@ export interface WorkerDeps {
   store: RunStore;
   events: RedisEventLog;
   engine: EngineDeps;
+  /** The breakers the engine's runtime uses: their state goes out with every heartbeat. */
+  breakers: CircuitBreakers;
   log: Logger;
   settings: {
     prefix: string;
@@ -32,6 +37,8 @@ export interface WorkerDeps {
     maxStalledCount: number;
     attempts: number;
     shutdownGraceMs: number;
+    heartbeatIntervalMs: number;
+    heartbeatTtlMs: number;
   };
 }
 
@@ -51,6 +58,15 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
   const id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const active = new Map<string, AbortController>();
   const drain = new AbortController();
+  const noteFinished = (runId: string, status: FinishedStatus) =>
+    recordRunFinished(deps.redis, settings.prefix, runId, status).catch((err: unknown) =>
+      log.warn({ err: toErrorInfo(err), runId }, 'could not record the finished run in queue stats'),
+    );
+  /** A failed run fails its job too (no job retry: the run's outcome is final), so queue tools show it failed. */
+  const failJob = (record: Pick<RunRecord, 'error'>) =>
+    new UnrecoverableError(
+      `${record.error?.code ?? 'RUN_FAILED'}: ${record.error?.message ?? 'the run failed'}`,
+    );
 
   const cancelChannel = indexKeys(settings.prefix).cancelChannel;
   await deps.subscriber.subscribe(cancelChannel);
@@ -96,10 +112,15 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
           runLog.warn('job for a run with no record (expired or discarded); dropping it');
           return;
         }
-        if (store.isTerminal(stored.record.status)) return; // a duplicate delivery of a finished run
+        if (store.isTerminal(stored.record.status)) {
+          // A duplicate delivery of a finished run: leave the job in the state the run ended in.
+          if (stored.record.status === 'failed') throw failJob(stored.record);
+          return;
+        }
         const startedAt = stored.record.startedAt ?? new Date().toISOString();
         if (stored.record.cancelRequested) {
           await store.finish(runId, cancelledOutcome(stored.record), events, startedAt);
+          await noteFinished(runId, 'cancelled');
           return;
         }
         await store.update(runId, { status: 'running', startedAt, attempt });
@@ -123,10 +144,13 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
           );
           await store.finish(runId, outcome, events, startedAt);
           runLog.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
+          await noteFinished(runId, outcome.status);
+          if (outcome.status === 'failed') throw failJob(outcome);
         } finally {
           active.delete(runId);
         }
       } catch (err) {
+        if (err instanceof UnrecoverableError) throw err;
         if (err instanceof RunInterruptedError) {
           runLog.info('worker shutting down; handing the run back to the queue');
           await job.moveToWait(token);
@@ -167,17 +191,32 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
         events,
         stored.record.startedAt,
       );
+      await noteFinished(job.data.runId, 'failed');
     })().catch((e: unknown) => log.error({ err: toErrorInfo(e) }, 'could not mark an abandoned run failed'));
   });
   worker.on('error', (err) => log.error({ err: toErrorInfo(err) }, 'worker error'));
   await worker.waitUntilReady();
   log.info({ worker: id, concurrency: settings.concurrency }, 'worker ready');
+  const heartbeat = await startHeartbeat({
+    redis: deps.redis,
+    prefix: settings.prefix,
+    intervalMs: settings.heartbeatIntervalMs,
+    ttlMs: settings.heartbeatTtlMs,
+    log,
+    identity: { id, concurrency: settings.concurrency },
+    describe: () => ({
+      activeRuns: [...active.keys()],
+      breakers: deps.breakers.snapshot(),
+      draining: drain.signal.aborted,
+    }),
+  });
 
   return {
     id,
     activeRuns: () => [...active.keys()],
     async close() {
       drain.abort();
+      void heartbeat.beat(); // the fleet view shows this worker draining
       const closing = worker.close();
       const grace = setTimeout(() => {
         // Past the grace period, abort the calls in flight too; their runs resume elsewhere from the journal.
@@ -185,6 +224,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       }, settings.shutdownGraceMs);
       await closing;
       clearTimeout(grace);
+      await heartbeat.stop();
       await deps.subscriber.unsubscribe(cancelChannel).catch(() => {});
     },
   };

@@ -2,9 +2,15 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RunOutcome } from '../engine.js';
 import type { RedisEventLog } from './events.js';
-import { readJournal, stepsFromJournal } from './journal.js';
+import { type JournalEntry, readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
-import { type RunRecord, type RunStatus, runRecordSchema, terminalStatuses } from './schema.js';
+import {
+  type RunRecord,
+  type RunStatus,
+  runRecordSchema,
+  terminalEventTypes,
+  terminalStatuses,
+} from './schema.js';
 
 /** Stored beside the record, never served: which API key (by hash) created the run. */
 export interface StoredRun {
@@ -13,6 +19,35 @@ export interface StoredRun {
 }
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/** Moves the record from ARGV[1] to ARGV[2] only if it is in ARGV[1] (one retry wins a race). */
+const CLAIM_STATUS = `if redis.call('HGET', KEYS[1], 'status') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'status', ARGV[2])
+  return 1
+end
+return 0`;
+
+/** Record fields of a finished attempt that a retry clears. */
+const OUTCOME_FIELDS = [
+  'output',
+  'partial',
+  'failedAgents',
+  'details',
+  'error',
+  'finishedAt',
+  'durationMs',
+  'startedAt',
+  'cancelRequested',
+  'queuePaused',
+] as const;
+
+/** What `resetForRetry` changed. */
+export interface RetryReset {
+  /** Journal keys removed: failed agent calls, and pattern steps recorded at or after the first failure. */
+  removedSteps: string[];
+  /** Successful agent calls kept: the retry replays them instead of calling the model again. */
+  keptSteps: string[];
+}
 
 export interface ListQuery {
   status?: RunStatus;
@@ -185,6 +220,72 @@ export class RunStore {
       });
     }
     await this.expire(id);
+  }
+
+  /**
+   * Puts a failed run back to `queued` for a new attempt that reuses its journal. Successful agent calls stay
+   * journaled (the retry replays them); journaled agent *failures* are deleted so those calls are tried again,
+   * and so are pattern steps (`ctx.step`: plans, routing decisions, emitted pattern events) recorded at or
+   * after the first failure, because they were decided knowing about it. The outcome fields of the failed
+   * attempt are cleared, usage is recomputed from the kept steps, the terminal event is removed from the event
+   * stream (a client following the events sees the new attempt to its own end) and the retention clock stops.
+   * Returns undefined when the run is not failed (or another retry claimed it first). The caller re-enqueues.
+   */
+  async resetForRetry(id: string): Promise<RetryReset | undefined> {
+    const keys = runKeys(this.prefix, id);
+    const claimed = await this.redis.eval(
+      CLAIM_STATUS,
+      1,
+      keys.record,
+      JSON.stringify('failed'),
+      JSON.stringify('queued'),
+    );
+    if (claimed !== 1) return undefined;
+    const entries = await readJournal(this.redis, this.prefix, id);
+    const isFailure = (e: JournalEntry) => e.kind === 'agent' && !e.ok;
+    const firstFailureAt = entries
+      .filter(([, e]) => isFailure(e))
+      .map(([, e]) => e.completedAt)
+      .sort()[0];
+    const removed = entries.filter(
+      ([, e]) =>
+        isFailure(e) ||
+        (e.kind === 'step' && firstFailureAt !== undefined && e.completedAt >= firstFailureAt),
+    );
+    const removedKeys = new Set(removed.map(([k]) => k));
+    const kept = entries.filter(([k]) => !removedKeys.has(k));
+    const usage = { inputTokens: 0, outputTokens: 0, modelCalls: 0 } as RunRecord['usage'];
+    for (const [, e] of kept) {
+      if (e.kind !== 'agent') continue;
+      usage.inputTokens += e.usage.inputTokens;
+      usage.outputTokens += e.usage.outputTokens;
+      usage.modelCalls += e.modelCalls;
+      if (e.costUsd !== undefined) usage.costUsd = (usage.costUsd ?? 0) + e.costUsd;
+    }
+    const tx = this.redis.multi();
+    if (removedKeys.size > 0) tx.hdel(keys.journal, ...removedKeys);
+    tx.hdel(keys.record, ...OUTCOME_FIELDS)
+      .hset(keys.record, encode({ usage }))
+      .persist(keys.record)
+      .persist(keys.journal)
+      .persist(keys.events);
+    await tx.exec();
+    const tail = await this.redis.xrevrange(keys.events, '+', '-', 'COUNT', 50);
+    const terminal = tail
+      .filter(([, fields]) => {
+        try {
+          const type = (JSON.parse(fields[1] ?? '{}') as { type?: string }).type;
+          return terminalEventTypes.some((t) => t === type);
+        } catch {
+          return false;
+        }
+      })
+      .map(([eventId]) => eventId);
+    if (terminal.length > 0) await this.redis.xdel(keys.events, ...terminal);
+    return {
+      removedSteps: [...removedKeys],
+      keptSteps: kept.filter(([, e]) => e.kind === 'agent').map(([k]) => k),
+    };
   }
 
   isTerminal(status: RunStatus): boolean {
