@@ -8,10 +8,12 @@ import { buildApi } from './api/app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js';
 import { assertProviderConfigured } from './models/index.js';
+import { collectQueueStats, queueGaugeSnapshot } from './queue/stats.js';
 import { startRunWorker } from './queue/worker.js';
 import { runCommand } from './run-client.js';
 import { apiDeps, createServices, workerDeps } from './services.js';
 import { createLogger } from './telemetry/logger.js';
+import { observeQueue } from './telemetry/metrics.js';
 import { shutdownTelemetry } from './telemetry/sdk.js';
 
 const VERSION = '0.1.0';
@@ -88,7 +90,12 @@ async function serve(
     const deps = apiDeps(config, services, log);
     const app = await buildApi({ ...deps, ...(breakers ? { localBreakers: breakers } : {}) });
     await app.listen({ port: config.port, host: config.host });
+    // Queue gauges come from the API role (one per deployment is enough; dashboards take the max).
+    const stopQueueGauges = observeQueue(async () =>
+      queueGaugeSnapshot(await collectQueueStats(deps.queue, services.redis, config.redisPrefix)),
+    );
     closers.unshift(async () => {
+      stopQueueGauges();
       await app.close();
       await deps.queue.close();
     });

@@ -41,7 +41,13 @@ import {
   ATTR_BATON_TEAM,
 } from './telemetry/attributes.js';
 import { recordAgentCall, recordRun } from './telemetry/metrics.js';
-import { recordSpanError, spanNames, withRunContext, withSpan } from './telemetry/tracing.js';
+import {
+  recordSpanError,
+  spanNames,
+  withAgentContext,
+  withRunContext,
+  withSpan,
+} from './telemetry/tracing.js';
 
 export interface EngineDeps {
   runtime: AgentRuntime;
@@ -154,15 +160,17 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         }
       : undefined;
     try {
-      const result = await deps.runtime.invoke({
-        agent: definition,
-        call,
-        seed: options.seed,
-        signal,
-        budget,
-        ...(options.model ? { modelOverride: options.model } : {}),
-        ...(onDelta ? { onDelta } : {}),
-      });
+      const result = await withAgentContext(call.agent, () =>
+        deps.runtime.invoke({
+          agent: definition,
+          call,
+          seed: options.seed,
+          signal,
+          budget,
+          ...(options.model ? { modelOverride: options.model } : {}),
+          ...(onDelta ? { onDelta } : {}),
+        }),
+      );
       await deltas;
       const entry: JournalEntry = {
         kind: 'agent',

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -11,6 +10,20 @@ import { openRedisJournal } from '../runs/journal.js';
 import { indexKeys } from '../runs/keys.js';
 import type { RunRecord } from '../runs/schema.js';
 import type { RunStore } from '../runs/store.js';
+import {
+  ATTR_BATON_PATTERN,
+  ATTR_BATON_RUN_ATTEMPT,
+  ATTR_BATON_RUN_ID,
+  ATTR_BATON_RUN_RESUMED,
+  ATTR_BATON_TEAM,
+  ATTR_BATON_WORKER_ID,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+} from '../telemetry/attributes.js';
+import { observeBreakers } from '../telemetry/metrics.js';
+import { continueTrace, SpanKind, withRunContext, withSpan } from '../telemetry/tracing.js';
 import { startHeartbeat } from './heartbeat.js';
 import { RUNS_QUEUE } from './names.js';
 import type { RunJobData } from './runs-queue.js';
@@ -81,87 +94,86 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
 
   const processRun = async (job: Job<RunJobData>, token?: string): Promise<void> => {
     const { runId, request } = job.data;
-    const parent = propagation.extract(ROOT_CONTEXT, job.data.trace ?? {});
-    const parentSpan = trace.getSpanContext(parent);
     const runLog = log.child({ runId });
     const attempt = await store.nextAttempt(runId);
-    const span = trace.getTracer('baton').startSpan(
-      `process ${RUNS_QUEUE}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'bullmq',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': RUNS_QUEUE,
-          'messaging.message.id': runId,
-          'baton.run.id': runId,
-          'baton.pattern': request.pattern,
-          'baton.team': request.team,
-          'baton.run.attempt': attempt,
-          'baton.run.resumed': attempt > 1,
-          'baton.worker.id': id,
-        },
-        ...(parentSpan ? { links: [{ context: parentSpan, attributes: { 'baton.link': 'enqueue' } }] } : {}),
-      },
+    // The job continues the trace of the request that created the run, and links to it: each attempt (after a
+    // crash, a stall or a hand-over) is its own consumer span in the same trace, marked as a resumption.
+    const { parent, links } = continueTrace(job.data.trace);
+    const spanOptions = {
+      kind: SpanKind.CONSUMER,
       parent,
-    );
-    return context.with(trace.setSpan(parent, span), async () => {
-      try {
-        const stored = await store.get(runId);
-        if (!stored) {
-          runLog.warn('job for a run with no record (expired or discarded); dropping it');
-          return;
-        }
-        if (store.isTerminal(stored.record.status)) {
-          // A duplicate delivery of a finished run: leave the job in the state the run ended in.
-          if (stored.record.status === 'failed') throw failJob(stored.record);
-          return;
-        }
-        const startedAt = stored.record.startedAt ?? new Date().toISOString();
-        if (stored.record.cancelRequested) {
-          await store.finish(runId, cancelledOutcome(stored.record), events, startedAt);
-          await noteFinished(runId, 'cancelled');
-          return;
-        }
-        await store.update(runId, { status: 'running', startedAt, attempt });
-        runLog.info({ attempt, worker: id }, attempt > 1 ? 'resuming run' : 'starting run');
-
-        const controller = new AbortController();
-        active.set(runId, controller);
+      links,
+      attributes: {
+        [ATTR_MESSAGING_SYSTEM]: 'bullmq',
+        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
+        [ATTR_MESSAGING_DESTINATION_NAME]: RUNS_QUEUE,
+        [ATTR_MESSAGING_MESSAGE_ID]: runId,
+        [ATTR_BATON_RUN_ID]: runId,
+        [ATTR_BATON_PATTERN]: request.pattern,
+        [ATTR_BATON_TEAM]: request.team,
+        [ATTR_BATON_RUN_ATTEMPT]: attempt,
+        [ATTR_BATON_RUN_RESUMED]: attempt > 1,
+        [ATTR_BATON_WORKER_ID]: id,
+      },
+    };
+    const run = { runId, pattern: request.pattern, team: request.team };
+    return withRunContext(run, () =>
+      withSpan(`process ${RUNS_QUEUE}`, spanOptions, async () => {
         try {
-          const outcome = await execute(
-            {
-              runId,
-              request,
-              attempt,
-              journal: await openRedisJournal(deps.redis, settings.prefix, runId),
-              events,
-              signal: controller.signal,
-              drain: drain.signal,
-              firstStartedAt: Date.parse(startedAt),
-            },
-            deps.engine,
-          );
-          await store.finish(runId, outcome, events, startedAt);
-          runLog.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
-          await noteFinished(runId, outcome.status);
-          if (outcome.status === 'failed') throw failJob(outcome);
-        } finally {
-          active.delete(runId);
+          const stored = await store.get(runId);
+          if (!stored) {
+            runLog.warn('job for a run with no record (expired or discarded); dropping it');
+            return;
+          }
+          if (store.isTerminal(stored.record.status)) {
+            // A duplicate delivery of a finished run: leave the job in the state the run ended in.
+            if (stored.record.status === 'failed') throw failJob(stored.record);
+            return;
+          }
+          const startedAt = stored.record.startedAt ?? new Date().toISOString();
+          if (stored.record.cancelRequested) {
+            await store.finish(runId, cancelledOutcome(stored.record), events, startedAt);
+            await noteFinished(runId, 'cancelled');
+            return;
+          }
+          await store.update(runId, { status: 'running', startedAt, attempt });
+          runLog.info({ attempt, worker: id }, attempt > 1 ? 'resuming run' : 'starting run');
+
+          const controller = new AbortController();
+          active.set(runId, controller);
+          try {
+            const outcome = await execute(
+              {
+                runId,
+                request,
+                attempt,
+                journal: await openRedisJournal(deps.redis, settings.prefix, runId),
+                events,
+                signal: controller.signal,
+                drain: drain.signal,
+                firstStartedAt: Date.parse(startedAt),
+              },
+              deps.engine,
+            );
+            await store.finish(runId, outcome, events, startedAt);
+            runLog.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
+            await noteFinished(runId, outcome.status);
+            if (outcome.status === 'failed') throw failJob(outcome);
+          } finally {
+            active.delete(runId);
+          }
+        } catch (err) {
+          if (err instanceof UnrecoverableError) throw err;
+          if (err instanceof RunInterruptedError) {
+            runLog.info('worker shutting down; handing the run back to the queue');
+            await job.moveToWait(token);
+            throw new WaitingError();
+          }
+          runLog.error({ err: toErrorInfo(err), attempt }, 'run attempt failed; the job will be retried');
+          throw err;
         }
-      } catch (err) {
-        if (err instanceof UnrecoverableError) throw err;
-        if (err instanceof RunInterruptedError) {
-          runLog.info('worker shutting down; handing the run back to the queue');
-          await job.moveToWait(token);
-          throw new WaitingError();
-        }
-        runLog.error({ err: toErrorInfo(err), attempt }, 'run attempt failed; the job will be retried');
-        throw err;
-      } finally {
-        span.end();
-      }
-    });
+      }),
+    );
   };
 
   const worker = new Worker<RunJobData>(RUNS_QUEUE, processRun, {
@@ -210,6 +222,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       draining: drain.signal.aborted,
     }),
   });
+  const stopBreakerGauge = observeBreakers(() => deps.breakers.snapshot());
 
   return {
     id,
@@ -225,6 +238,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       await closing;
       clearTimeout(grace);
       await heartbeat.stop();
+      stopBreakerGauge();
       await deps.subscriber.unsubscribe(cancelChannel).catch(() => {});
     },
   };

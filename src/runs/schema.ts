@@ -125,6 +125,17 @@ export const runOutputSchema = z.object({
 });
 export type RunOutput = z.infer<typeof runOutputSchema>;
 
+/** A quality signal on a run (or one of its steps), from a user or a reviewer. */
+export const feedbackSchema = z
+  .object({
+    score: z.number().min(0).max(1).describe('0 (bad) to 1 (good); thumbs down/up are 0 and 1.'),
+    comment: z.string().trim().min(1).max(2_000).optional(),
+    step: z.string().min(1).max(200).optional().describe('Journal key of the step the feedback is about.'),
+  })
+  .strict();
+export const feedbackEntrySchema = feedbackSchema.extend({ at: z.string() });
+export type FeedbackEntry = z.infer<typeof feedbackEntrySchema>;
+
 export const runRecordSchema = z.object({
   id: z.string(),
   status: runStatusSchema,
@@ -144,6 +155,7 @@ export const runRecordSchema = z.object({
   usage: usageSchema,
   steps: z.array(stepRecordSchema),
   traceId: z.string().optional(),
+  feedback: z.array(feedbackEntrySchema).optional(),
   attempt: z.number().int().describe('Worker attempts so far (more than 1 after a crash or hand-over).'),
   cancelRequested: z.boolean().optional(),
   queuePaused: z.boolean().optional().describe('True when the run was accepted while the queue was paused.'),

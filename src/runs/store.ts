@@ -4,6 +4,7 @@ import type { RunOutcome } from '../engine.js';
 import type { RedisEventLog } from './events.js';
 import { type JournalEntry, readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
+import type { FeedbackEntry } from './schema.js';
 import {
   type RunRecord,
   type RunStatus,
@@ -16,6 +17,8 @@ import {
 export interface StoredRun {
   record: RunRecord;
   owner: string;
+  /** W3C trace context of the request that created the run: later signals (feedback) join its trace. */
+  trace: Record<string, string>;
 }
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -86,6 +89,7 @@ export class RunStore {
     record: RunRecord,
     owner: string,
     idempotency?: { key: string; requestHash: string },
+    trace: Record<string, string> = {},
   ): Promise<{ run: StoredRun; created: boolean } | { conflict: string }> {
     const idx = indexKeys(this.prefix);
     if (idempotency) {
@@ -108,11 +112,15 @@ export class RunStore {
     const created = Date.parse(record.createdAt);
     await this.redis
       .multi()
-      .hset(runKeys(this.prefix, record.id).record, { ...encode(record), owner })
+      .hset(runKeys(this.prefix, record.id).record, {
+        ...encode(record),
+        owner,
+        trace: JSON.stringify(trace),
+      })
       .zadd(idx.all, created, record.id)
       .zadd(idx.byOwner(owner), created, record.id)
       .exec();
-    return { run: { record, owner }, created: true };
+    return { run: { record, owner, trace }, created: true };
   }
 
   /** Removes a run that could not be enqueued (so a 503 leaves nothing behind). */
@@ -121,7 +129,7 @@ export class RunStore {
     const keys = runKeys(this.prefix, id);
     await this.redis
       .multi()
-      .del(keys.record, keys.journal, keys.events)
+      .del(keys.record, keys.journal, keys.events, keys.feedback)
       .zrem(idx.all, id)
       .zrem(idx.byOwner(owner), id)
       .exec();
@@ -130,9 +138,24 @@ export class RunStore {
   async get(id: string): Promise<StoredRun | undefined> {
     const raw = await this.redis.hgetall(runKeys(this.prefix, id).record);
     if (!raw.owner) return undefined;
-    const { owner, ...fields } = raw;
-    const steps = stepsFromJournal(await readJournal(this.redis, this.prefix, id));
-    return { record: decode({ ...fields }, steps), owner };
+    const { owner, trace, ...fields } = raw;
+    const keys = runKeys(this.prefix, id);
+    const [journal, feedback] = await Promise.all([
+      readJournal(this.redis, this.prefix, id),
+      this.redis.lrange(keys.feedback, 0, -1),
+    ]);
+    if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
+    return {
+      record: decode({ ...fields }, stepsFromJournal(journal)),
+      owner,
+      trace: trace ? (JSON.parse(trace) as Record<string, string>) : {},
+    };
+  }
+
+  /** Appends a quality signal to the run; it is kept as long as the run. */
+  async addFeedback(id: string, entry: FeedbackEntry): Promise<void> {
+    const key = runKeys(this.prefix, id).feedback;
+    await this.redis.multi().rpush(key, JSON.stringify(entry)).expire(key, this.retentionSeconds).exec();
   }
 
   async update(id: string, patch: Partial<Omit<RunRecord, 'id' | 'steps'>>): Promise<void> {

@@ -203,6 +203,41 @@ describe('runs', () => {
     expect(queued.items).toHaveLength(0);
   });
 
+  it('takes feedback on a run or one of its steps, kept with the run', async () => {
+    const c = client(service.url, CLIENT_KEY);
+    const { run: created } = await c.createRun(run);
+    const done = await c.waitForStatus(created.id, ['succeeded']);
+    const step = done.steps[0]?.key ?? '';
+    const res = await c.call('POST', `/v1/runs/${created.id}/feedback`, {
+      score: 1,
+      comment: 'useful',
+      step,
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ score: 1, comment: 'useful', step });
+    await c.call('POST', `/v1/runs/${created.id}/feedback`, { score: 0 });
+    const record = await c.getRun(created.id);
+    expect(record.feedback?.map((f) => f.score)).toEqual([1, 0]);
+
+    const bad = await c.call('POST', `/v1/runs/${created.id}/feedback`, { score: 7 });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+    const unknownStep = await c.call('POST', `/v1/runs/${created.id}/feedback`, {
+      score: 1,
+      step: 'seq/9/agent:nobody',
+    });
+    expect(unknownStep.status).toBe(400);
+    expect(unknownStep.body).toMatchObject({ error: { code: 'UNKNOWN_STEP' } });
+    const other = await client(service.url, OTHER_CLIENT_KEY).call(
+      'POST',
+      `/v1/runs/${created.id}/feedback`,
+      {
+        score: 0,
+      },
+    );
+    expect(other.status).toBe(404);
+  });
+
   it('lists teams and agents', async () => {
     const c = client(service.url, CLIENT_KEY);
     const teams = (await c.call('GET', '/v1/teams')).body as { items: { name: string }[] };

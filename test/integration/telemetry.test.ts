@@ -109,6 +109,20 @@ describe('a run’s trace across the API and worker processes', () => {
         expect(out).not.toMatch(/Bearer /i);
       }
       expect(worker.output()).toMatch(new RegExp(`"runId":"${run.id}"[^\\n]*"traceId":"${done.traceId}"`));
+
+      // Feedback joins the run's trace: a span and a log line carrying the run's trace id.
+      const fb = await c.call('POST', `/v1/runs/${run.id}/feedback`, {
+        score: 0.5,
+        step: done.steps[0]?.key,
+      });
+      expect(fb.status).toBe(201);
+      const [feedback] = await collector.waitForSpans(
+        (s) => s.name === 'baton.feedback' && ofRun(run.id)(s),
+        15_000,
+      );
+      expect(feedback?.traceId).toBe(done.traceId);
+      expect(feedback?.attributes['baton.feedback.score']).toBe(0.5);
+      await api.waitFor(new RegExp(`"traceId":"${done.traceId}"[^\\n]*"msg":"feedback received"`), 5_000);
     } finally {
       await worker.kill();
     }

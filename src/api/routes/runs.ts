@@ -9,6 +9,9 @@ import { RunCancelledError } from '../../errors.js';
 import { enqueueRun } from '../../queue/runs-queue.js';
 import type { StoredEvent } from '../../runs/events.js';
 import {
+  type FeedbackEntry,
+  feedbackEntrySchema,
+  feedbackSchema,
   type RunRecord,
   runRecordSchema,
   runRequestSchema,
@@ -16,9 +19,19 @@ import {
   terminalEventTypes,
 } from '../../runs/schema.js';
 import type { StoredRun } from '../../runs/store.js';
-import { ATTR_BATON_PATTERN, ATTR_BATON_RUN_ID, ATTR_BATON_TEAM } from '../../telemetry/attributes.js';
+import {
+  ATTR_BATON_PATTERN,
+  ATTR_BATON_RUN_ID,
+  ATTR_BATON_STEP_KEY,
+  ATTR_BATON_TEAM,
+} from '../../telemetry/attributes.js';
 import { annotateRequestSpan } from '../../telemetry/sdk.js';
-import { currentTraceId } from '../../telemetry/tracing.js';
+import {
+  currentTraceId,
+  extractTraceContext,
+  injectTraceContext,
+  withSpan,
+} from '../../telemetry/tracing.js';
 import { type Caller, seesAllRuns } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors.js';
@@ -109,6 +122,7 @@ export const runRoutes =
                 requestHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
               }
             : undefined,
+          injectTraceContext(),
         );
         if ('conflict' in created) {
           throw new ApiError(
@@ -215,6 +229,53 @@ export const runRoutes =
         }
         const after = await store.get(run.record.id);
         return reply.code(202).send(after?.record ?? run.record);
+      },
+    );
+
+    app.post(
+      '/v1/runs/:id/feedback',
+      {
+        schema: {
+          summary: 'Send feedback on a run',
+          description:
+            'Stores a quality signal with the run (optionally about one step) and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.',
+          tags: ['runs'],
+          params: runIdParams,
+          body: feedbackSchema,
+          response: { 201: feedbackEntrySchema, ...errors, 409: errorEnvelopeSchema },
+        },
+      },
+      async (request, reply) => {
+        const run = await visibleRun(request.caller as Caller, request.params.id);
+        const { step } = request.body;
+        if (step && !run.record.steps.some((s) => s.key === step)) {
+          throw new ApiError(400, 'UNKNOWN_STEP', `Run "${run.record.id}" has no step "${step}".`, {
+            steps: run.record.steps.map((s) => s.key),
+          });
+        }
+        const entry: FeedbackEntry = { ...request.body, at: new Date().toISOString() };
+        await store.addFeedback(run.record.id, entry);
+        await withSpan(
+          'baton.feedback',
+          {
+            parent: extractTraceContext(run.trace),
+            attributes: {
+              [ATTR_BATON_RUN_ID]: run.record.id,
+              [ATTR_BATON_PATTERN]: run.record.pattern,
+              [ATTR_BATON_TEAM]: run.record.team,
+              'baton.feedback.score': entry.score,
+              ...(step ? { [ATTR_BATON_STEP_KEY]: step } : {}),
+              ...(entry.comment && deps.config.telemetry.captureContent
+                ? { 'baton.feedback.comment': entry.comment }
+                : {}),
+            },
+          },
+          async () => {
+            // Logged inside the feedback span: the line carries the run's trace id.
+            request.log.info({ runId: run.record.id, score: entry.score, step }, 'feedback received');
+          },
+        );
+        return reply.code(201).send(entry);
       },
     );
 
