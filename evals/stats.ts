@@ -1,4 +1,5 @@
 import { BatonError } from '../src/errors.js';
+import { seededRandom } from '../src/random.js';
 
 /**
  * Statistics for eval reports. Everything here is deterministic: randomness comes only from `mulberry32(seed)`.
@@ -27,14 +28,7 @@ function nonEmpty(xs: readonly number[], what: string): void {
 
 /** A seeded PRNG (mulberry32): returns a function yielding uniform numbers in [0, 1). */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(seed);
 }
 
 export function mean(xs: readonly number[]): number {

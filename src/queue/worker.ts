@@ -3,7 +3,7 @@ import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CircuitBreakers } from '../agents/breakers.js';
-import { type EngineDeps, execute, type RunOutcome } from '../engine.js';
+import { type EngineDeps, execute } from '../engine.js';
 import { RunCancelledError, RunInterruptedError, toErrorInfo } from '../errors.js';
 import type { RedisEventLog } from '../runs/events.js';
 import { openRedisJournal } from '../runs/journal.js';
@@ -132,7 +132,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
           }
           const startedAt = stored.record.startedAt ?? new Date().toISOString();
           if (stored.record.cancelRequested) {
-            await store.finish(runId, cancelledOutcome(stored.record), events, startedAt);
+            await store.finishCancelled(stored.record, events, startedAt);
             await noteFinished(runId, 'cancelled');
             return;
           }
@@ -241,15 +241,5 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       stopBreakerGauge();
       await deps.subscriber.unsubscribe(cancelChannel).catch(() => {});
     },
-  };
-}
-
-function cancelledOutcome(record: RunRecord): RunOutcome {
-  return {
-    status: 'cancelled',
-    error: new RunCancelledError().toJSON(),
-    usage: record.usage,
-    steps: record.steps,
-    definitionVersion: record.definitionVersion,
   };
 }

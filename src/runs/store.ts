@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RunOutcome } from '../engine.js';
+import { RunCancelledError } from '../errors.js';
 import type { RedisEventLog } from './events.js';
 import { type JournalEntry, readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
@@ -309,6 +310,22 @@ export class RunStore {
       removedSteps: [...removedKeys],
       keptSteps: kept.filter(([, e]) => e.kind === 'agent').map(([k]) => k),
     };
+  }
+
+  /** Finishes a run that never reached (or no longer has) a worker as cancelled, keeping what it had spent. */
+  async finishCancelled(record: RunRecord, events: RedisEventLog, startedAt?: string): Promise<void> {
+    await this.finish(
+      record.id,
+      {
+        status: 'cancelled',
+        error: new RunCancelledError().toJSON(),
+        usage: record.usage,
+        steps: record.steps,
+        definitionVersion: record.definitionVersion,
+      },
+      events,
+      startedAt,
+    );
   }
 
   isTerminal(status: RunStatus): boolean {

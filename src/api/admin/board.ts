@@ -3,7 +3,6 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { QueueAdapterOptions } from '@bull-board/api/dist/types.js';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RunCancelledError } from '../../errors.js';
 import { RUNS_QUEUE } from '../../queue/names.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -90,16 +89,6 @@ async function cancelIfUnfinished(deps: ApiDeps, runId: string, request: Fastify
   const run = await deps.store.get(runId);
   if (!run || deps.store.isTerminal(run.record.status)) return;
   await deps.store.requestCancel(runId);
-  await deps.store.finish(
-    runId,
-    {
-      status: 'cancelled',
-      error: new RunCancelledError().toJSON(),
-      usage: run.record.usage,
-      steps: run.record.steps,
-      definitionVersion: run.record.definitionVersion,
-    },
-    deps.events,
-  );
+  await deps.store.finishCancelled(run.record, deps.events);
   request.log.warn({ runId }, 'job removed from the queue dashboard: run cancelled');
 }

@@ -2,7 +2,6 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { RunCancelledError } from '../../errors.js';
 import { listWorkers, type WorkerHeartbeat } from '../../queue/heartbeat.js';
 import { enqueueRun } from '../../queue/runs-queue.js';
 import { collectQueueStats, type QueueStats } from '../../queue/stats.js';
@@ -162,17 +161,7 @@ export async function cancelTeam(
     await store.requestCancel(runId);
     // A job no worker holds is removed here; a locked (running) one is aborted by its worker.
     if ((await queue.remove(runId)) === 1) {
-      await store.finish(
-        runId,
-        {
-          status: 'cancelled',
-          error: new RunCancelledError().toJSON(),
-          usage: run.record.usage,
-          steps: run.record.steps,
-          definitionVersion: run.record.definitionVersion,
-        },
-        events,
-      );
+      await store.finishCancelled(run.record, events);
       cancelled.push(runId);
     } else {
       cancelling.push(runId);

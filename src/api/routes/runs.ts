@@ -5,7 +5,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { definitionVersion } from '../../agents/schema.js';
-import { RunCancelledError } from '../../errors.js';
 import { enqueueRun } from '../../queue/runs-queue.js';
 import type { StoredEvent } from '../../runs/events.js';
 import {
@@ -215,17 +214,7 @@ export const runRoutes =
         await store.requestCancel(run.record.id);
         // A job still waiting is removed here; a locked (running) one is left to its worker.
         if (run.record.status === 'queued' && (await queue.remove(run.record.id)) === 1) {
-          await store.finish(
-            run.record.id,
-            {
-              status: 'cancelled',
-              error: new RunCancelledError().toJSON(),
-              usage: run.record.usage,
-              steps: run.record.steps,
-              definitionVersion: run.record.definitionVersion,
-            },
-            events,
-          );
+          await store.finishCancelled(run.record, events);
         }
         const after = await store.get(run.record.id);
         return reply.code(202).send(after?.record ?? run.record);
