@@ -13,6 +13,7 @@ import type { RunStore } from '../runs/store.js';
 import {
   ATTR_BATON_PATTERN,
   ATTR_BATON_RUN_ATTEMPT,
+  ATTR_BATON_RUN_HANDED_OVER,
   ATTR_BATON_RUN_ID,
   ATTR_BATON_RUN_RESUMED,
   ATTR_BATON_TEAM,
@@ -117,24 +118,25 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       },
     };
     const run = { runId, pattern: request.pattern, team: request.team };
-    return withRunContext(run, () =>
-      withSpan(`process ${RUNS_QUEUE}`, spanOptions, async () => {
+    // A hand-over (worker draining) is not a failure: the span ends marked as such, then BullMQ is told.
+    const handedOver = await withRunContext(run, () =>
+      withSpan(`process ${RUNS_QUEUE}`, spanOptions, async (span): Promise<boolean> => {
         try {
           const stored = await store.get(runId);
           if (!stored) {
             runLog.warn('job for a run with no record (expired or discarded); dropping it');
-            return;
+            return false;
           }
           if (store.isTerminal(stored.record.status)) {
             // A duplicate delivery of a finished run: leave the job in the state the run ended in.
             if (stored.record.status === 'failed') throw failJob(stored.record);
-            return;
+            return false;
           }
           const startedAt = stored.record.startedAt ?? new Date().toISOString();
           if (stored.record.cancelRequested) {
             await store.finishCancelled(stored.record, events, startedAt);
             await noteFinished(runId, 'cancelled');
-            return;
+            return false;
           }
           await store.update(runId, { status: 'running', startedAt, attempt });
           runLog.info({ attempt, worker: id }, attempt > 1 ? 'resuming run' : 'starting run');
@@ -167,13 +169,16 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
           if (err instanceof RunInterruptedError) {
             runLog.info('worker shutting down; handing the run back to the queue');
             await job.moveToWait(token);
-            throw new WaitingError();
+            span.setAttribute(ATTR_BATON_RUN_HANDED_OVER, true);
+            return true;
           }
           runLog.error({ err: toErrorInfo(err), attempt }, 'run attempt failed; the job will be retried');
           throw err;
         }
+        return false;
       }),
     );
+    if (handedOver) throw new WaitingError();
   };
 
   const worker = new Worker<RunJobData>(RUNS_QUEUE, processRun, {

@@ -17,6 +17,8 @@ export const ATTR_BATON_AGENT_ATTEMPT = 'baton.agent.attempt';
 export const ATTR_BATON_RUN_RESUMED = 'baton.run.resumed';
 /** 1-based execution attempt of the whole run (job deliveries: > 1 after a worker died or a job retry). */
 export const ATTR_BATON_RUN_ATTEMPT = 'baton.run.attempt';
+/** The attempt stopped at a step boundary because its worker was draining; another worker resumes the run. */
+export const ATTR_BATON_RUN_HANDED_OVER = 'baton.run.handed_over';
 /** Number of attempts one agent call took (on `invoke_agent`). */
 export const ATTR_BATON_AGENT_ATTEMPTS = 'baton.agent.attempts';
 /** The worker process that executed the run. */
