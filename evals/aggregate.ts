@@ -37,6 +37,39 @@ export function perCaseQuality(cases: readonly CaseResult[], variant: VariantRef
   return new Map([...sums].map(([id, s]) => [id, s.sum / s.n]));
 }
 
+/**
+ * Per-case judge score averaged over the repeats the judge scored, or undefined when no run of the variant was
+ * judged (no --judge). Runs the judge failed on (null) are left out; a case with none left is left out.
+ */
+export function perCaseJudge(
+  cases: readonly CaseResult[],
+  variant: VariantRef,
+): Map<string, number> | undefined {
+  const runs = runsOf(cases, variant).filter((c) => c.scores.judge !== undefined);
+  if (runs.length === 0) return undefined;
+  const sums = new Map<string, { sum: number; n: number }>();
+  for (const c of runs) {
+    if (c.scores.judge === null || c.scores.judge === undefined) continue;
+    const s = sums.get(c.caseId) ?? { sum: 0, n: 0 };
+    s.sum += c.scores.judge;
+    s.n += 1;
+    sums.set(c.caseId, s);
+  }
+  return new Map([...sums].map(([id, s]) => [id, s.sum / s.n]));
+}
+
+function judgeSummary(
+  cases: readonly CaseResult[],
+  variant: VariantRef,
+  stats: StatsSettings,
+): Pick<SummaryEntry, 'judge'> {
+  const perCase = perCaseJudge(cases, variant);
+  if (perCase === undefined) return {};
+  if (perCase.size === 0) return { judge: null };
+  const ci = bootstrapMeanCI([...perCase.values()], stats);
+  return { judge: { mean: ci.mean, ci95: [ci.lower, ci.upper] } };
+}
+
 export function summarizeVariant(
   cases: readonly CaseResult[],
   variant: VariantRef,
@@ -78,6 +111,7 @@ export function summarizeVariant(
     modelCalls: { mean: mean(runs.map((r) => r.modelCalls)) },
     // A run that stopped before any priced call has no cost; it counts as 0 once any run was priced.
     costUsd: { mean: costs.every((c) => c === null) ? null : mean(costs.map((c) => c ?? 0)) },
+    ...judgeSummary(cases, variant, stats),
   };
 }
 

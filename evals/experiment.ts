@@ -56,6 +56,8 @@ export const experimentSchema = z
     repeat: z.number().int().min(1).max(1000).optional(),
     seed: z.number().int().min(0).optional(),
     concurrency: z.number().int().min(1).max(256).optional(),
+    /** Score every run with the LLM judge too (as --judge). */
+    judge: z.boolean().optional(),
     patterns: z.array(patternSchema).min(1),
     /** Named run-option sets. Default: one set `default` with no options. */
     optionSets: z
@@ -125,6 +127,7 @@ export interface EvalFlags {
   key?: string;
   record?: boolean;
   replay?: string;
+  judge?: boolean;
 }
 
 export interface EvalPlan {
@@ -138,6 +141,8 @@ export interface EvalPlan {
   concurrency: number;
   seed: number;
   experiment: { path: string; name: string } | null;
+  /** Score every run with the LLM judge too. */
+  judge: boolean;
 }
 
 function positiveInt(value: number | string | undefined, flag: string, min = 1): number | undefined {
@@ -267,5 +272,6 @@ export async function resolvePlan(
       positiveInt(flags.concurrency, '--concurrency') ?? experiment?.concurrency ?? DEFAULT_CONCURRENCY,
     seed: seedFlag ?? experiment?.seed ?? cliOptions.seed ?? 0,
     experiment: experiment && flags.experiment ? { path: flags.experiment, name: experiment.name } : null,
+    judge: flags.judge ?? experiment?.judge ?? false,
   };
 }

@@ -127,6 +127,42 @@ export const readingNotes = [
   'Latency is the run’s wall time (p50/p95 over runs); tokens, model calls and cost are means per run, retries included.',
 ];
 
+function fmtR(value: number | null): string {
+  return value === null ? 'n/a' : value.toFixed(2);
+}
+
+/** The "LLM judge" section of report.md (empty without --judge). */
+export function judgeLines(results: EvalResults): string[] {
+  const j = results.config.judge;
+  if (!j) return [];
+  const lines = [
+    `Every run was also graded by the LLM judge (rubric ${j.rubric}); ${j.judged} runs judged, ${j.failed} failed.`,
+    '',
+    table(
+      ['variant', 'judge mean [95% CI]', 'quality mean'],
+      results.summary.map((s) => [
+        s.variant,
+        s.judge ? `${fmtQ(s.judge.mean)} ${fmtCI(s.judge.ci95)}` : '—',
+        fmtQ(s.quality.mean),
+      ]),
+    ),
+    '',
+  ];
+  const a = j.judgeAgreement;
+  lines.push(
+    a
+      ? `Agreement with the label-based quality over ${a.n} runs: Pearson ${fmtR(a.pearson)}, Spearman ${fmtR(a.spearman)}, Cohen's κ ${fmtR(a.kappa)} on pass/fail at ${a.threshold} (same verdict on ${fmtPct(a.passAgreement ?? 0)} of runs).`
+      : 'No run was judged, so there is no agreement to report.',
+  );
+  if (results.config.simulated) {
+    lines.push(
+      '',
+      'With the simulated model the judge is a heuristic (word overlap, names covered, length), not a model reading the text: its agreement with the labels says nothing about a real judge.',
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(results: EvalResults): string {
   const c = results.config;
   const parts: string[] = [];
@@ -144,6 +180,11 @@ export function renderMarkdown(results: EvalResults): string {
   if (results.comparisons.length > 0) {
     parts.push('## Comparisons (paired bootstrap on per-case quality)');
     parts.push(table(comparisonHead, comparisonRows(results)));
+  }
+  const judge = judgeLines(results);
+  if (judge.length > 0) {
+    parts.push('## LLM judge');
+    parts.push(judge.join('\n'));
   }
   parts.push('## How to read this');
   parts.push(readingNotes.map((s) => `- ${s}`).join('\n'));

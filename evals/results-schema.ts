@@ -38,6 +38,12 @@ export const caseResultSchema = z.object({
     /** The team's composite quality score in [0, 1] (0 for a run without output). */
     quality: z.number().min(0).max(1),
     components: z.record(z.string(), z.number()),
+    /**
+     * With --judge: the LLM judge's normalised score in [0, 1] (0 for a run without output, like quality), or
+     * null when the judge failed (`judgeError` says why). Absent without --judge.
+     */
+    judge: z.number().min(0).max(1).nullable().optional(),
+    judgeError: z.object({ code: z.string(), message: z.string() }).optional(),
   }),
   /** Run wall time: measured around the engine in-process, the run record's duration via --api, recorded in replay. */
   latencyMs: z.number().min(0),
@@ -71,6 +77,8 @@ export const summaryEntrySchema = z.object({
   tokens: z.object({ mean: z.number(), inputMean: z.number(), outputMean: z.number() }),
   modelCalls: z.object({ mean: z.number() }),
   costUsd: z.object({ mean: z.number().nullable() }),
+  /** With --judge: mean per-case judge score with a bootstrap CI over cases; null when no case was judged. */
+  judge: z.object({ mean: z.number(), ci95: interval }).nullable().optional(),
 });
 export type SummaryEntry = z.infer<typeof summaryEntrySchema>;
 
@@ -150,6 +158,26 @@ export const evalConfigSchema = z.object({
   record: z.boolean(),
   replay: z.object({ from: z.string(), modelCallsDuringReplay: z.number().int().min(0) }).nullable(),
   stats: z.object({ B: z.number().int(), seed: z.number().int(), confidence: z.number() }),
+  /** With --judge: the rubric, how many runs were judged, and the judge's agreement with the label-based quality. */
+  judge: z
+    .object({
+      rubric: z.string(),
+      judged: z.number().int().min(0),
+      failed: z.number().int().min(0),
+      /** `judgeAgreement(judge, quality)` over every judged run (threshold 0.5); null when no run was judged. */
+      judgeAgreement: z
+        .object({
+          n: z.number().int().min(0),
+          pearson: z.number().nullable(),
+          spearman: z.number().nullable(),
+          kappa: z.number().nullable(),
+          passAgreement: z.number().nullable(),
+          threshold: z.number(),
+        })
+        .nullable(),
+    })
+    .nullable()
+    .optional(),
 });
 export type EvalConfig = z.infer<typeof evalConfigSchema>;
 

@@ -7,7 +7,7 @@ import { catalog } from '../src/agents/catalog/index.js';
 import { definitionVersion, jsonSchemaOf, type TeamDefinition } from '../src/agents/schema.js';
 import { type Config, ConfigError, loadConfig } from '../src/config.js';
 import { BatonError } from '../src/errors.js';
-import { missingProviderConfig } from '../src/models/index.js';
+import { createModelRouter, missingProviderConfig } from '../src/models/index.js';
 import type { ModelSettings } from '../src/models/types.js';
 import { orchestrators as registeredOrchestrators } from '../src/orchestrators/index.js';
 import type { Orchestrator } from '../src/orchestrators/types.js';
@@ -27,6 +27,7 @@ export type { EvalFlags } from './experiment.js';
 
 import { type EvalFlags, EvalInputError, type EvalPlan, resolvePlan, seedFor } from './experiment.js';
 import { keyFindings } from './findings.js';
+import { labelAgreement, modelJudge, type RunJudge } from './judge-run.js';
 import { createProgress } from './progress.js';
 import { recordingPath, writeRecording } from './record.js';
 import { renderHtml } from './report-html.js';
@@ -39,6 +40,7 @@ import {
   type Variant,
 } from './results-schema.js';
 import { qualityScorers, scorableOutput } from './score.js';
+import { defaultRubric } from './scorers/judge.js';
 
 /**
  * `baton eval`: runs every case of a dataset under each variant (pattern × option set), `repeat` times, scores
@@ -50,6 +52,9 @@ import { qualityScorers, scorableOutput } from './score.js';
  *   (default 8) runs that many runs at once so the run stays short.
  * - `--api URL --key KEY`: the same runs through a running service.
  * - `--replay DIR`: the recorded runs of DIR again, from their journals, with zero model calls.
+ *
+ * `--judge` (or `judge: true` in an experiment) also grades every run's output with the LLM judge, through a model
+ * router built from this process's configuration (in-process and --api modes; not with --replay).
  */
 
 export interface EvalIO {
@@ -206,6 +211,7 @@ interface Prepared {
   model: Omit<EvalConfig['model'], 'modelsSeen' | 'agents'>;
   replayFrom: string | null;
   recordedSimulated: boolean | null;
+  judge: RunJudge | null;
 }
 
 function jobsFor(plan: EvalPlan, cases: DatasetCase[], teamName: string): RunJob[] {
@@ -235,6 +241,11 @@ function jobsFor(plan: EvalPlan, cases: DatasetCase[], teamName: string): RunJob
 }
 
 async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise<Prepared> {
+  if (flags.judge) {
+    throw new EvalInputError(
+      '--judge cannot be combined with --replay: a replay makes no model calls, so judge the eval when it first runs.',
+    );
+  }
   for (const conflicting of [
     'api',
     'record',
@@ -278,6 +289,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
     concurrency: flags.concurrency !== undefined ? Number(flags.concurrency) : rc.concurrency,
     seed: rc.seed,
     experiment: rc.experiment,
+    judge: false,
   };
   if (!Number.isInteger(plan.concurrency) || plan.concurrency < 1) {
     throw new EvalInputError(`--concurrency must be an integer of at least 1, got "${flags.concurrency}".`);
@@ -326,6 +338,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
     },
     replayFrom: dir,
     recordedSimulated: rc.simulated,
+    judge: null,
   };
 }
 
@@ -354,6 +367,22 @@ async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
   const cases = plan.limit === null ? all : all.slice(0, plan.limit);
   const jobs = jobsFor(plan, cases, plan.team);
 
+  const loadEnvConfig = (): Config => {
+    try {
+      return loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new EvalInputError(err.message);
+      throw err;
+    }
+  };
+  // The judge runs in this process on BATON_MODEL_PROVIDER, whichever way the runs execute.
+  const judgeFor = (config: Config): RunJudge | null => {
+    if (!plan.judge) return null;
+    const problem = missingProviderConfig(config, config.models.provider);
+    if (problem) throw new EvalInputError(problem);
+    return modelJudge(createModelRouter(config));
+  };
+
   if (flags.api) {
     return {
       mode: 'api',
@@ -366,15 +395,10 @@ async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
       model: { provider: null, defaultDeployment: null, simulatedLatencyMs: null },
       replayFrom: null,
       recordedSimulated: null,
+      judge: plan.judge ? judgeFor(loadEnvConfig()) : null,
     };
   }
-  let config: Config;
-  try {
-    config = loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new EvalInputError(err.message);
-    throw err;
-  }
+  const config = loadEnvConfig();
   // Every provider a run will use must be configured: a missing endpoint fails here, not in every run.
   const team = teams.get(plan.team)!;
   const providers = new Set(
@@ -401,6 +425,7 @@ async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
     },
     replayFrom: null,
     recordedSimulated: null,
+    judge: judgeFor(config),
   };
 }
 
@@ -427,6 +452,15 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
     await runPool(p.jobs, p.plan.concurrency, async (job) => {
       const obs = await p.backend.run(job);
       const result = caseResult(job, obs, expected.get(job.caseId), p.plan.team);
+      if (p.judge) {
+        const judged = await p.judge(
+          job.request.input,
+          scorableOutput(obs.output) ?? obs.output?.text,
+          job.seed,
+        );
+        result.scores.judge = judged.score;
+        if (judged.error) result.scores.judgeError = judged.error;
+      }
       if (p.record) {
         const rel = recordingPath(
           job.caseId,
@@ -508,6 +542,16 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
       ? { from: p.replayFrom, modelCallsDuringReplay: p.backend.modelCalls?.() ?? 0 }
       : null,
     stats,
+    ...(p.judge
+      ? {
+          judge: {
+            rubric: defaultRubric.name,
+            judged: results.filter((r) => typeof r.scores.judge === 'number').length,
+            failed: results.filter((r) => r.scores.judge === null).length,
+            judgeAgreement: labelAgreement(results),
+          },
+        }
+      : {}),
   };
   const summary = summarize(results, p.plan.variants, stats);
   const comparisons = compareVariants(results, p.plan.variants, stats);
@@ -541,6 +585,11 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
       '',
       ...keyFindings(results).map((s) => `- ${s}`),
       '',
+      ...(c.judge?.judgeAgreement
+        ? [
+            `LLM judge vs labels (${c.judge.judgeAgreement.n} runs): Pearson ${c.judge.judgeAgreement.pearson?.toFixed(2) ?? 'n/a'}, Spearman ${c.judge.judgeAgreement.spearman?.toFixed(2) ?? 'n/a'}, kappa ${c.judge.judgeAgreement.kappa?.toFixed(2) ?? 'n/a'}${c.simulated ? ' (simulated judge: a heuristic)' : ''}`,
+          ]
+        : []),
       ...(c.replay ? [`modelCalls during replay: ${c.replay.modelCallsDuringReplay}`] : []),
       `wrote ${files.results}, ${files.markdown}, ${files.html} (${(c.durationMs / 1000).toFixed(1)} s)`,
       '',

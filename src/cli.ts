@@ -245,6 +245,7 @@ program
   .option('--key <key>', 'API key for --api (default: $BATON_KEY)')
   .option('--record', "save every run's journal under <out>/recordings/")
   .option('--replay <dir>', 'replay a recorded eval from its journals, with zero model calls')
+  .option('--judge', 'also grade every run with the LLM judge (not with --replay)')
   .action(async (opts: EvalFlags) => {
     const { runEvalCommand } = await import('../evals/runner.js');
     process.exit(await runEvalCommand(opts));

@@ -1,4 +1,5 @@
 import { handoffSkills } from './handoff-skills.js';
+import { judgeSkills } from './judge-skills.js';
 import { managerSkills } from './manager-skills.js';
 import { newsSkills } from './news-skills.js';
 import type { Skill } from './skill.js';
@@ -10,4 +11,5 @@ export const defaultSkills: Record<string, Skill> = {
   ...handoffSkills,
   ...managerSkills,
   ...supportSkills,
+  ...judgeSkills,
 };
