@@ -132,6 +132,13 @@ function completionFiltered(
   );
 }
 
+function promptRefused(provider: string, model: string, categories: string[]): ContentFilteredError {
+  return new ContentFilteredError(
+    `${provider} (${model}) refused the prompt (content filter: ${categories.join(', ')}).`,
+    { provider, target: model, categories },
+  );
+}
+
 function promptFiltered(results: ContentFilterResultsForPromptOutput[] | undefined): string[] {
   return (results ?? []).flatMap((r) => filteredCategories(r.content_filter_results));
 }
@@ -207,14 +214,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
     if (!choice) {
       const categories = promptFiltered(completion.prompt_filter_results);
       if (categories.length > 0) {
-        throw new ContentFilteredError(
-          `${provider} (${model}) refused the prompt (content filter: ${categories.join(', ')}).`,
-          {
-            provider,
-            target: model,
-            categories,
-          },
-        );
+        throw promptRefused(provider, model, categories);
       }
       throw new TransientModelError(`${provider} (${model}) answered without a choice.`, {
         provider,
@@ -287,14 +287,7 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
     if (finish === undefined) {
       const categories = promptFilter.flatMap((r) => filteredCategories(r.content_filter_results));
       if (categories.length > 0) {
-        throw new ContentFilteredError(
-          `${provider} (${model}) refused the prompt (content filter: ${categories.join(', ')}).`,
-          {
-            provider,
-            target: model,
-            categories,
-          },
-        );
+        throw promptRefused(provider, model, categories);
       }
       throw new TransientModelError(`${provider} (${model}) ended the stream without a finish reason.`, {
         provider,

@@ -226,8 +226,13 @@ export const magentic: Orchestrator = {
       }
     } catch (err) {
       if (!(err instanceof BudgetExceededError) || !lastAnswer) throw err;
+      return budgetStop(lastAnswer);
+    }
+
+    /** A spent budget ends the run with the last participant's answer, partial. */
+    function budgetStop(last: AgentResult): RunResult {
       return {
-        output: { text: lastAnswer.text },
+        output: { text: last.text },
         partial: true,
         ...(failedAgents.length ? { failedAgents } : {}),
         details: details('BUDGET_EXCEEDED'),
@@ -260,12 +265,7 @@ export const magentic: Orchestrator = {
       });
     } catch (err) {
       if (!(err instanceof BudgetExceededError) || !lastAnswer) throw err;
-      return {
-        output: { text: lastAnswer.text },
-        partial: true,
-        ...(failedAgents.length ? { failedAgents } : {}),
-        details: details('BUDGET_EXCEEDED'),
-      };
+      return budgetStop(lastAnswer);
     }
     return {
       output: outputOf(final),
