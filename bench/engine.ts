@@ -8,19 +8,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser } from 'eventsource-parser';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { CircuitBreakers } from '../src/agents/breakers.js';
-import { catalog } from '../src/agents/catalog/index.js';
+import { CircuitBreakers } from '../src/policies/breakers.js';
+import { catalog } from '../src/teams/catalog/index.js';
 import { AgentRuntime } from '../src/agents/runtime.js';
-import { type TeamDefinition, teamDefinitionSchema } from '../src/agents/schema.js';
 import { buildApi } from '../src/api/app.js';
-import { loadConfig } from '../src/config.js';
-import { execute } from '../src/engine.js';
-import type { ChatModel } from '../src/models/types.js';
+import { loadConfig } from '../src/config/index.js';
+import { execute } from '../src/engine/index.js';
+import type { ChatModel } from '../src/core/model.js';
 import { orchestrators } from '../src/orchestrators/index.js';
-import { startRunWorker } from '../src/queue/worker.js';
+import { startRunWorker } from '../src/worker/run-worker.js';
 import { MemoryEventLog } from '../src/runs/events.js';
 import { memoryJournal } from '../src/runs/journal.js';
 import { apiDeps, createServices, workerDeps } from '../src/services.js';
+import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.js';
 
 const log = pino({ level: 'silent' });
 

@@ -4,15 +4,16 @@
  * latency shape: concurrent ≈ the slowest branch, sequential ≈ the sum.
  */
 import { pino } from 'pino';
-import { CircuitBreakers } from '../src/agents/breakers.js';
-import { catalog } from '../src/agents/catalog/index.js';
+import { CircuitBreakers } from '../src/policies/breakers.js';
+import { catalog } from '../src/teams/catalog/index.js';
 import { AgentRuntime } from '../src/agents/runtime.js';
-import { execute } from '../src/engine.js';
+import { execute } from '../src/engine/index.js';
 import { createSimulatedModel } from '../src/models/simulated.js';
 import { orchestrators } from '../src/orchestrators/index.js';
 import { MemoryEventLog } from '../src/runs/events.js';
 import { memoryJournal } from '../src/runs/journal.js';
-import { type Pattern, patterns } from '../src/runs/schema.js';
+import { patternNames as patterns } from '../src/orchestrators/index.js';
+import type { Pattern } from '../src/runs/schema.js';
 
 const LATENCY_MS = 200;
 const REPEATS = 5;

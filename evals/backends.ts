@@ -1,29 +1,21 @@
 import { createParser } from 'eventsource-parser';
 import { pino } from 'pino';
-import { CircuitBreakers } from '../src/agents/breakers.js';
+import { CircuitBreakers } from '../src/policies/breakers.js';
 import { AgentRuntime, type AgentRuntimeDeps } from '../src/agents/runtime.js';
-import type { TeamDefinition } from '../src/agents/schema.js';
-import type { Config } from '../src/config.js';
-import { type EngineDeps, execute } from '../src/engine.js';
-import { createModelRouter } from '../src/models/index.js';
-import type { ModelRouter } from '../src/models/types.js';
-import type { Orchestrator } from '../src/orchestrators/types.js';
+import type { Config } from '../src/config/index.js';
+import { type EngineDeps, execute } from '../src/engine/index.js';
+import { createModelRouter } from '../src/policies/model-router.js';
+import type { ModelRouter } from '../src/core/model.js';
+import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import type { EventSink } from '../src/runs/events.js';
 import { type JournalEntry, memoryJournal } from '../src/runs/journal.js';
-import {
-  type ErrorInfo,
-  type Pattern,
-  type RunOutput,
-  type RunRecord,
-  type RunRequest,
-  type RunUsage,
-  type StepRecord,
-  terminalEventTypes,
-  terminalStatuses,
-} from '../src/runs/schema.js';
+import { type Pattern, type RunRecord, type RunRequest, terminalStatuses } from '../src/runs/schema.js';
 import { EvalInputError } from './experiment.js';
 import { readRecording, replayModel } from './record.js';
 import type { Variant } from './results-schema.js';
+import type { TeamDefinition } from '../src/teams/schema.js';
+import type { ErrorInfo, RunOutput, RunUsage, StepRecord } from '../src/core/run.js';
+import { terminalEventTypes } from '../src/core/events.js';
 
 /**
  * Where the runs of an eval execute: in this process (the worker's engine, built from the same config), through
@@ -64,7 +56,7 @@ export interface Backend {
 
 export interface EngineParts {
   teams: ReadonlyMap<string, TeamDefinition>;
-  orchestrators: ReadonlyMap<Pattern, Orchestrator>;
+  orchestrators: ReadonlyMap<string, RegisteredPattern>;
 }
 
 /** Events go nowhere in an eval: the outcome carries everything scored. */

@@ -1,19 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { TeamDefinition } from '../src/agents/schema.js';
-import { BatonError } from '../src/errors.js';
-import { modelSettingsSchema } from '../src/models/types.js';
-import type { Orchestrator } from '../src/orchestrators/types.js';
+import { BatonError } from '../src/core/errors.js';
+import { modelSettingsSchema } from '../src/core/model.js';
+import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import { parseOptionFlags } from '../src/runs/option-flags.js';
-import {
-  patterns as allPatterns,
-  type Pattern,
-  patternSchema,
-  type RunOptions,
-  runOptionsSchema,
-} from '../src/runs/schema.js';
+import { type Pattern, patternSchema, type RunOptions, runOptionsSchema } from '../src/runs/schema.js';
+import { patternNames as allPatterns } from '../src/orchestrators/index.js';
 import type { Variant } from './results-schema.js';
+import type { TeamDefinition } from '../src/teams/schema.js';
 
 /**
  * What an eval runs: the team, the dataset, and the variants (pattern × option set × model) each case runs
@@ -177,7 +172,7 @@ export function variantLabel(pattern: Pattern, optionSet: string, single: boolea
 export async function resolvePlan(
   flags: EvalFlags,
   teams: ReadonlyMap<string, TeamDefinition>,
-  orchestrators: ReadonlyMap<Pattern, Orchestrator>,
+  orchestrators: ReadonlyMap<string, RegisteredPattern>,
 ): Promise<EvalPlan> {
   const experiment = flags.experiment ? await loadExperiment(flags.experiment) : undefined;
   const cliOptions = (() => {

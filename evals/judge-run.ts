@@ -1,4 +1,4 @@
-import type { ModelRouter, ModelSettings } from '../src/models/types.js';
+import type { ModelRouter, ModelSettings } from '../src/core/model.js';
 import { judgeAgreement } from './scorers/agreement.js';
 import { defaultRubric, type JudgeRubric, judgeScore } from './scorers/judge.js';
 

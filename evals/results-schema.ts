@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { modelSettingsSchema } from '../src/models/types.js';
+import { modelSettingsSchema } from '../src/core/model.js';
 import { patternSchema, runOptionsSchema } from '../src/runs/schema.js';
 
 /**

@@ -3,24 +3,17 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { catalog } from '../src/agents/catalog/index.js';
-import { definitionVersion, jsonSchemaOf, type TeamDefinition } from '../src/agents/schema.js';
-import { type Config, ConfigError, loadConfig } from '../src/config.js';
-import { BatonError } from '../src/errors.js';
-import { createModelRouter, missingProviderConfig } from '../src/models/index.js';
-import type { ModelSettings } from '../src/models/types.js';
+import { catalog } from '../src/teams/catalog/index.js';
+import { type Config, ConfigError, loadConfig } from '../src/config/index.js';
+import { BatonError } from '../src/core/errors.js';
+import { missingProviderConfig } from '../src/models/router.js';
+import { createModelRouter } from '../src/policies/model-router.js';
+import type { ModelSettings } from '../src/core/model.js';
 import { orchestrators as registeredOrchestrators } from '../src/orchestrators/index.js';
-import type { Orchestrator } from '../src/orchestrators/types.js';
+import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import type { Pattern } from '../src/runs/schema.js';
 import { compareVariants, defaultStats, type StatsSettings, summarize } from './aggregate.js';
-import {
-  apiBackend,
-  type Backend,
-  inProcessBackend,
-  type RunJob,
-  type RunObservation,
-  replayBackend,
-} from './backends.js';
+import { apiBackend, type Backend, inProcessBackend, type RunJob, type RunObservation, replayBackend } from './backends.js';
 import { type LoadedDataset, loadDataset } from './datasets/schema.js';
 
 export type { EvalFlags } from './experiment.js';
@@ -32,15 +25,11 @@ import { createProgress } from './progress.js';
 import { recordingPath, writeRecording } from './record.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown, summaryHead, summaryRows, table } from './report-md.js';
-import {
-  type CaseResult,
-  type EvalConfig,
-  type EvalResults,
-  evalResultsSchema,
-  type Variant,
-} from './results-schema.js';
+import { type CaseResult, type EvalConfig, type EvalResults, evalResultsSchema, type Variant } from './results-schema.js';
 import { qualityScorers, scorableOutput } from './score.js';
 import { defaultRubric } from './scorers/judge.js';
+import { definitionVersion } from '../src/teams/version.js';
+import type { TeamDefinition } from '../src/teams/schema.js';
 
 /**
  * `baton eval`: runs every case of a dataset under each variant (pattern × option set), `repeat` times, scores
@@ -64,7 +53,7 @@ export interface EvalIO {
   /** Force the progress style (default: a bar when stderr is a terminal). */
   tty?: boolean;
   teams?: ReadonlyMap<string, TeamDefinition>;
-  orchestrators?: ReadonlyMap<Pattern, Orchestrator>;
+  orchestrators?: ReadonlyMap<string, RegisteredPattern>;
   stats?: StatsSettings;
 }
 
@@ -103,7 +92,7 @@ export function agentVersions(team: TeamDefinition): Record<string, string> {
       a.name,
       createHash('sha256')
         .update(
-          JSON.stringify({ ...a, outputSchema: a.outputSchema ? jsonSchemaOf(a.outputSchema) : undefined }),
+          JSON.stringify({ ...a, outputSchema: a.outputSchema?.jsonSchema }),
         )
         .digest('hex')
         .slice(0, 12),

@@ -1,5 +1,5 @@
-import { BatonError } from '../src/errors.js';
-import { seededRandom } from '../src/random.js';
+import { BatonError } from '../src/core/errors.js';
+import { seededRandom } from '../src/core/random.js';
 
 /**
  * Statistics for eval reports. Everything here is deterministic: randomness comes only from `mulberry32(seed)`.

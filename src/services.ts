@@ -1,19 +1,20 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { CircuitBreakers } from './agents/breakers.js';
-import { catalog } from './agents/catalog/index.js';
-import { withPolicyOverrides } from './agents/policy-overrides.js';
+import { CircuitBreakers } from './policies/breakers.js';
+import { catalog } from './teams/catalog/index.js';
+import { withPolicyOverrides } from './teams/policy-overrides.js';
 import { AgentRuntime } from './agents/runtime.js';
 import { ApiKeys } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
-import type { Config } from './config.js';
-import type { EngineDeps } from './engine.js';
-import { createModelRouter } from './models/index.js';
+import type { Config } from './config/index.js';
+import type { EngineDeps } from './engine/index.js';
+import { type BatonModelRouter, createModelRouter } from './policies/model-router.js';
 import { orchestrators } from './orchestrators/index.js';
 import { createRunsQueue } from './queue/runs-queue.js';
-import type { WorkerDeps } from './queue/worker.js';
+import type { WorkerDeps } from './worker/run-worker.js';
 import { RedisEventLog } from './runs/events.js';
 import { RunStore } from './runs/store.js';
+import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
 
 /**
  * The composition root: builds the process's shared services from config. Every dependency is created here
@@ -56,19 +57,24 @@ export function createServices(config: Config, redisUrl: string, log: Logger): S
   };
 }
 
-export function engineDeps(config: Config, services: Services, log: Logger): EngineDeps {
-  const models = createModelRouter(config);
+export function engineDeps(
+  config: Config,
+  services: Services,
+  log: Logger,
+  models: BatonModelRouter = createModelRouter(config),
+): EngineDeps {
   return {
     runtime: new AgentRuntime({
       models,
       breakers: services.breakers,
       costOf: models.costOf,
-      captureContent: config.telemetry.captureContent,
+      hooks: runtimeTelemetry({ captureContent: config.telemetry.captureContent }),
     }),
     teams: withPolicyOverrides(catalog, config.agentPolicy),
     orchestrators,
     log,
     captureContent: config.telemetry.captureContent,
+    hooks: engineTelemetry(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isKnownEnvVar, loadConfig } from '../src/config.js';
+import { ConfigError, isKnownEnvVar, loadConfig } from '../src/config/index.js';
 
 describe('config', () => {
   it('has working defaults with an empty environment', () => {

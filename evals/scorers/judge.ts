@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BatonError } from '../../src/errors.js';
+import { BatonError } from '../../src/core/errors.js';
 
 /**
  * LLM-as-judge. A rubric is a prompt template; the judge is a plain function from prompt to completion text

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { ApiRole } from '../config.js';
+import type { ApiRole } from '../config/index.js';
 import { ApiError } from './errors.js';
 
 /** Who called: the role, and `keyId`, a hash of the key that owns the runs it creates (never the key itself). */

@@ -1,13 +1,13 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BreakerSnapshot } from '../agents/breakers.js';
-import type { TeamDefinition } from '../agents/schema.js';
-import type { Config } from '../config.js';
+import type { BreakerSnapshot } from '../policies/breakers.js';
+import type { Config } from '../config/index.js';
 import type { RunJobData } from '../queue/runs-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
 import type { RunStore } from '../runs/store.js';
 import type { ApiKeys } from './auth.js';
+import type { TeamDefinition } from '../teams/schema.js';
 
 /** Everything the API needs, injected by the CLI (or a test). */
 export interface ApiDeps {

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BatonError } from '../errors.js';
+import { BatonError } from '../core/errors.js';
 
 /** The error envelope of every non-2xx answer: a stable code for programs and a sentence for people. */
 export const errorEnvelopeSchema = z.object({

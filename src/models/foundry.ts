@@ -7,11 +7,11 @@ import {
   PermanentModelError,
   RateLimitedError,
   TransientModelError,
-} from '../errors.js';
+} from '../core/errors.js';
 import { mapOpenAIError } from './openai-chat.js';
 import { abortReason, type HeaderReader, mapHttpFailure, raceAbort } from './provider-errors.js';
 import { withCorrectiveRetry } from './structured.js';
-import type { ChatCallOptions, ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from './types.js';
+import type { ChatCallOptions, ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../core/model.js';
 
 /**
  * Agents hosted in Azure AI Foundry, through `@azure/ai-projects` 2.x. A Foundry agent is a versioned definition

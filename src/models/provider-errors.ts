@@ -4,7 +4,7 @@ import {
   PermanentModelError,
   RateLimitedError,
   TransientModelError,
-} from '../errors.js';
+} from '../core/errors.js';
 
 /**
  * Shared by every HTTP provider: how an HTTP failure becomes one of the typed `ModelError`s the agent runtime

@@ -1,16 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.js';
+import type { Config } from '../config/index.js';
 import {
   ContentFilteredError,
   PermanentModelError,
   RateLimitedError,
   TransientModelError,
-} from '../errors.js';
-import { hashString, seededRandom } from '../random.js';
-import { parsePrompt } from './prompt-format.js';
-import type { Skill } from './simulated/skill.js';
-import { defaultSkills } from './simulated/skills.js';
-import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from './types.js';
+} from '../core/errors.js';
+import { hashString, seededRandom } from '../core/random.js';
+import { parsePrompt } from '../orchestrators/prompt.js';
+import type { Skill } from '../simulation/skill.js';
+import { defaultSkills } from '../simulation/skills.js';
+import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../core/model.js';
 
 /**
  * The offline model, and the default provider: answers are computed by deterministic skills that read the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChatMessage, ChatResult, ResponseFormat, TokenUsage } from './types.js';
+import type { ChatMessage, ChatResult, ResponseFormat, TokenUsage } from '../core/model.js';
 
 /**
  * Structured outputs, the provider side: whether a JSON Schema can be sent with `strict: true`, a quick check of

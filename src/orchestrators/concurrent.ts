@@ -1,15 +1,18 @@
 import { z } from 'zod';
+import { agentNameSchema } from '../agents/schema.js';
+import type { AgentResult } from '../core/agent.js';
 import {
   AgentFailedError,
   BatonError,
   BudgetExceededError,
   InvalidRunError,
   toErrorInfo,
-} from '../errors.js';
-import type { ErrorInfo } from '../runs/schema.js';
+} from '../core/errors.js';
+import type { ErrorInfo } from '../core/run.js';
+import type { RunContext, RunResult } from '../core/run-context.js';
 import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { definePattern } from './pattern.js';
 import { outputOf, parseJson, settleAll } from './shared.js';
-import type { AgentResult, Orchestrator, RunContext, RunResult } from './types.js';
 
 /** Fewer branches succeeded than `options.minSuccessful` asks for. */
 export class TooFewBranchesError extends BatonError {
@@ -29,9 +32,18 @@ interface Succeeded {
   result: AgentResult;
 }
 
+const aggregatorSchema = z.union([
+  z.literal('merge'),
+  z.literal('vote'),
+  z.object({ agent: agentNameSchema }).strict(),
+]);
+
 /** `options.aggregator` wins over the team's; `agent` needs the team to name its aggregator agent. */
-function aggregationFor(ctx: RunContext, team: 'merge' | 'vote' | { agent: string }): Aggregation {
-  const wanted = ctx.options.aggregator;
+function aggregationFor(
+  ctx: Pick<RunContext, 'team'>,
+  wanted: 'merge' | 'vote' | 'agent' | undefined,
+  team: 'merge' | 'vote' | { agent: string },
+): Aggregation {
   if (wanted === 'merge' || wanted === 'vote') return { kind: wanted };
   if (typeof team === 'object') return { kind: 'agent', agent: team.agent };
   if (wanted === 'agent') {
@@ -116,13 +128,43 @@ export function countVotes(branches: readonly Succeeded[]): Ballot[] {
  * `TOO_FEW_BRANCHES`. A spent budget keeps what exists (partial) or fails with `BUDGET_EXCEEDED` when fewer than
  * `minSuccessful` branches finished.
  */
-export const concurrent: Orchestrator = {
-  pattern: 'concurrent',
-  async run(ctx: RunContext): Promise<RunResult> {
-    const wiring = ctx.team.patterns.concurrent;
-    if (!wiring)
-      throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the concurrent pattern.`);
-    const aggregation = aggregationFor(ctx, wiring.aggregator);
+export const concurrent = definePattern({
+  name: 'concurrent',
+  summary: 'Every agent gets the task at once; their answers are merged, voted on or combined by an agent.',
+  wiring: z
+    .object({ agents: z.array(agentNameSchema).min(1), aggregator: aggregatorSchema.default('merge') })
+    .strict(),
+  options: {
+    aggregator: z
+      .enum(['merge', 'vote', 'agent'])
+      .optional()
+      .describe('Concurrent: override the team aggregator.'),
+    minSuccessful: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Concurrent: branches that must succeed (default 1).'),
+  },
+  optionDefaults: { minSuccessful: 1 },
+  agentsIn: (wiring) => [
+    ...wiring.agents.map((agent, i) => ({ path: ['agents', i], agent })),
+    ...(typeof wiring.aggregator === 'object'
+      ? [{ path: ['aggregator', 'agent'], agent: wiring.aggregator.agent }]
+      : []),
+  ],
+  describeOptions: (wiring) => {
+    const byAgent = typeof wiring.aggregator === 'object';
+    return {
+      aggregator: byAgent ? 'agent' : wiring.aggregator,
+      concurrency: undefined,
+      minSuccessful: undefined,
+      ...(byAgent ? { context: undefined } : {}),
+    };
+  },
+  async run(ctx) {
+    const wiring = ctx.wiring;
+    const aggregation = aggregationFor(ctx, ctx.options.aggregator, wiring.aggregator);
     const agents = wiring.agents.map((name) => ctx.agent(name));
     if (aggregation.kind === 'agent') ctx.agent(aggregation.agent);
     const required = ctx.options.minSuccessful;
@@ -225,10 +267,10 @@ export const concurrent: Orchestrator = {
     const schema = ctx.team.outputSchema;
     if (!schema)
       return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
-    const parsed = schema.safeParse(merged);
-    if (parsed.success) {
+    const parsed = schema.check(merged);
+    if (parsed.ok) {
       return result(
-        { text: JSON.stringify(parsed.data), structured: parsed.data },
+        { text: JSON.stringify(parsed.value), structured: parsed.value },
         partial,
         failedAgents,
         details,
@@ -239,10 +281,10 @@ export const concurrent: Orchestrator = {
       return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
     }
     // A degraded run keeps what the branches produced as text when it cannot fill the team's output schema.
-    details.outputProblems = z.prettifyError(parsed.error);
+    details.outputProblems = parsed.problem;
     return result({ text: JSON.stringify(merged) }, partial, failedAgents, details);
   },
-};
+});
 
 function result(
   output: RunResult['output'],

@@ -1,21 +1,18 @@
-import type { z } from 'zod';
-import type { AgentDefinition } from '../agents/schema.js';
-import {
-  AgentFailedError,
-  BatonError,
-  BudgetExceededError,
-  InvalidRunError,
-  toErrorInfo,
-} from '../errors.js';
-import type { ToolCall, ToolDefinition } from '../models/types.js';
+import { z } from 'zod';
+import { agentNameSchema } from '../agents/schema.js';
+import type { AgentCall, AgentResult, AgentSpec } from '../core/agent.js';
+import { AgentFailedError, BatonError, BudgetExceededError, toErrorInfo } from '../core/errors.js';
+import type { ToolCall, ToolDefinition } from '../core/model.js';
+import type { OutputSchema } from '../core/output-schema.js';
+import type { RunResult } from '../core/run-context.js';
 import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { definePattern } from './pattern.js';
 import { emitOnce, outputOf, parseJson, structuredUnder } from './shared.js';
-import type { AgentCall, AgentResult, Orchestrator, RunContext, RunResult } from './types.js';
 
 /** The tool an agent calls to hand the conversation to `agent`: `transfer_to_<agent>`. */
 export const TRANSFER_PREFIX = 'transfer_to_';
 
-export function transferTool(agent: AgentDefinition): ToolDefinition {
+export function transferTool(agent: AgentSpec): ToolDefinition {
   return {
     name: `${TRANSFER_PREFIX}${agent.name}`,
     description: `Hand the conversation to ${agent.name}: ${agent.description}`,
@@ -67,11 +64,22 @@ interface Answer {
  * agent has answered yet. An agent whose breaker is open, or that ultimately fails, is replaced by the team's
  * `fallback` agent; without a fallback its failure fails the run (`AGENT_FAILED`).
  */
-export const handoff: Orchestrator = {
-  pattern: 'handoff',
-  async run(ctx: RunContext): Promise<RunResult> {
-    const wiring = ctx.team.patterns.handoff;
-    if (!wiring) throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the handoff pattern.`);
+export const handoff = definePattern({
+  name: 'handoff',
+  summary: 'An owner agent holds the conversation and hands it to specialists with transfer tools.',
+  wiring: z.object({ entry: agentNameSchema, fallback: agentNameSchema.optional() }).strict(),
+  options: {
+    entryAgent: z.string().min(1).optional().describe('Handoff: override the team entry agent.'),
+    maxHandoffs: z.number().int().min(0).max(100).optional().describe('Handoff: default 8.'),
+  },
+  optionDefaults: { maxHandoffs: 8 },
+  agentsIn: (wiring) => [
+    { path: ['entry'], agent: wiring.entry },
+    ...(wiring.fallback ? [{ path: ['fallback'], agent: wiring.fallback }] : []),
+  ],
+  describeOptions: (wiring) => ({ entryAgent: wiring.entry, maxHandoffs: undefined, context: undefined }),
+  async run(ctx) {
+    const wiring = ctx.wiring;
     const entry = ctx.agent(ctx.options.entryAgent ?? wiring.entry);
     const fallback = wiring.fallback ? ctx.agent(wiring.fallback) : undefined;
     const teamSchema = ctx.team.outputSchema;
@@ -154,7 +162,7 @@ export const handoff: Orchestrator = {
       }
 
       const isOwner = holder === owner;
-      const finalSchema: z.ZodType | undefined = teamSchema ?? ctx.agent(owner).outputSchema;
+      const finalSchema: OutputSchema | undefined = teamSchema ?? ctx.agent(owner).outputSchema;
       const targets = agent.handoffs.filter((h) => h !== holder && !unavailable.has(h));
       const prior = isOwner ? transcript : selectContext(transcript, ctx.options.context);
       const messages = agentMessages(agent, {
@@ -281,4 +289,4 @@ export const handoff: Orchestrator = {
       }
     }
   },
-};
+});

@@ -1,11 +1,19 @@
-import type { Pattern } from '../runs/schema.js';
 import { concurrent } from './concurrent.js';
 import { handoff } from './handoff.js';
 import { magentic } from './magentic.js';
+import type { RegisteredPattern } from './pattern.js';
 import { sequential } from './sequential.js';
-import type { Orchestrator } from './types.js';
 
-/** Every pattern baton can run, by name. */
-export const orchestrators: ReadonlyMap<Pattern, Orchestrator> = new Map<Pattern, Orchestrator>(
-  [sequential, concurrent, handoff, magentic].map((o) => [o.pattern, o]),
+/**
+ * Every pattern baton can run. The run request's `pattern` enum, the team schema's `patterns` section, the run
+ * options and `GET /v1/teams` are all derived from this list: a new pattern is one module plus one entry here.
+ */
+export const registeredPatterns = [sequential, concurrent, handoff, magentic] as const;
+
+export type PatternName = (typeof registeredPatterns)[number]['name'];
+
+export const patternNames = registeredPatterns.map((p) => p.name) as [PatternName, ...PatternName[]];
+
+export const orchestrators: ReadonlyMap<string, RegisteredPattern> = new Map(
+  registeredPatterns.map((p) => [p.name, p]),
 );

@@ -1,15 +1,12 @@
 import { z } from 'zod';
-import type { AgentDefinition } from '../agents/schema.js';
-import {
-  AgentFailedError,
-  BatonError,
-  BudgetExceededError,
-  InvalidRunError,
-  toErrorInfo,
-} from '../errors.js';
+import { agentNameSchema } from '../agents/schema.js';
+import type { AgentResult, AgentSpec } from '../core/agent.js';
+import { AgentFailedError, BatonError, BudgetExceededError, toErrorInfo } from '../core/errors.js';
+import { zodOutputSchema } from '../core/output-schema.js';
+import type { RunContext, RunResult } from '../core/run-context.js';
 import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { definePattern } from './pattern.js';
 import { causeOf, emitOnce, outputOf } from './shared.js';
-import type { AgentResult, Orchestrator, RunContext, RunResult } from './types.js';
 
 /** Retries of a ledger that fails schema validation, each under its own journal key. */
 export const LEDGER_RETRIES = 2;
@@ -53,7 +50,7 @@ type LedgerKind = 'task' | 'progress';
  */
 async function askLedger<T>(
   ctx: RunContext,
-  manager: AgentDefinition,
+  manager: AgentSpec,
   request: { key: string; kind: LedgerKind; schema: z.ZodType; prior: PriorWork[]; instruction: string },
 ): Promise<T> {
   const rejected: { key: string; problem: string; raw: string }[] = [];
@@ -68,7 +65,7 @@ async function askLedger<T>(
         key,
         agent: manager.name,
         messages: agentMessages(manager, { task: ctx.input, prior: request.prior, instruction }),
-        outputSchema: request.schema,
+        outputSchema: zodOutputSchema(request.schema),
       });
       return result.structured as T;
     } catch (err) {
@@ -92,11 +89,11 @@ async function askLedger<T>(
   );
 }
 
-function teamLines(agents: readonly AgentDefinition[]): string {
+function teamLines(agents: readonly AgentSpec[]): string {
   return agents.map((a) => `- ${a.name}: ${a.description}`).join('\n');
 }
 
-function names(agents: readonly AgentDefinition[]): [string, ...string[]] {
+function names(agents: readonly AgentSpec[]): [string, ...string[]] {
   return agents.map((a) => a.name) as [string, ...string[]];
 }
 
@@ -109,11 +106,25 @@ function names(agents: readonly AgentDefinition[]): [string, ...string[]] {
  * ledgers. A participant that ultimately fails is excluded and the manager replans without it. The manager
  * synthesises the final answer in the team's output schema.
  */
-export const magentic: Orchestrator = {
-  pattern: 'magentic',
-  async run(ctx: RunContext): Promise<RunResult> {
-    const wiring = ctx.team.patterns.magentic;
-    if (!wiring) throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the magentic pattern.`);
+export const magentic = definePattern({
+  name: 'magentic',
+  summary: 'A manager keeps a task ledger and a progress ledger and picks the next participant each round.',
+  wiring: z
+    .object({ manager: agentNameSchema, participants: z.array(agentNameSchema).min(1) })
+    .strict(),
+  options: {
+    maxRounds: z.number().int().min(1).max(200).optional().describe('Magentic: default 20.'),
+    maxStalls: z.number().int().min(0).max(50).optional().describe('Magentic: default 3.'),
+    maxResets: z.number().int().min(0).max(20).optional().describe('Magentic: default 3.'),
+  },
+  optionDefaults: { maxRounds: 20, maxStalls: 3, maxResets: 3 },
+  agentsIn: (wiring) => [
+    { path: ['manager'], agent: wiring.manager },
+    ...wiring.participants.map((agent, i) => ({ path: ['participants', i], agent })),
+  ],
+  describeOptions: () => ({ maxRounds: undefined, maxStalls: undefined, maxResets: undefined, context: undefined }),
+  async run(ctx) {
+    const wiring = ctx.wiring;
     const manager = ctx.agent(wiring.manager);
     const participants = wiring.participants.map((name) => ctx.agent(name));
     const { maxRounds, maxStalls, maxResets } = ctx.options;
@@ -274,4 +285,4 @@ export const magentic: Orchestrator = {
       details: details(stopReason),
     };
   },
-};
+});

@@ -1,16 +1,16 @@
-import type { AgentDefinition } from '../agents/schema.js';
-import { type PriorWork, renderPrompt } from '../models/prompt-format.js';
-import type { ChatMessage } from '../models/types.js';
-import type { RunOptions } from '../runs/schema.js';
+import type { AgentSpec } from '../core/agent.js';
+import type { ChatMessage } from '../core/model.js';
+import type { ContextMode } from '../core/run-options.js';
+import { type PriorWork, renderPrompt } from './prompt.js';
 
-export type { PriorWork } from '../models/prompt-format.js';
+export type { PriorWork } from './prompt.js';
 
 const SUMMARY_CHARS = 600;
 
 /** Chooses what earlier work an agent sees: all of it, the last piece, or each piece cut to a short summary. */
 export function selectContext(
   prior: readonly PriorWork[],
-  mode: NonNullable<RunOptions['context']>,
+  mode: ContextMode,
 ): PriorWork[] {
   if (mode === 'last') return prior.slice(-1);
   if (mode === 'summary') {
@@ -24,7 +24,7 @@ export function selectContext(
 
 /** The agent's instructions as the system message, then the task, earlier work and this turn's instruction. */
 export function agentMessages(
-  agent: AgentDefinition,
+  agent: AgentSpec,
   parts: { task: string; prior?: readonly PriorWork[]; instruction?: string },
 ): ChatMessage[] {
   return [

@@ -1,18 +1,30 @@
-import { AgentFailedError, BudgetExceededError, InvalidRunError } from '../errors.js';
+import { z } from 'zod';
+import { agentNameSchema } from '../agents/schema.js';
+import type { AgentResult } from '../core/agent.js';
+import { AgentFailedError, BudgetExceededError } from '../core/errors.js';
 import { agentMessages, type PriorWork, selectContext } from './messages.js';
-import type { AgentResult, Orchestrator, RunContext, RunResult } from './types.js';
+import { definePattern } from './pattern.js';
 
 /**
  * Sequential: the team's agents in order, each given the task and the earlier work (`options.context`).
  * An agent that ultimately fails ends the run with `AGENT_FAILED`, unless the team declares a fallback agent,
  * which then does the failed agent's work. A spent budget ends the run early with the last output, partial.
  */
-export const sequential: Orchestrator = {
-  pattern: 'sequential',
-  async run(ctx: RunContext): Promise<RunResult> {
-    const wiring = ctx.team.patterns.sequential;
-    if (!wiring)
-      throw new InvalidRunError(`Team "${ctx.team.name}" is not wired for the sequential pattern.`);
+export const sequential = definePattern({
+  name: 'sequential',
+  summary: 'The agents in order, each given the task and the earlier work; a fallback agent can stand in.',
+  wiring: z
+    .object({ order: z.array(agentNameSchema).min(1), fallback: agentNameSchema.optional() })
+    .strict(),
+  options: {},
+  optionDefaults: {},
+  agentsIn: (wiring) => [
+    ...wiring.order.map((agent, i) => ({ path: ['order', i], agent })),
+    ...(wiring.fallback ? [{ path: ['fallback'], agent: wiring.fallback }] : []),
+  ],
+  describeOptions: () => ({ context: undefined }),
+  async run(ctx) {
+    const wiring = ctx.wiring;
     const prior: PriorWork[] = [];
     const failedAgents: string[] = [];
     let last: AgentResult | undefined;
@@ -58,10 +70,11 @@ export const sequential: Orchestrator = {
       prior.push({ agent: name, text: last.text });
     }
 
-    if (!last) throw new InvalidRunError(`Team "${ctx.team.name}" has no agents in its sequential order.`);
+    // The wiring schema requires at least one agent in the order.
+    const final = last as AgentResult;
     return {
-      output: { text: last.text, ...(last.structured !== undefined ? { structured: last.structured } : {}) },
+      output: { text: final.text, ...(final.structured !== undefined ? { structured: final.structured } : {}) },
       ...(failedAgents.length ? { partial: true, failedAgents } : {}),
     };
   },
-};
+});

@@ -1,7 +1,8 @@
-import type { z } from 'zod';
-import type { AgentFailedError } from '../errors.js';
-import type { RunEventInput } from '../runs/schema.js';
-import type { AgentResult, RunContext } from './types.js';
+import type { AgentResult } from '../core/agent.js';
+import type { AgentFailedError } from '../core/errors.js';
+import type { RunEventInput } from '../core/events.js';
+import type { OutputSchema } from '../core/output-schema.js';
+import type { RunContext } from '../core/run-context.js';
 
 /** Small helpers the patterns share. Everything that touches the run goes through `ctx`. */
 
@@ -44,12 +45,12 @@ export function parseJson(text: string): unknown {
 /** The structured answer of `result` under `schema`: its own structured value or its text read as JSON. */
 export function structuredUnder(
   result: Pick<AgentResult, 'text' | 'structured'>,
-  schema: z.ZodType,
+  schema: OutputSchema,
 ): unknown {
   const candidate = result.structured !== undefined ? result.structured : parseJson(result.text);
   if (candidate === undefined) return undefined;
-  const parsed = schema.safeParse(candidate);
-  return parsed.success ? parsed.data : undefined;
+  const checked = schema.check(candidate);
+  return checked.ok ? checked.value : undefined;
 }
 
 /** The run output of one agent answer: its text, and its structured value when it has one. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { AgentResult } from '../orchestrators/types.js';
 import { runKeys } from './keys.js';
-import type { ErrorInfo, StepRecord } from './schema.js';
+import type { AgentResult } from '../core/agent.js';
+import type { ErrorInfo, StepRecord } from '../core/run.js';
 
 /**
  * The journal of one run: the result of every completed step under its deterministic key. A run that starts

@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RunOutcome } from '../engine.js';
-import { RunCancelledError } from '../errors.js';
+import { RunCancelledError } from '../core/errors.js';
 import type { RedisEventLog } from './events.js';
 import { type JournalEntry, readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
 import type { FeedbackEntry } from './schema.js';
-import {
-  type RunRecord,
-  type RunStatus,
-  runRecordSchema,
-  terminalEventTypes,
-  terminalStatuses,
-} from './schema.js';
+import { type RunRecord, type RunStatus, runRecordSchema, terminalStatuses } from './schema.js';
+import type { RunOutcome } from '../core/run.js';
+import { terminalEventTypes } from '../core/events.js';
 
 /** Stored beside the record, never served: which API key (by hash) created the run. */
 export interface StoredRun {

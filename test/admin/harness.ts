@@ -1,11 +1,12 @@
 import { pino } from 'pino';
-import { CircuitBreakers } from '../../src/agents/breakers.js';
+import { CircuitBreakers } from '../../src/policies/breakers.js';
+import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
 import { AgentRuntime } from '../../src/agents/runtime.js';
 import { buildApi } from '../../src/api/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createSimulatedModel } from '../../src/models/simulated.js';
-import type { ChatRequest } from '../../src/models/types.js';
-import { type RunWorker, startRunWorker } from '../../src/queue/worker.js';
+import type { ChatRequest } from '../../src/core/model.js';
+import { type RunWorker, startRunWorker } from '../../src/worker/run-worker.js';
 import { apiDeps, createServices, workerDeps } from '../../src/services.js';
 import { API_KEYS } from '../support/baton.js';
 import { recording } from '../support/engine.js';
@@ -63,7 +64,13 @@ export async function startConsole(
     deps.breakers = breakers;
     deps.engine = {
       ...deps.engine,
-      runtime: new AgentRuntime({ models: { modelFor: () => model }, breakers, random: () => 0.5 }),
+      runtime: new AgentRuntime({
+      models: { modelFor: () => model },
+      breakers,
+      random: () => 0.5,
+      hooks: runtimeTelemetry({ captureContent: false }),
+    }),
+    hooks: engineTelemetry(),
     };
     const entry = { worker: await startRunWorker(deps), breakers };
     workers.push(entry);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreakers } from '../../src/agents/breakers.js';
-import { RunBudget } from '../../src/agents/budget.js';
+import { CircuitBreakers } from '../../src/policies/breakers.js';
+import { RunBudget } from '../../src/policies/budget.js';
 import { AgentRuntime } from '../../src/agents/runtime.js';
 import { type AgentDefinitionInput, agentDefinitionSchema } from '../../src/agents/schema.js';
 import {
@@ -9,9 +9,9 @@ import {
   CircuitOpenError,
   PermanentModelError,
   TransientModelError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { createSimulatedModel, type SimulatedFault } from '../../src/models/simulated.js';
-import type { ChatCallOptions, ChatModel, ChatRequest } from '../../src/models/types.js';
+import type { ChatCallOptions, ChatModel, ChatRequest } from '../../src/core/model.js';
 
 /** The real runtime over the simulated model, with a per-call fault script and a log of every model call. */
 function setup(
@@ -43,14 +43,18 @@ function setup(
     },
     ...agentOverrides,
   });
-  const invoke = (budget = new RunBudget(undefined, undefined), signal = new AbortController().signal) =>
-    runtime.invoke({
+  // The runtime settles with the result or the failure; these tests read a failure as the error it carries.
+  const invoke = async (budget = new RunBudget(undefined, undefined), signal = new AbortController().signal) => {
+    const settled = await runtime.invoke({
       agent,
       call: { key: 'k', agent: agent.name, messages: [{ role: 'user', content: 'hello' }] },
       seed: 1,
       signal,
       budget,
     });
+    if (!settled.ok) throw settled.error;
+    return settled.result;
+  };
   return { calls, breakers, invoke, agent };
 }
 

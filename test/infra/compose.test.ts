@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { agentPolicySchema } from '../../src/agents/schema.js';
-import { isKnownEnvVar, loadConfig } from '../../src/config.js';
+import { isKnownEnvVar, loadConfig } from '../../src/config/index.js';
 
 const root = join(import.meta.dirname, '..', '..');
 

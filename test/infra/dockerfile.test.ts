@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LIVENESS_PATH } from '../../src/api/probes.js';
-import { isKnownEnvVar } from '../../src/config.js';
+import { isKnownEnvVar } from '../../src/config/index.js';
 import { envPairs, execForm, parseDockerfile, type Stage } from './dockerfile.js';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { agentPolicySchema } from '../../src/agents/schema.js';
 import { LIVENESS_PATH, READINESS_PATH } from '../../src/api/probes.js';
-import { isKnownEnvVar, loadConfig, modelProviders } from '../../src/config.js';
+import { isKnownEnvVar, loadConfig } from '../../src/config/index.js';
+import { modelProviders } from '../../src/core/model.js';
 import { RUNS_QUEUE, runsWaitListKey } from '../../src/queue/names.js';
 import {
   ATTR_BATON_QUEUE,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newsDesk } from '../../src/agents/catalog/news-desk.js';
-import { newsDeskOutputSchema } from '../../src/agents/catalog/news-desk.schema.js';
-import { jsonSchemaOf } from '../../src/agents/schema.js';
+import { newsDesk } from '../../src/teams/catalog/news-desk.js';
+import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
 import { fixedCredential } from '../models/helpers.js';
 import {
   type AzureOpenAIServer,
@@ -96,7 +95,7 @@ describe('foundry provider (in-process service)', () => {
       agents: newsDesk.agents.map((a) => ({
         name: a.name,
         model: DEPLOYMENT,
-        ...(a.outputSchema ? { responseSchema: jsonSchemaOf(a.outputSchema) } : {}),
+        ...(a.outputSchema ? { responseSchema: a.outputSchema.jsonSchema } : {}),
       })),
     });
     service = await startInProcessService(

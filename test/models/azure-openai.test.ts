@@ -4,9 +4,9 @@ import {
   PermanentModelError,
   RateLimitedError,
   TransientModelError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { createAzureOpenAIModel } from '../../src/models/azure-openai.js';
-import type { ChatModel } from '../../src/models/types.js';
+import type { ChatModel } from '../../src/core/model.js';
 import { type AzureOpenAIServer, startAzureOpenAIServer } from '../support/azure-openai-server.js';
 import { answerSchema, chatRequest, fixedCredential, rejectionOf, until } from './helpers.js';
 

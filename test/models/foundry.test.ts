@@ -4,9 +4,9 @@ import {
   PermanentModelError,
   RateLimitedError,
   TransientModelError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { createFoundryModel } from '../../src/models/foundry.js';
-import type { ChatModel } from '../../src/models/types.js';
+import type { ChatModel } from '../../src/core/model.js';
 import { type FoundryServer, localHttpClient, startFoundryServer } from '../support/foundry-server.js';
 import { answerSchema, chatRequest, fixedCredential, rejectionOf, until } from './helpers.js';
 

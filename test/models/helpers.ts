@@ -1,5 +1,5 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import type { ChatRequest } from '../../src/models/types.js';
+import type { ChatRequest } from '../../src/core/model.js';
 
 /** A credential that always hands out the same token, counting how often it was asked and for which scopes. */
 export function fixedCredential(token: string): TokenCredential & { scopes: string[][] } {

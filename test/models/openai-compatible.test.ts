@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PermanentModelError, RateLimitedError, TransientModelError } from '../../src/errors.js';
+import { PermanentModelError, RateLimitedError, TransientModelError } from '../../src/core/errors.js';
 import { createOpenAICompatibleModel, isAzureHost } from '../../src/models/openai-compatible.js';
 import { type AzureOpenAIServer, startAzureOpenAIServer } from '../support/azure-openai-server.js';
 import { answerSchema, chatRequest, fixedCredential, rejectionOf, until } from './helpers.js';

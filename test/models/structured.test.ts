@@ -4,7 +4,7 @@ import {
   PermanentModelError,
   RateLimitedError,
   TransientModelError,
-} from '../../src/errors.js';
+} from '../../src/core/errors.js';
 import { mapHttpFailure, retryAfterMs } from '../../src/models/provider-errors.js';
 import { checkStructuredAnswer, isStrictCompatible, strictFlag } from '../../src/models/structured.js';
 import { answerSchema } from './helpers.js';

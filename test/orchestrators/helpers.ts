@@ -1,15 +1,11 @@
 import { expect } from 'vitest';
-import { catalog } from '../../src/agents/catalog/index.js';
-import {
-  type TeamDefinition,
-  type TeamDefinitionInput,
-  teamDefinitionSchema,
-} from '../../src/agents/schema.js';
-import { RunCancelledError } from '../../src/errors.js';
+import { catalog } from '../../src/teams/catalog/index.js';
+import { RunCancelledError } from '../../src/core/errors.js';
 import type { SimulatedFault } from '../../src/models/simulated.js';
-import type { ChatRequest } from '../../src/models/types.js';
+import type { ChatRequest } from '../../src/core/model.js';
 import type { RunJournal } from '../../src/runs/journal.js';
-import type { RunEvent } from '../../src/runs/schema.js';
+import { type TeamDefinition, type TeamDefinitionInput, teamDefinitionSchema } from '../../src/teams/schema.js';
+import type { RunEvent } from '../../src/core/events.js';
 
 /** Shared fixtures for the pattern tests. */
 

@@ -1,15 +1,17 @@
 import { pino } from 'pino';
-import { CircuitBreakers } from '../../src/agents/breakers.js';
-import { catalog } from '../../src/agents/catalog/index.js';
+import { CircuitBreakers } from '../../src/policies/breakers.js';
+import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
+import { catalog } from '../../src/teams/catalog/index.js';
 import { AgentRuntime } from '../../src/agents/runtime.js';
-import type { TeamDefinition } from '../../src/agents/schema.js';
-import { type EngineDeps, execute, type RunOutcome } from '../../src/engine.js';
+import { type EngineDeps, execute } from '../../src/engine/index.js';
 import { createSimulatedModel, type SimulatedModelOptions } from '../../src/models/simulated.js';
-import type { ChatModel, ChatRequest } from '../../src/models/types.js';
+import type { ChatModel, ChatRequest } from '../../src/core/model.js';
 import { orchestrators } from '../../src/orchestrators/index.js';
 import { MemoryEventLog } from '../../src/runs/events.js';
 import { memoryJournal, type RunJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
+import type { TeamDefinition } from '../../src/teams/schema.js';
+import type { RunOutcome } from '../../src/core/run.js';
 
 /** A request-recording wrapper around a model: tests count real (non-replayed) model calls through it. */
 export function recording(model: ChatModel): ChatModel & { requests: ChatRequest[] } {
@@ -46,7 +48,13 @@ export function createTestEngine(options: TestEngineOptions = {}) {
   );
   const breakers = options.breakers ?? new CircuitBreakers();
   const deps: EngineDeps = {
-    runtime: new AgentRuntime({ models: { modelFor: () => model }, breakers, random: () => 0.5 }),
+    runtime: new AgentRuntime({
+      models: { modelFor: () => model },
+      breakers,
+      random: () => 0.5,
+      hooks: runtimeTelemetry({ captureContent: false }),
+    }),
+    hooks: engineTelemetry(),
     teams: options.teams ?? catalog,
     orchestrators,
     log: pino({ level: 'silent' }),

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
-import { AgentRuntime } from '../../src/agents/runtime.js';
 import { buildApi } from '../../src/api/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createModelRouter, type ModelRouterDeps } from '../../src/models/index.js';
-import { startRunWorker } from '../../src/queue/worker.js';
-import type { RunEvent, RunRecord } from '../../src/runs/schema.js';
-import { apiDeps, createServices, workerDeps } from '../../src/services.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createModelRouter, type PolicyRouterDeps } from '../../src/policies/model-router.js';
+import { startRunWorker } from '../../src/worker/run-worker.js';
+import type { RunRecord } from '../../src/runs/schema.js';
+import { apiDeps, createServices, engineDeps, workerDeps } from '../../src/services.js';
 import type { AzureOpenAIServer, RecordedRequest } from './azure-openai-server.js';
 import { API_KEYS, CLIENT_KEY, client, startApi, startWorker } from './baton.js';
 import { sampleArticle } from './engine.js';
 import { startRedis, type TestRedis } from './redis.js';
+import type { RunEvent } from '../../src/core/events.js';
 
 /**
  * Shared pieces of the provider acceptance tests (`test/integration/providers*.test.ts`): a private Redis, a
@@ -164,7 +164,7 @@ export function chatRequests(server: AzureOpenAIServer): RecordedRequest[] {
 export async function startInProcessService(
   redis: TestRedis,
   env: Record<string, string>,
-  routerDeps: ModelRouterDeps,
+  routerDeps: PolicyRouterDeps,
 ) {
   const config = loadConfig({
     REDIS_URL: redis.url,
@@ -179,15 +179,7 @@ export async function startInProcessService(
   const models = createModelRouter(config, routerDeps);
   const worker = await startRunWorker({
     ...base,
-    engine: {
-      ...base.engine,
-      runtime: new AgentRuntime({
-        models,
-        breakers: services.breakers,
-        costOf: models.costOf,
-        captureContent: config.telemetry.captureContent,
-      }),
-    },
+    engine: engineDeps(config, services, log, models),
   });
   const deps = apiDeps(config, services, log);
   const app = await buildApi({ ...deps, localBreakers: () => services.breakers.snapshot() });

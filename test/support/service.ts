@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { buildApi } from '../../src/api/app.js';
-import { loadConfig } from '../../src/config.js';
-import { startRunWorker } from '../../src/queue/worker.js';
+import { loadConfig } from '../../src/config/index.js';
+import { startRunWorker } from '../../src/worker/run-worker.js';
 import { apiDeps, createServices, workerDeps } from '../../src/services.js';
 import { API_KEYS } from './baton.js';
 import type { TestRedis } from './redis.js';

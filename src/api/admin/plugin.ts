@@ -3,7 +3,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiRole } from '../../config.js';
+import type { ApiRole } from '../../config/index.js';
 import type { RunRecord } from '../../runs/schema.js';
 import type { Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiRole } from '../../config.js';
+import type { ApiRole } from '../../config/index.js';
 
 /**
  * Operator console sessions: a signed, stateless cookie holding the session id, the key id (a hash of the

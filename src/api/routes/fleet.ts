@@ -2,7 +2,7 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { listWorkers, type WorkerHeartbeat } from '../../queue/heartbeat.js';
+import { listWorkers, type WorkerHeartbeat } from '../../worker/heartbeat.js';
 import { enqueueRun } from '../../queue/runs-queue.js';
 import { collectQueueStats, type QueueStats } from '../../queue/stats.js';
 import { type RunRecord, runRecordSchema } from '../../runs/schema.js';

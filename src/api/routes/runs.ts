@@ -4,36 +4,18 @@ import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { definitionVersion } from '../../agents/schema.js';
 import { enqueueRun } from '../../queue/runs-queue.js';
 import type { StoredEvent } from '../../runs/events.js';
-import {
-  type FeedbackEntry,
-  feedbackEntrySchema,
-  feedbackSchema,
-  type RunRecord,
-  runRecordSchema,
-  runRequestSchema,
-  runStatusSchema,
-  terminalEventTypes,
-} from '../../runs/schema.js';
+import { type FeedbackEntry, feedbackEntrySchema, feedbackSchema, type RunRecord, runRecordSchema, runRequestSchema, runStatusSchema } from '../../runs/schema.js';
 import type { StoredRun } from '../../runs/store.js';
-import {
-  ATTR_BATON_PATTERN,
-  ATTR_BATON_RUN_ID,
-  ATTR_BATON_STEP_KEY,
-  ATTR_BATON_TEAM,
-} from '../../telemetry/attributes.js';
+import { ATTR_BATON_PATTERN, ATTR_BATON_RUN_ID, ATTR_BATON_STEP_KEY, ATTR_BATON_TEAM } from '../../telemetry/attributes.js';
 import { annotateRequestSpan } from '../../telemetry/sdk.js';
-import {
-  currentTraceId,
-  extractTraceContext,
-  injectTraceContext,
-  withSpan,
-} from '../../telemetry/tracing.js';
+import { currentTraceId, extractTraceContext, injectTraceContext, withSpan } from '../../telemetry/tracing.js';
 import { type Caller, seesAllRuns } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors.js';
+import { definitionVersion } from '../../teams/version.js';
+import { terminalEventTypes } from '../../core/events.js';
 
 const runIdParams = z.object({ id: z.string().min(1).max(128) });
 const errors = { 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 404: errorEnvelopeSchema };

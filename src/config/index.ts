@@ -1,0 +1,242 @@
+import { z } from 'zod';
+import { modelProviders } from '../core/model.js';
+import { type PriceTable, priceTableSchema, type QuotaTable, quotasFromEnv, quotaTableSchema } from './tables.js';
+
+/**
+ * Every setting baton reads, as one zod schema over environment variables. Parsed once at start-up
+ * (`loadConfig`) and then passed down as a plain object: nothing else reads `process.env`.
+ */
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+const rate = z.coerce.number().min(0).max(1);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = z.url();
+
+export const apiRoles = ['client', 'operator', 'admin'] as const;
+export type ApiRole = (typeof apiRoles)[number];
+
+const apiKeyList = z.string().transform((raw, ctx) => {
+  const keys: { key: string; role: ApiRole }[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = entry.lastIndexOf(':');
+    const key = at > 0 ? entry.slice(0, at) : '';
+    const role = at > 0 ? entry.slice(at + 1) : '';
+    if (!key || !(apiRoles as readonly string[]).includes(role)) {
+      // Never echo the entry: it holds a secret.
+      ctx.addIssue({
+        code: 'custom',
+        message: `each entry must be key:role with role one of ${apiRoles.join(', ')} (entry ${keys.length + 1} is not)`,
+      });
+      return z.NEVER;
+    }
+    if (key.length < 16) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${keys.length + 1} has a key shorter than 16 characters`,
+      });
+      return z.NEVER;
+    }
+    keys.push({ key, role: role as ApiRole });
+  }
+  return keys;
+});
+
+/** The environment variables and what they mean. Keys are the exact names operators set. */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  BATON_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, dashes or underscores')
+    .default('baton'),
+  BATON_API_KEYS: apiKeyList.optional(),
+  BATON_DATA_DIR: z.string().min(1).default('.baton'),
+  BATON_ENVIRONMENT: z.string().min(1).default('development'),
+
+  BATON_MODEL_PROVIDER: z.enum(modelProviders).default('simulated'),
+  AZURE_OPENAI_ENDPOINT: url.optional(),
+  AZURE_OPENAI_API_KEY: z.string().min(1).optional(),
+  AZURE_OPENAI_DEPLOYMENT: z.string().min(1).optional(),
+  OPENAI_API_VERSION: z.string().min(1).default('2024-10-21'),
+  AZURE_AI_PROJECT_ENDPOINT: url.optional(),
+  OPENAI_BASE_URL: url.optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  BATON_MODEL: z.string().min(1).optional(),
+  BATON_QUOTAS: quotaTableSchema.optional(),
+  BATON_PRICES: priceTableSchema.optional(),
+
+  BATON_SIMULATED_LATENCY_MS: z
+    .string()
+    .regex(/^\d+(-\d+)?$/, 'must be a number of milliseconds or a range like 100-300')
+    .default('100-300'),
+  BATON_SIMULATED_FAILURE_RATE: rate.default(0),
+  BATON_SIMULATED_HANG_RATE: rate.default(0),
+
+  BATON_AGENT_TIMEOUT_MS: positiveInt.optional(),
+  BATON_RETRY_MAX_ATTEMPTS: positiveInt.max(10).optional(),
+  BATON_RETRY_INITIAL_DELAY_MS: nonNegativeInt.optional(),
+  BATON_BREAKER_FAILURE_THRESHOLD: positiveInt.optional(),
+  BATON_BREAKER_HALF_OPEN_MS: positiveInt.optional(),
+
+  BATON_WORKER_CONCURRENCY: positiveInt.max(1000).default(8),
+  BATON_JOB_ATTEMPTS: positiveInt.max(100).default(5),
+  BATON_JOB_LOCK_MS: positiveInt.min(1000).default(30_000),
+  BATON_STALLED_INTERVAL_MS: positiveInt.min(500).default(15_000),
+  BATON_SHUTDOWN_GRACE_MS: nonNegativeInt.default(25_000),
+  BATON_RETENTION_SECONDS: positiveInt.default(7 * 24 * 3600),
+  BATON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  BATON_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  BATON_RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
+  BATON_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  BATON_SESSION_TTL_SECONDS: positiveInt
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(8 * 3600),
+  BATON_HEARTBEAT_INTERVAL_MS: positiveInt.min(50).default(5_000),
+  BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
+
+  BATON_CAPTURE_CONTENT: bool.default(false),
+  APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
+  AZURE_CLIENT_ID: z.string().min(1).optional().describe('User-assigned managed identity for Entra ID auth.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** Variables the schema does not list one by one but knows by prefix (OpenTelemetry's standard set). */
+export const envPrefixes = ['OTEL_', 'BATON_QUOTA_'] as const;
+
+/** Whether `name` is a variable baton reads (used by tests that check compose files and infrastructure). */
+export function isKnownEnvVar(name: string): boolean {
+  return name in envSchema.shape || envPrefixes.some((p) => name.startsWith(p));
+}
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env;
+  port: number;
+  host: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  apiKeys: { key: string; role: ApiRole }[] | undefined;
+  dataDir: string;
+  environment: string;
+  models: {
+    provider: (typeof modelProviders)[number];
+    simulated: { latencyMs: [number, number]; failureRate: number; hangRate: number };
+    /** Requests/tokens per minute by deployment (BATON_QUOTAS, BATON_QUOTA_<DEPLOYMENT>). */
+    quotas: QuotaTable;
+    /** USD per 1K tokens by deployment (BATON_PRICES). */
+    prices: PriceTable;
+  };
+  /** Operator overrides of every agent's policy (unset fields keep each agent's own). */
+  agentPolicy: {
+    timeoutMs?: number;
+    retryMaxAttempts?: number;
+    retryInitialDelayMs?: number;
+    breakerFailureThreshold?: number;
+    breakerHalfOpenMs?: number;
+  };
+  worker: {
+    concurrency: number;
+    jobAttempts: number;
+    lockMs: number;
+    stalledIntervalMs: number;
+    shutdownGraceMs: number;
+    /** Worker heartbeats to Redis: how often, and how long one stays visible without a newer one. */
+    heartbeatIntervalMs: number;
+    heartbeatTtlMs: number;
+  };
+  /** Operator console sessions (/admin): signing secret (unset: random per process) and lifetime. */
+  admin: { sessionSecret: string | undefined; sessionTtlSeconds: number };
+  retentionSeconds: number;
+  http: { bodyLimit: number; requestTimeoutMs: number; rateLimitPerMinute: number };
+  telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+}
+
+function describeIssue(issue: z.core.$ZodIssue, env: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? 'configuration');
+  const raw = env[name];
+  const secret = /KEY|SECRET|CONNECTION_STRING|TOKEN/.test(name);
+  const got = raw === undefined || secret ? '' : ` (got "${raw}")`;
+  return `${name} ${issue.message.replace(/^Invalid input: /, '')}${got}`;
+}
+
+/** Parses the environment into a `Config`, or throws one sentence naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" (compose files and shells often export VAR= ).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((i) => describeIssue(i, cleaned)).join('; ');
+    throw new ConfigError(`Invalid configuration: ${reasons}.`);
+  }
+  const e = parsed.data;
+  const { quotas, problems } = quotasFromEnv(e.BATON_QUOTAS, cleaned);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration: ${problems.join('; ')}.`);
+  if (e.BATON_HEARTBEAT_TTL_MS <= e.BATON_HEARTBEAT_INTERVAL_MS) {
+    throw new ConfigError(
+      'Invalid configuration: BATON_HEARTBEAT_TTL_MS must be longer than BATON_HEARTBEAT_INTERVAL_MS.',
+    );
+  }
+  const [lo, hi] = e.BATON_SIMULATED_LATENCY_MS.split('-').map(Number) as [number, number | undefined];
+  return {
+    env: e,
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.BATON_REDIS_PREFIX,
+    apiKeys: e.BATON_API_KEYS,
+    dataDir: e.BATON_DATA_DIR,
+    environment: e.BATON_ENVIRONMENT,
+    models: {
+      provider: e.BATON_MODEL_PROVIDER,
+      simulated: {
+        latencyMs: [lo, Math.max(lo, hi ?? lo)],
+        failureRate: e.BATON_SIMULATED_FAILURE_RATE,
+        hangRate: e.BATON_SIMULATED_HANG_RATE,
+      },
+      quotas,
+      prices: e.BATON_PRICES ?? {},
+    },
+    agentPolicy: {
+      timeoutMs: e.BATON_AGENT_TIMEOUT_MS,
+      retryMaxAttempts: e.BATON_RETRY_MAX_ATTEMPTS,
+      retryInitialDelayMs: e.BATON_RETRY_INITIAL_DELAY_MS,
+      breakerFailureThreshold: e.BATON_BREAKER_FAILURE_THRESHOLD,
+      breakerHalfOpenMs: e.BATON_BREAKER_HALF_OPEN_MS,
+    },
+    worker: {
+      concurrency: e.BATON_WORKER_CONCURRENCY,
+      jobAttempts: e.BATON_JOB_ATTEMPTS,
+      lockMs: e.BATON_JOB_LOCK_MS,
+      stalledIntervalMs: e.BATON_STALLED_INTERVAL_MS,
+      shutdownGraceMs: e.BATON_SHUTDOWN_GRACE_MS,
+      heartbeatIntervalMs: e.BATON_HEARTBEAT_INTERVAL_MS,
+      heartbeatTtlMs: e.BATON_HEARTBEAT_TTL_MS,
+    },
+    admin: { sessionSecret: e.BATON_SESSION_SECRET, sessionTtlSeconds: e.BATON_SESSION_TTL_SECONDS },
+    retentionSeconds: e.BATON_RETENTION_SECONDS,
+    http: {
+      bodyLimit: e.BATON_BODY_LIMIT_BYTES,
+      requestTimeoutMs: e.BATON_REQUEST_TIMEOUT_MS,
+      rateLimitPerMinute: e.BATON_RATE_LIMIT_PER_MINUTE,
+    },
+    telemetry: { captureContent: e.BATON_CAPTURE_CONTENT, logLevel: e.LOG_LEVEL },
+  };
+}

@@ -1,0 +1,149 @@
+import type { AgentRuntime } from '../agents/runtime.js';
+import type { AgentDefinition } from '../agents/schema.js';
+import type { AgentCall, AgentResult } from '../core/agent.js';
+import { AgentFailedError, BatonError, BudgetExceededError, CircuitOpenError, ModelError, toErrorInfo } from '../core/errors.js';
+import type { RunEventInput } from '../core/events.js';
+import type { AgentCallSettlement, EngineHooks } from '../core/hooks.js';
+import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import type { RunBudget } from '../policies/budget.js';
+import type { JournalEntry, RunJournal } from '../runs/journal.js';
+import type { RunSignal } from './run-signal.js';
+
+/** What a journaled agent call needs from the run it belongs to. */
+export interface AgentStepScope {
+  journal: RunJournal;
+  runtime: AgentRuntime;
+  budget: RunBudget;
+  options: ResolvedCommonRunOptions;
+  run: RunSignal;
+  hooks: EngineHooks;
+  emit(event: RunEventInput): Promise<void>;
+  agent(name: string): AgentDefinition;
+  now(): number;
+  captureContent: boolean;
+}
+
+/**
+ * `ctx.callAgent`: an agent call as a journaled step. A journaled result (or failure) is replayed; otherwise the
+ * call runs through the runtime's policies and its result — success or ultimate failure, with what it spent — is
+ * journaled before anyone sees it, and reported as `agent.*` events. A spent budget is reported once per run.
+ */
+export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => Promise<AgentResult> {
+  let budgetReported = false;
+  const reportBudget = async (err: BudgetExceededError) => {
+    if (budgetReported) return;
+    budgetReported = true;
+    const d = err.details as { budget: 'tokens' | 'modelCalls'; limit: number; used: number };
+    await scope.emit({ type: 'budget.exceeded', budget: d.budget, limit: d.limit, used: d.used });
+  };
+
+  return async (call) => {
+    const recorded = scope.journal.get(call.key);
+    if (recorded?.kind === 'agent') {
+      scope.hooks.agentReplayed(call.agent);
+      if (recorded.ok) return recorded.result;
+      throw new AgentFailedError(recorded.agent, new BatonError(recorded.error.code, recorded.error.message));
+    }
+    scope.run.boundary();
+    const definition = scope.agent(call.agent);
+    return scope.hooks.agentStep(call.agent, async () => {
+      const startedAt = scope.now();
+      await scope.emit({ type: 'agent.started', agent: call.agent, step: call.key });
+      const deltas = deltaStream(scope, call);
+      let settled: AgentCallSettlement;
+      try {
+        settled = await scope.runtime.invoke({
+          agent: definition,
+          call,
+          seed: scope.options.seed,
+          signal: scope.run.signal,
+          budget: scope.budget,
+          ...(scope.options.model ? { modelOverride: scope.options.model } : {}),
+          ...(deltas.onDelta ? { onDelta: deltas.onDelta } : {}),
+        });
+      } catch (err) {
+        await deltas.flushed().catch(() => {});
+        if (err instanceof BudgetExceededError) await reportBudget(err);
+        throw err;
+      }
+      if (settled.ok) {
+        await deltas.flushed();
+        return completed(scope, call, settled.result, startedAt);
+      }
+      await deltas.flushed().catch(() => {});
+      const { error } = settled;
+      if (error instanceof BudgetExceededError) {
+        await reportBudget(error);
+        throw error;
+      }
+      if (scope.run.signal.aborted) throw scope.run.signal.reason;
+      if (!(error instanceof ModelError || error instanceof CircuitOpenError)) throw error;
+      await failed(scope, call, settled, startedAt);
+      throw new AgentFailedError(call.agent, error);
+    });
+  };
+}
+
+/** Streamed text goes out as `agent.delta` events, in order, when the run streams. */
+function deltaStream(scope: AgentStepScope, call: AgentCall) {
+  let chain = Promise.resolve();
+  const onDelta = scope.options.stream
+    ? (text: string) => {
+        chain = chain.then(() => scope.emit({ type: 'agent.delta', agent: call.agent, step: call.key, text }));
+      }
+    : undefined;
+  return { onDelta, flushed: () => chain };
+}
+
+async function completed(
+  scope: AgentStepScope,
+  call: AgentCall,
+  result: AgentResult,
+  startedAt: number,
+): Promise<AgentResult> {
+  const entry: JournalEntry = {
+    kind: 'agent',
+    ok: true,
+    result,
+    usage: result.usage,
+    modelCalls: result.attempts,
+    ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
+    startedAt: new Date(startedAt).toISOString(),
+    completedAt: new Date(scope.now()).toISOString(),
+  };
+  await scope.journal.put(call.key, entry);
+  await scope.emit({
+    type: 'agent.completed',
+    agent: call.agent,
+    step: call.key,
+    durationMs: result.durationMs,
+    attempts: result.attempts,
+    usage: entry.usage,
+    ...(scope.captureContent ? { text: result.text } : {}),
+  });
+  return result;
+}
+
+async function failed(
+  scope: AgentStepScope,
+  call: AgentCall,
+  settled: Extract<AgentCallSettlement, { ok: false }>,
+  startedAt: number,
+): Promise<void> {
+  const { attempts, spent } = settled;
+  const error = toErrorInfo(settled.error);
+  await scope.journal.put(call.key, {
+    kind: 'agent',
+    ok: false,
+    agent: call.agent,
+    error,
+    attempts,
+    durationMs: scope.now() - startedAt,
+    usage: spent.usage,
+    modelCalls: attempts,
+    ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
+    startedAt: new Date(startedAt).toISOString(),
+    completedAt: new Date(scope.now()).toISOString(),
+  });
+  await scope.emit({ type: 'agent.failed', agent: call.agent, step: call.key, attempts, error });
+}

@@ -1,0 +1,80 @@
+import type { AgentDefinition } from '../agents/schema.js';
+import { InvalidRunError } from '../core/errors.js';
+import type { EngineHooks } from '../core/hooks.js';
+import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import type { RunContext } from '../core/run-context.js';
+import { seededRandom } from '../core/random.js';
+import type { RunBudget } from '../policies/budget.js';
+import type { EventSink } from '../runs/events.js';
+import type { RunJournal } from '../runs/journal.js';
+import { renderTask } from '../orchestrators/messages.js';
+import type { RunRequest } from '../runs/schema.js';
+import type { TeamDefinition } from '../teams/schema.js';
+import { journaledAgentCall } from './agent-step.js';
+import type { EngineDeps } from './deps.js';
+import type { RunSignal } from './run-signal.js';
+
+export interface RunScope {
+  runId: string;
+  request: RunRequest;
+  team: TeamDefinition;
+  options: ResolvedCommonRunOptions & Record<string, unknown>;
+  journal: RunJournal;
+  events: EventSink;
+  budget: RunBudget;
+  run: RunSignal;
+  hooks: EngineHooks;
+  now: () => number;
+}
+
+/**
+ * The `RunContext` an orchestrator runs over: the team, its wiring for the pattern, the resolved options, and
+ * every effect — agent calls, pattern steps, events — journaled or routed through the run's signal.
+ */
+export function buildRunContext(scope: RunScope, deps: EngineDeps): RunContext<unknown, Record<string, unknown>> {
+  const { runId, request, team, journal, run, hooks, now } = scope;
+  const emit = (event: Parameters<EventSink['append']>[1]) => scope.events.append(runId, event);
+  const agent = (name: string): AgentDefinition => {
+    const found = team.agents.find((a) => a.name === name);
+    if (!found) throw new InvalidRunError(`Team "${team.name}" has no agent "${name}".`);
+    return found;
+  };
+  return {
+    runId,
+    pattern: request.pattern,
+    team,
+    wiring: team.patterns[request.pattern],
+    input: renderTask(request.input),
+    options: scope.options,
+    signal: run.signal,
+    budget: scope.budget,
+    log: deps.log.child({ runId, pattern: request.pattern, team: team.name }),
+    agent,
+    callAgent: journaledAgentCall({
+      journal,
+      runtime: deps.runtime,
+      budget: scope.budget,
+      options: scope.options,
+      run,
+      hooks,
+      emit,
+      agent,
+      now,
+      captureContent: deps.captureContent ?? false,
+    }),
+    async step<T>(key: string, fn: () => Promise<T>): Promise<T> {
+      const recorded = journal.get(key);
+      if (recorded?.kind === 'step') return recorded.value as T;
+      run.boundary();
+      return hooks.step(key, async () => {
+        const value = await fn();
+        await journal.put(key, { kind: 'step', value, completedAt: new Date(now()).toISOString() });
+        return value;
+      });
+    },
+    emit,
+    breakerState: (name) => deps.runtime.breakerState(name),
+    random: seededRandom(scope.options.seed),
+    now,
+  };
+}

@@ -1,0 +1,35 @@
+import type { Logger } from 'pino';
+import type { AgentRuntime } from '../agents/runtime.js';
+import type { EngineHooks } from '../core/hooks.js';
+import type { RegisteredPattern } from '../orchestrators/pattern.js';
+import type { EventSink } from '../runs/events.js';
+import type { RunJournal } from '../runs/journal.js';
+import type { RunRequest } from '../runs/schema.js';
+import type { TeamDefinition } from '../teams/schema.js';
+
+export interface EngineDeps {
+  runtime: AgentRuntime;
+  teams: ReadonlyMap<string, TeamDefinition>;
+  orchestrators: ReadonlyMap<string, RegisteredPattern>;
+  log: Logger;
+  /** Put agent text on `agent.completed` events (BATON_CAPTURE_CONTENT). */
+  captureContent?: boolean;
+  now?: () => number;
+  /** Spans, metrics and log context around runs and steps (src/telemetry/). */
+  hooks?: EngineHooks;
+}
+
+export interface ExecuteInput {
+  runId: string;
+  request: RunRequest;
+  /** 1 on the first execution; more after a crash, a retried job or a hand-over. */
+  attempt: number;
+  journal: RunJournal;
+  events: EventSink;
+  /** Aborts in-flight model calls: cancellation (reason `RunCancelledError`). */
+  signal?: AbortSignal;
+  /** Stops the run at the next step boundary without aborting the call in flight (worker shutdown). */
+  drain?: AbortSignal;
+  /** When the run first started (ms since epoch): the deadline counts from here across attempts. */
+  firstStartedAt?: number;
+}

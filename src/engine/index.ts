@@ -1,0 +1,77 @@
+import { BatonError, InvalidRunError, RunInterruptedError } from '../core/errors.js';
+import { noEngineHooks } from '../core/hooks.js';
+import type { RunOutcome } from '../core/run.js';
+import type { RegisteredPattern } from '../orchestrators/pattern.js';
+import { RunBudget } from '../policies/budget.js';
+import { resolveRunOptions, type RunRequest } from '../runs/schema.js';
+import type { TeamDefinition } from '../teams/schema.js';
+import { definitionVersion } from '../teams/version.js';
+import { buildRunContext } from './context.js';
+import type { EngineDeps, ExecuteInput } from './deps.js';
+import { ended, outcomeOf, succeeded } from './outcome.js';
+import { runSignal } from './run-signal.js';
+
+export type { EngineDeps, ExecuteInput } from './deps.js';
+
+export function resolveTeam(teams: ReadonlyMap<string, TeamDefinition>, request: RunRequest): TeamDefinition {
+  const team = teams.get(request.team);
+  if (!team) {
+    throw new InvalidRunError(`Unknown team "${request.team}". Known teams: ${[...teams.keys()].join(', ')}.`);
+  }
+  return team;
+}
+
+function patternFor(deps: EngineDeps, team: TeamDefinition, request: RunRequest): RegisteredPattern {
+  const pattern = deps.orchestrators.get(request.pattern);
+  if (!pattern) throw new InvalidRunError(`Pattern "${request.pattern}" is not available.`);
+  if (team.patterns[request.pattern] === undefined) {
+    throw new InvalidRunError(`Team "${team.name}" is not wired for the ${request.pattern} pattern.`);
+  }
+  return pattern;
+}
+
+/**
+ * Executes one run: builds the `RunContext`, runs the pattern's orchestrator over it and turns its result (or
+ * error) into an outcome. Journaled steps replay; everything else runs live. Throws only `RunInterruptedError`
+ * (drain: resume elsewhere) and infrastructure errors (the job is retried; the journal makes that cheap).
+ */
+export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<RunOutcome> {
+  const { runId, request, journal } = input;
+  const team = resolveTeam(deps.teams, request);
+  const version = definitionVersion(team);
+  const hooks = deps.hooks ?? noEngineHooks;
+  const now = deps.now ?? Date.now;
+  const entries = journal.entries();
+  const resumed = input.attempt > 1 || entries.length > 0;
+  const info = { runId, pattern: request.pattern, team: team.name, attempt: input.attempt, resumed };
+
+  return hooks.run(info, async () => {
+    const budget = new RunBudget(request.options?.maxTokens, request.options?.maxModelCalls);
+    for (const [, entry] of entries) {
+      if (entry.kind === 'agent') budget.replay(entry.usage, entry.modelCalls, entry.costUsd);
+    }
+    const finish = (ending: Parameters<typeof outcomeOf>[0]) => outcomeOf(ending, budget, journal, version);
+    let run: ReturnType<typeof runSignal> | undefined;
+    try {
+      const pattern = patternFor(deps, team, request);
+      const options = resolveRunOptions(pattern, request.options);
+      run = runSignal({
+        cancel: input.signal,
+        drain: input.drain,
+        deadlineMs: options.deadlineMs,
+        elapsedMs: now() - (input.firstStartedAt ?? now()),
+      });
+      const ctx = buildRunContext(
+        { runId, request, team, options, journal, events: input.events, budget, run, hooks, now },
+        deps,
+      );
+      await ctx.emit({ type: 'run.started', attempt: input.attempt, resumed });
+      return finish(succeeded(team, await pattern.run(ctx)));
+    } catch (err) {
+      if (err instanceof RunInterruptedError || !(err instanceof BatonError)) throw err;
+      return finish(ended(err));
+    } finally {
+      run?.dispose();
+    }
+  });
+}

@@ -1,0 +1,41 @@
+import { DeadlineExceededError, RunCancelledError, RunInterruptedError } from '../core/errors.js';
+
+/** The run's one abort signal: cancellation and the deadline abort it; a drain stops the run at a step boundary. */
+export interface RunSignal {
+  readonly signal: AbortSignal;
+  /** Throws when the run must stop before its next step (aborted, or the worker is draining). */
+  boundary(): void;
+  dispose(): void;
+}
+
+export function runSignal(options: {
+  cancel: AbortSignal | undefined;
+  drain: AbortSignal | undefined;
+  deadlineMs: number | undefined;
+  /** How long the run has been going already (earlier attempts count against the deadline). */
+  elapsedMs: number;
+}): RunSignal {
+  const controller = new AbortController();
+  const { cancel, drain, deadlineMs } = options;
+  const onCancel = () => controller.abort(cancel?.reason ?? new RunCancelledError());
+  if (cancel?.aborted) onCancel();
+  else cancel?.addEventListener('abort', onCancel, { once: true });
+  let deadline: NodeJS.Timeout | undefined;
+  if (deadlineMs !== undefined) {
+    const expire = () => controller.abort(new DeadlineExceededError(deadlineMs));
+    const remaining = deadlineMs - options.elapsedMs;
+    if (remaining <= 0) expire();
+    else deadline = setTimeout(expire, remaining);
+  }
+  return {
+    signal: controller.signal,
+    boundary() {
+      controller.signal.throwIfAborted();
+      if (drain?.aborted) throw new RunInterruptedError();
+    },
+    dispose() {
+      clearTimeout(deadline);
+      cancel?.removeEventListener('abort', onCancel);
+    },
+  };
+}
