@@ -20,7 +20,7 @@ const layers = [
   ['api'],
 ];
 
-const folder = (name) => `^src/${name}/`;
+const _folder = (name) => `^src/${name}/`;
 const above = (index) => layers.slice(index + 1).flat();
 
 /** One rule per layer: nothing in it imports a folder of a higher layer or the composition root (src/*.ts). */
@@ -62,24 +62,36 @@ module.exports = {
     },
     {
       name: 'telemetry-sdk-only-in-telemetry',
-      comment: 'Only src/telemetry/ touches the OpenTelemetry SDK and the Azure Monitor distro; the rest uses the API.',
+      comment:
+        'Only src/telemetry/ touches the OpenTelemetry SDK and the Azure Monitor distro; the rest uses the API.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/telemetry/' },
-      to: { path: 'node_modules/(@opentelemetry/(sdk-|exporter-|instrumentation)|@azure/monitor-opentelemetry)' },
+      to: {
+        path: 'node_modules/(@opentelemetry/(sdk-|exporter-|instrumentation)|@azure/monitor-opentelemetry)',
+      },
     },
     {
       name: 'orchestrators-do-no-io',
-      comment: 'Patterns are plain async code over the run context: Redis, HTTP, queues and files come through ctx.',
+      comment:
+        'Patterns are plain async code over the run context: Redis, HTTP, queues and files come through ctx.',
       severity: 'error',
       from: { path: '^src/orchestrators/' },
-      to: { path: ['node_modules/(ioredis|bullmq|fastify|openai|@azure)/', '^(node:)?(fs|http|https|net|child_process)$'] },
+      to: {
+        path: [
+          'node_modules/(ioredis|bullmq|fastify|openai|@azure)/',
+          '^(node:)?(fs|http|https|net|child_process)$',
+        ],
+      },
     },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -8,19 +8,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser } from 'eventsource-parser';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { CircuitBreakers } from '../src/policies/breakers.js';
-import { catalog } from '../src/teams/catalog/index.js';
 import { AgentRuntime } from '../src/agents/runtime.js';
 import { buildApi } from '../src/api/app.js';
 import { loadConfig } from '../src/config/index.js';
-import { execute } from '../src/engine/index.js';
 import type { ChatModel } from '../src/core/model.js';
+import { execute } from '../src/engine/index.js';
 import { orchestrators } from '../src/orchestrators/index.js';
-import { startRunWorker } from '../src/worker/run-worker.js';
+import { CircuitBreakers } from '../src/policies/breakers.js';
 import { MemoryEventLog } from '../src/runs/events.js';
 import { memoryJournal } from '../src/runs/journal.js';
 import { apiDeps, createServices, workerDeps } from '../src/services.js';
+import { catalog } from '../src/teams/catalog/index.js';
 import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.js';
+import { startRunWorker } from '../src/worker/run-worker.js';
 
 const log = pino({ level: 'silent' });
 

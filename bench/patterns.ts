@@ -4,16 +4,15 @@
  * latency shape: concurrent ≈ the slowest branch, sequential ≈ the sum.
  */
 import { pino } from 'pino';
-import { CircuitBreakers } from '../src/policies/breakers.js';
-import { catalog } from '../src/teams/catalog/index.js';
 import { AgentRuntime } from '../src/agents/runtime.js';
 import { execute } from '../src/engine/index.js';
-import { createSimulatedModel } from '../src/models/simulated.js';
-import { orchestrators } from '../src/orchestrators/index.js';
+import { orchestrators, patternNames as patterns } from '../src/orchestrators/index.js';
+import { CircuitBreakers } from '../src/policies/breakers.js';
 import { MemoryEventLog } from '../src/runs/events.js';
 import { memoryJournal } from '../src/runs/journal.js';
-import { patternNames as patterns } from '../src/orchestrators/index.js';
 import type { Pattern } from '../src/runs/schema.js';
+import { simulatedModel } from '../src/simulation/index.js';
+import { catalog } from '../src/teams/catalog/index.js';
 
 const LATENCY_MS = 200;
 const REPEATS = 5;
@@ -21,7 +20,7 @@ const article = `Contoso Motors raises guidance after record quarter
 
 Contoso Motors reported record quarterly profit on Tuesday and raised its full-year guidance, sending shares higher. Supplier Fabrikam Industries warned of a revenue shortfall after a recall of faulty battery packs, and its shares fell.`;
 
-const model = createSimulatedModel({ latencyMs: [LATENCY_MS, LATENCY_MS], failureRate: 0, hangRate: 0 });
+const model = simulatedModel({ latencyMs: [LATENCY_MS, LATENCY_MS], failureRate: 0, hangRate: 0 });
 const deps = {
   runtime: new AgentRuntime({ models: { modelFor: () => model }, breakers: new CircuitBreakers() }),
   teams: catalog,

@@ -1,21 +1,21 @@
 import { createParser } from 'eventsource-parser';
 import { pino } from 'pino';
-import { CircuitBreakers } from '../src/policies/breakers.js';
 import { AgentRuntime, type AgentRuntimeDeps } from '../src/agents/runtime.js';
 import type { Config } from '../src/config/index.js';
-import { type EngineDeps, execute } from '../src/engine/index.js';
-import { createModelRouter } from '../src/policies/model-router.js';
+import { terminalEventTypes } from '../src/core/events.js';
 import type { ModelRouter } from '../src/core/model.js';
+import type { ErrorInfo, RunOutput, RunUsage, StepRecord } from '../src/core/run.js';
+import { type EngineDeps, execute } from '../src/engine/index.js';
 import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
+import { CircuitBreakers } from '../src/policies/breakers.js';
 import type { EventSink } from '../src/runs/events.js';
 import { type JournalEntry, memoryJournal } from '../src/runs/journal.js';
-import { type Pattern, type RunRecord, type RunRequest, terminalStatuses } from '../src/runs/schema.js';
+import { type RunRecord, type RunRequest, terminalStatuses } from '../src/runs/schema.js';
+import { createModels } from '../src/services.js';
+import type { TeamDefinition } from '../src/teams/schema.js';
 import { EvalInputError } from './experiment.js';
 import { readRecording, replayModel } from './record.js';
 import type { Variant } from './results-schema.js';
-import type { TeamDefinition } from '../src/teams/schema.js';
-import type { ErrorInfo, RunOutput, RunUsage, StepRecord } from '../src/core/run.js';
-import { terminalEventTypes } from '../src/core/events.js';
 
 /**
  * Where the runs of an eval execute: in this process (the worker's engine, built from the same config), through
@@ -116,7 +116,7 @@ async function executeJob(
  * latency, quotas and prices apply), a fresh circuit-breaker set, a memory journal per run.
  */
 export function inProcessBackend(config: Config, parts: EngineParts): Backend {
-  const router = createModelRouter(config);
+  const router = createModels(config);
   const deps = engineFor(parts, router, router.costOf);
   return { run: (job) => executeJob(job, deps), close: async () => {} };
 }

@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { catalog } from '../src/teams/catalog/index.js';
 import { orchestrators } from '../src/orchestrators/index.js';
+import { catalog } from '../src/teams/catalog/index.js';
 import { DEFAULT_CONCURRENCY, type EvalFlags, resolvePlan, seedFor } from './experiment.js';
 
 const plan = (flags: EvalFlags) => resolvePlan(flags, catalog, orchestrators);

@@ -3,12 +3,12 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BatonError } from '../src/core/errors.js';
 import { modelSettingsSchema } from '../src/core/model.js';
+import { patternNames as allPatterns } from '../src/orchestrators/index.js';
 import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import { parseOptionFlags } from '../src/runs/option-flags.js';
 import { type Pattern, patternSchema, type RunOptions, runOptionsSchema } from '../src/runs/schema.js';
-import { patternNames as allPatterns } from '../src/orchestrators/index.js';
-import type { Variant } from './results-schema.js';
 import type { TeamDefinition } from '../src/teams/schema.js';
+import type { Variant } from './results-schema.js';
 
 /**
  * What an eval runs: the team, the dataset, and the variants (pattern × option set × model) each case runs

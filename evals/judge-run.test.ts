@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { defaultSkills } from '../src/simulation/skills.js';
-import { createSimulatedModel } from '../src/models/simulated.js';
 import type { ModelRouter } from '../src/core/model.js';
+import { simulatedModel } from '../src/simulation/index.js';
+import { defaultSkills } from '../src/simulation/skills.js';
 import { JUDGE_SKILL, labelAgreement, modelJudge } from './judge-run.js';
 import { renderMarkdown } from './report-md.js';
 import { evalResultsSchema } from './results-schema.js';
@@ -20,7 +20,7 @@ const input =
   'Acme Corp agreed to buy Globex for $2 billion on Monday, Acme chief executive Jane Doe said. ' +
   'Regulators in Brussels are expected to review the deal, which would make Acme the largest supplier in Europe.';
 
-const model = createSimulatedModel({ latencyMs: [0, 0], failureRate: 0, hangRate: 0 });
+const model = simulatedModel({ latencyMs: [0, 0], failureRate: 0, hangRate: 0 });
 const router: ModelRouter = { modelFor: () => model };
 
 async function askPrompt(prompt: string): Promise<string> {

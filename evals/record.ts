@@ -3,10 +3,10 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { PermanentModelError } from '../src/core/errors.js';
 import type { ChatModel, ChatRequest } from '../src/core/model.js';
+import { usageSchema } from '../src/core/run.js';
 import type { JournalEntry } from '../src/runs/journal.js';
 import { runRequestSchema } from '../src/runs/schema.js';
 import { EvalInputError } from './experiment.js';
-import { usageSchema } from '../src/core/run.js';
 
 /**
  * Record and replay. `--record` saves each run's journal — every step's result under its deterministic key,

@@ -3,21 +3,29 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { catalog } from '../src/teams/catalog/index.js';
 import { type Config, ConfigError, loadConfig } from '../src/config/index.js';
 import { BatonError } from '../src/core/errors.js';
-import { missingProviderConfig } from '../src/models/router.js';
-import { createModelRouter } from '../src/policies/model-router.js';
 import type { ModelSettings } from '../src/core/model.js';
+import { missingProviderConfig } from '../src/models/router.js';
 import { orchestrators as registeredOrchestrators } from '../src/orchestrators/index.js';
 import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
-import type { Pattern } from '../src/runs/schema.js';
+import { createModels } from '../src/services.js';
+import { catalog } from '../src/teams/catalog/index.js';
 import { compareVariants, defaultStats, type StatsSettings, summarize } from './aggregate.js';
-import { apiBackend, type Backend, inProcessBackend, type RunJob, type RunObservation, replayBackend } from './backends.js';
+import {
+  apiBackend,
+  type Backend,
+  inProcessBackend,
+  type RunJob,
+  type RunObservation,
+  replayBackend,
+} from './backends.js';
 import { type LoadedDataset, loadDataset } from './datasets/schema.js';
 
 export type { EvalFlags } from './experiment.js';
 
+import type { TeamDefinition } from '../src/teams/schema.js';
+import { definitionVersion } from '../src/teams/version.js';
 import { type EvalFlags, EvalInputError, type EvalPlan, resolvePlan, seedFor } from './experiment.js';
 import { keyFindings } from './findings.js';
 import { labelAgreement, modelJudge, type RunJudge } from './judge-run.js';
@@ -25,11 +33,15 @@ import { createProgress } from './progress.js';
 import { recordingPath, writeRecording } from './record.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown, summaryHead, summaryRows, table } from './report-md.js';
-import { type CaseResult, type EvalConfig, type EvalResults, evalResultsSchema, type Variant } from './results-schema.js';
+import {
+  type CaseResult,
+  type EvalConfig,
+  type EvalResults,
+  evalResultsSchema,
+  type Variant,
+} from './results-schema.js';
 import { qualityScorers, scorableOutput } from './score.js';
 import { defaultRubric } from './scorers/judge.js';
-import { definitionVersion } from '../src/teams/version.js';
-import type { TeamDefinition } from '../src/teams/schema.js';
 
 /**
  * `baton eval`: runs every case of a dataset under each variant (pattern × option set), `repeat` times, scores
@@ -91,9 +103,7 @@ export function agentVersions(team: TeamDefinition): Record<string, string> {
     team.agents.map((a) => [
       a.name,
       createHash('sha256')
-        .update(
-          JSON.stringify({ ...a, outputSchema: a.outputSchema?.jsonSchema }),
-        )
+        .update(JSON.stringify({ ...a, outputSchema: a.outputSchema?.jsonSchema }))
         .digest('hex')
         .slice(0, 12),
     ]),
@@ -369,7 +379,7 @@ async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
     if (!plan.judge) return null;
     const problem = missingProviderConfig(config, config.models.provider);
     if (problem) throw new EvalInputError(problem);
-    return modelJudge(createModelRouter(config));
+    return modelJudge(createModels(config));
   };
 
   if (flags.api) {

@@ -9,12 +9,12 @@ import { type Config, ConfigError, loadConfig } from './config/index.js';
 import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js';
 import { assertProviderConfigured } from './models/router.js';
 import { collectQueueStats, queueGaugeSnapshot } from './queue/stats.js';
-import { startRunWorker } from './worker/run-worker.js';
 import { runCommand } from './run-client.js';
 import { apiDeps, createServices, workerDeps } from './services.js';
 import { createLogger } from './telemetry/logger.js';
 import { observeQueue } from './telemetry/metrics.js';
 import { shutdownTelemetry } from './telemetry/sdk.js';
+import { startRunWorker } from './worker/run-worker.js';
 
 const VERSION = '0.1.0';
 

@@ -1,7 +1,7 @@
 import { createParser } from 'eventsource-parser';
+import { type RunEvent, terminalEventTypes } from './core/events.js';
 import { parseOptionFlags } from './runs/option-flags.js';
 import type { RunRecord } from './runs/schema.js';
-import { type RunEvent, terminalEventTypes } from './core/events.js';
 
 /** `baton run`: a small API client that submits a run, follows its SSE stream and prints the result. */
 export interface RunCommandOptions {

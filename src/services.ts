@@ -1,20 +1,25 @@
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { CircuitBreakers } from './policies/breakers.js';
-import { catalog } from './teams/catalog/index.js';
-import { withPolicyOverrides } from './teams/policy-overrides.js';
 import { AgentRuntime } from './agents/runtime.js';
 import { ApiKeys } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
 import type { Config } from './config/index.js';
 import type { EngineDeps } from './engine/index.js';
-import { type BatonModelRouter, createModelRouter } from './policies/model-router.js';
+import { RunLifecycle } from './lifecycle/lifecycle.js';
+import { RunWrites } from './lifecycle/run-writes.js';
 import { orchestrators } from './orchestrators/index.js';
-import { createRunsQueue } from './queue/runs-queue.js';
-import type { WorkerDeps } from './worker/run-worker.js';
+import { CircuitBreakers } from './policies/breakers.js';
+import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
+import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
 import { RedisEventLog } from './runs/events.js';
 import { RunStore } from './runs/store.js';
+import { simulatedModel } from './simulation/index.js';
+import { catalog } from './teams/catalog/index.js';
+import { withPolicyOverrides } from './teams/policy-overrides.js';
+import type { TeamDefinition } from './teams/schema.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
+import type { WorkerDeps } from './worker/run-worker.js';
 
 /**
  * The composition root: builds the process's shared services from config. Every dependency is created here
@@ -26,6 +31,11 @@ export interface Services {
   redis: Redis;
   store: RunStore;
   events: RedisEventLog;
+  /** The `runs` queue (BullMQ): the API enqueues and inspects it, the lifecycle takes jobs off it. */
+  queue: Queue<RunJobData>;
+  /** The one writer of runs' status and terminal events. */
+  lifecycle: RunLifecycle;
+  teams: ReadonlyMap<string, TeamDefinition>;
   breakers: CircuitBreakers;
   close(): Promise<void>;
 }
@@ -45,23 +55,49 @@ export function createServices(config: Config, redisUrl: string, log: Logger): S
     return conn;
   };
   const redis = connect('state');
+  const store = new RunStore(redis, config.redisPrefix, config.retentionSeconds);
+  const events = new RedisEventLog(redis, config.redisPrefix);
+  const queue = createRunsQueue(connect('queue'), {
+    prefix: config.redisPrefix,
+    attempts: config.worker.jobAttempts,
+    retentionSeconds: config.retentionSeconds,
+  });
+  const teams = withPolicyOverrides(catalog, config.agentPolicy);
+  const lifecycle = new RunLifecycle({
+    redis,
+    prefix: config.redisPrefix,
+    store,
+    writes: new RunWrites(redis, config.redisPrefix, config.retentionSeconds, events),
+    queue: runQueuePort(queue),
+    teams,
+    log,
+  });
   return {
     connect,
     redis,
-    store: new RunStore(redis, config.redisPrefix, config.retentionSeconds),
-    events: new RedisEventLog(redis, config.redisPrefix),
+    store,
+    events,
+    queue,
+    lifecycle,
+    teams,
     breakers: new CircuitBreakers(),
     async close() {
+      await queue.close().catch(() => {});
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
+}
+
+/** The process's model router: the configured providers under the quota, the simulated one playing baton's teams. */
+export function createModels(config: Config, deps: PolicyRouterDeps = {}): BatonModelRouter {
+  return createModelRouter(config, { simulated: simulatedModel(config.models.simulated), ...deps });
 }
 
 export function engineDeps(
   config: Config,
   services: Services,
   log: Logger,
-  models: BatonModelRouter = createModelRouter(config),
+  models: BatonModelRouter = createModels(config),
 ): EngineDeps {
   return {
     runtime: new AgentRuntime({
@@ -70,7 +106,7 @@ export function engineDeps(
       costOf: models.costOf,
       hooks: runtimeTelemetry({ captureContent: config.telemetry.captureContent }),
     }),
-    teams: withPolicyOverrides(catalog, config.agentPolicy),
+    teams: services.teams,
     orchestrators,
     log,
     captureContent: config.telemetry.captureContent,
@@ -84,13 +120,10 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
     config,
     redis: services.redis,
     store: services.store,
+    lifecycle: services.lifecycle,
     events: services.events,
-    queue: createRunsQueue(services.connect('queue'), {
-      prefix: config.redisPrefix,
-      attempts: config.worker.jobAttempts,
-      retentionSeconds: config.retentionSeconds,
-    }),
-    teams: withPolicyOverrides(catalog, config.agentPolicy),
+    queue: services.queue,
+    teams: services.teams,
     keys: new ApiKeys(config.apiKeys),
     log,
   };
@@ -101,7 +134,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     connection: services.connect('worker'),
     redis: services.redis,
     subscriber: services.connect('cancel-subscriber'),
-    store: services.store,
+    lifecycle: services.lifecycle,
     events: services.events,
     engine: engineDeps(config, services, log),
     breakers: services.breakers,

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { BatonError } from '../../src/core/errors.js';
 import { companyOutlookSchema, newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
 import { resolutionCategories, specialists } from '../../src/teams/catalog/support-desk.schema.js';
-import { BatonError } from '../../src/core/errors.js';
 import { normalizeCompanyName } from '../scorers/company-names.js';
 
 /**

@@ -46,18 +46,27 @@ function parseStructured(agent: string, schema: OutputSchema, text: string): unk
  * (which aborts the request, not just the wait), account its usage and cost into `spent`, and check the answer
  * against the output schema.
  */
-export async function attemptModelCall(plan: AttemptPlan, attempt: number, spent: CallSpend): Promise<AttemptResult> {
+export async function attemptModelCall(
+  plan: AttemptPlan,
+  attempt: number,
+  spent: CallSpend,
+): Promise<AttemptResult> {
   const { agent, settings, budget, signal } = plan;
   const allowance = budget.reserveCall(plan.promptTokens);
   const maxOutputTokens =
-    allowance === undefined ? settings.maxOutputTokens : Math.min(settings.maxOutputTokens ?? allowance, allowance);
+    allowance === undefined
+      ? settings.maxOutputTokens
+      : Math.min(settings.maxOutputTokens ?? allowance, allowance);
   const request: ChatRequest = {
     ...plan.request,
     model: { ...settings, ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}) },
   };
   // The run's signal is the parent of the attempt's: cancelling the run aborts the request. Not aborting on
   // return saves an AbortError allocation per call (the request is over by then anyway).
-  const timeoutPolicy = timeout(agent.policy.timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
+  const timeoutPolicy = timeout(agent.policy.timeoutMs, {
+    strategy: TimeoutStrategy.Aggressive,
+    abortOnReturn: false,
+  });
   const info = {
     agent: agent.name,
     provider: plan.model.provider,
@@ -76,7 +85,10 @@ export async function attemptModelCall(plan: AttemptPlan, attempt: number, spent
     try {
       const chat = await timeoutPolicy.execute(
         ({ signal: attemptSignal }) =>
-          plan.model.complete(request, { signal: attemptSignal, ...(plan.onDelta ? { onDelta: plan.onDelta } : {}) }),
+          plan.model.complete(request, {
+            signal: attemptSignal,
+            ...(plan.onDelta ? { onDelta: plan.onDelta } : {}),
+          }),
         signal,
       );
       const costUsd = plan.costOf?.(settings.deployment, chat.usage);
@@ -93,6 +105,8 @@ export async function attemptModelCall(plan: AttemptPlan, attempt: number, spent
       onTimeout.dispose();
     }
   });
-  const structured = plan.schema ? parseStructured(agent.name, plan.schema, result.message.content) : undefined;
+  const structured = plan.schema
+    ? parseStructured(agent.name, plan.schema, result.message.content)
+    : undefined;
   return { chat: result, structured };
 }

@@ -1,19 +1,22 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BreakerSnapshot } from '../policies/breakers.js';
 import type { Config } from '../config/index.js';
+import type { RunLifecycle } from '../lifecycle/lifecycle.js';
+import type { BreakerSnapshot } from '../policies/breakers.js';
 import type { RunJobData } from '../queue/runs-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
 import type { RunStore } from '../runs/store.js';
-import type { ApiKeys } from './auth.js';
 import type { TeamDefinition } from '../teams/schema.js';
+import type { ApiKeys } from './auth.js';
 
 /** Everything the API needs, injected by the CLI (or a test). */
 export interface ApiDeps {
   config: Config;
   redis: Redis;
   store: RunStore;
+  /** Creates, cancels and retries runs: the only writer of a run's status. */
+  lifecycle: RunLifecycle;
   events: RedisEventLog;
   queue: Queue<RunJobData>;
   teams: ReadonlyMap<string, TeamDefinition>;

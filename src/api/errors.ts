@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { BatonError } from '../core/errors.js';
+import { BatonError, type Refusal, RefusedError } from '../core/errors.js';
 
 /** The error envelope of every non-2xx answer: a stable code for programs and a sentence for people. */
 export const errorEnvelopeSchema = z.object({
@@ -23,6 +23,14 @@ export class ApiError extends BatonError {
     super(code, message, details);
   }
 }
+
+/** The HTTP status of each reason the lifecycle (or a registry) refuses a request. */
+const refusalStatus: Record<Refusal, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  unavailable: 503,
+};
 
 export const notFound = (what: string) => new ApiError(404, 'NOT_FOUND', `${what} was not found.`);
 
@@ -68,6 +76,9 @@ const fastifyCodes: Record<string, { status: number; code: string; message: stri
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof ApiError) {
     return reply.status(error.status).send({ error: error.toJSON() });
+  }
+  if (error instanceof RefusedError) {
+    return reply.status(refusalStatus[error.refusal]).send({ error: error.toJSON() });
   }
   const issues = validationIssues(error);
   if (issues.length > 0) {

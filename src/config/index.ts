@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { modelProviders } from '../core/model.js';
-import { type PriceTable, priceTableSchema, type QuotaTable, quotasFromEnv, quotaTableSchema } from './tables.js';
+import {
+  type PriceTable,
+  priceTableSchema,
+  type QuotaTable,
+  quotasFromEnv,
+  quotaTableSchema,
+} from './tables.js';
 
 /**
  * Every setting baton reads, as one zod schema over environment variables. Parsed once at start-up

@@ -149,3 +149,18 @@ export function toErrorInfo(err: unknown): {
   if (err instanceof Error) return { code: 'INTERNAL', message: err.message };
   return { code: 'INTERNAL', message: String(err) };
 }
+
+/** Why a request about a run (or a team) was refused; the API answers 400, 404, 409 or 503 for these. */
+export type Refusal = 'invalid' | 'not-found' | 'conflict' | 'unavailable';
+
+/** A request refused for a reason its caller can act on (an unknown team, a finished run, a queue outage). */
+export class RefusedError extends BatonError {
+  constructor(
+    readonly refusal: Refusal,
+    code: string,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, details);
+  }
+}

@@ -32,7 +32,13 @@ export type AgentCallOutcome =
 /** What the runtime's `invoke` resolves to: the result, or why the call failed and what it spent trying. */
 export type AgentCallSettlement =
   | { ok: true; result: AgentResult }
-  | { ok: false; error: Error; outcome: Exclude<AgentCallOutcome, 'success' | 'replayed'>; attempts: number; spent: CallSpend };
+  | {
+      ok: false;
+      error: Error;
+      outcome: Exclude<AgentCallOutcome, 'success' | 'replayed'>;
+      attempts: number;
+      spent: CallSpend;
+    };
 
 export interface AgentCallInfo {
   agent: string;

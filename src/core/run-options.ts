@@ -12,7 +12,12 @@ export type ContextMode = (typeof contextModes)[number];
 
 export const commonRunOptionsShape = {
   deadlineMs: z.number().int().min(100).max(3_600_000).optional().describe('Whole-run deadline.'),
-  maxTokens: z.number().int().positive().optional().describe('Token budget over every model call of the run.'),
+  maxTokens: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Token budget over every model call of the run.'),
   maxModelCalls: z.number().int().positive().optional().describe('Model-call budget, retries included.'),
   context: z.enum(contextModes).optional().describe('What earlier work each agent sees (default full).'),
   concurrency: z

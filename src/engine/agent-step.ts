@@ -1,7 +1,14 @@
 import type { AgentRuntime } from '../agents/runtime.js';
 import type { AgentDefinition } from '../agents/schema.js';
 import type { AgentCall, AgentResult } from '../core/agent.js';
-import { AgentFailedError, BatonError, BudgetExceededError, CircuitOpenError, ModelError, toErrorInfo } from '../core/errors.js';
+import {
+  AgentFailedError,
+  BatonError,
+  BudgetExceededError,
+  CircuitOpenError,
+  ModelError,
+  toErrorInfo,
+} from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
 import type { AgentCallSettlement, EngineHooks } from '../core/hooks.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
@@ -89,7 +96,9 @@ function deltaStream(scope: AgentStepScope, call: AgentCall) {
   let chain = Promise.resolve();
   const onDelta = scope.options.stream
     ? (text: string) => {
-        chain = chain.then(() => scope.emit({ type: 'agent.delta', agent: call.agent, step: call.key, text }));
+        chain = chain.then(() =>
+          scope.emit({ type: 'agent.delta', agent: call.agent, step: call.key, text }),
+        );
       }
     : undefined;
   return { onDelta, flushed: () => chain };

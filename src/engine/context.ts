@@ -1,13 +1,13 @@
 import type { AgentDefinition } from '../agents/schema.js';
 import { InvalidRunError } from '../core/errors.js';
 import type { EngineHooks } from '../core/hooks.js';
-import type { ResolvedCommonRunOptions } from '../core/run-options.js';
-import type { RunContext } from '../core/run-context.js';
 import { seededRandom } from '../core/random.js';
+import type { RunContext } from '../core/run-context.js';
+import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import { renderTask } from '../orchestrators/messages.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { EventSink } from '../runs/events.js';
 import type { RunJournal } from '../runs/journal.js';
-import { renderTask } from '../orchestrators/messages.js';
 import type { RunRequest } from '../runs/schema.js';
 import type { TeamDefinition } from '../teams/schema.js';
 import { journaledAgentCall } from './agent-step.js';
@@ -31,7 +31,10 @@ export interface RunScope {
  * The `RunContext` an orchestrator runs over: the team, its wiring for the pattern, the resolved options, and
  * every effect — agent calls, pattern steps, events — journaled or routed through the run's signal.
  */
-export function buildRunContext(scope: RunScope, deps: EngineDeps): RunContext<unknown, Record<string, unknown>> {
+export function buildRunContext(
+  scope: RunScope,
+  deps: EngineDeps,
+): RunContext<unknown, Record<string, unknown>> {
   const { runId, request, team, journal, run, hooks, now } = scope;
   const emit = (event: Parameters<EventSink['append']>[1]) => scope.events.append(runId, event);
   const agent = (name: string): AgentDefinition => {

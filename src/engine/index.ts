@@ -3,7 +3,7 @@ import { noEngineHooks } from '../core/hooks.js';
 import type { RunOutcome } from '../core/run.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import { RunBudget } from '../policies/budget.js';
-import { resolveRunOptions, type RunRequest } from '../runs/schema.js';
+import { type RunRequest, resolveRunOptions } from '../runs/schema.js';
 import type { TeamDefinition } from '../teams/schema.js';
 import { definitionVersion } from '../teams/version.js';
 import { buildRunContext } from './context.js';
@@ -16,7 +16,9 @@ export type { EngineDeps, ExecuteInput } from './deps.js';
 export function resolveTeam(teams: ReadonlyMap<string, TeamDefinition>, request: RunRequest): TeamDefinition {
   const team = teams.get(request.team);
   if (!team) {
-    throw new InvalidRunError(`Unknown team "${request.team}". Known teams: ${[...teams.keys()].join(', ')}.`);
+    throw new InvalidRunError(
+      `Unknown team "${request.team}". Known teams: ${[...teams.keys()].join(', ')}.`,
+    );
   }
   return team;
 }

@@ -8,8 +8,18 @@ import type { TeamDefinition } from '../teams/schema.js';
 type Ending = Omit<RunOutcome, 'usage' | 'steps' | 'definitionVersion'>;
 
 /** The outcome of an execution: how it ended, plus what the budget and the journal say it spent and did. */
-export function outcomeOf(ending: Ending, budget: RunBudget, journal: RunJournal, version: string): RunOutcome {
-  return { ...ending, usage: budget.usage(), steps: stepsFromJournal(journal.entries()), definitionVersion: version };
+export function outcomeOf(
+  ending: Ending,
+  budget: RunBudget,
+  journal: RunJournal,
+  version: string,
+): RunOutcome {
+  return {
+    ...ending,
+    usage: budget.usage(),
+    steps: stepsFromJournal(journal.entries()),
+    definitionVersion: version,
+  };
 }
 
 /** A pattern's result as a successful ending; a structured output must be in the team's output schema. */
@@ -18,9 +28,13 @@ export function succeeded(team: TeamDefinition, result: RunResult): Ending {
   if (team.outputSchema && structured !== undefined) {
     const checked = team.outputSchema.check(structured);
     if (!checked.ok) {
-      throw new BatonError('OUTPUT_INVALID', `The run's output does not match team "${team.name}"'s output schema.`, {
-        problems: checked.problem,
-      });
+      throw new BatonError(
+        'OUTPUT_INVALID',
+        `The run's output does not match team "${team.name}"'s output schema.`,
+        {
+          problems: checked.problem,
+        },
+      );
     }
   }
   return {

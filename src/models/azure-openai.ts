@@ -1,7 +1,7 @@
 import { DefaultAzureCredential, getBearerTokenProvider, type TokenCredential } from '@azure/identity';
 import { AzureOpenAI } from 'openai';
-import { createOpenAIChatModel } from './openai-chat.js';
 import type { ChatModel } from '../core/model.js';
+import { createOpenAIChatModel } from './openai-chat.js';
 
 /** Entra ID scope of Azure OpenAI (Cognitive Services). */
 export const AZURE_OPENAI_SCOPE = 'https://cognitiveservices.azure.com/.default';

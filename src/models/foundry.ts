@@ -8,10 +8,17 @@ import {
   RateLimitedError,
   TransientModelError,
 } from '../core/errors.js';
+import type {
+  ChatCallOptions,
+  ChatMessage,
+  ChatModel,
+  ChatRequest,
+  ChatResult,
+  ToolCall,
+} from '../core/model.js';
 import { mapOpenAIError } from './openai-chat.js';
 import { abortReason, type HeaderReader, mapHttpFailure, raceAbort } from './provider-errors.js';
 import { withCorrectiveRetry } from './structured.js';
-import type { ChatCallOptions, ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../core/model.js';
 
 /**
  * Agents hosted in Azure AI Foundry, through `@azure/ai-projects` 2.x. A Foundry agent is a versioned definition

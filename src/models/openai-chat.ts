@@ -12,10 +12,22 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionMessageToolCall,
 } from 'openai/resources/chat/completions';
-import { ContentFilteredError, ModelError, PermanentModelError, TransientModelError } from '../core/errors.js';
+import {
+  ContentFilteredError,
+  ModelError,
+  PermanentModelError,
+  TransientModelError,
+} from '../core/errors.js';
+import type {
+  ChatCallOptions,
+  ChatMessage,
+  ChatModel,
+  ChatRequest,
+  ChatResult,
+  ToolCall,
+} from '../core/model.js';
 import { abortReason, filteredCategories, mapHttpFailure, raceAbort } from './provider-errors.js';
 import { strictFlag, withCorrectiveRetry } from './structured.js';
-import type { ChatCallOptions, ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../core/model.js';
 
 /**
  * The Chat Completions code path shared by `azure-openai` and `openai-compatible`: request mapping (messages,

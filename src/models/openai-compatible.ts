@@ -1,8 +1,8 @@
 import { DefaultAzureCredential, getBearerTokenProvider, type TokenCredential } from '@azure/identity';
 import { OpenAI } from 'openai';
+import type { ChatModel } from '../core/model.js';
 import { AZURE_OPENAI_SCOPE } from './azure-openai.js';
 import { createOpenAIChatModel } from './openai-chat.js';
-import type { ChatModel } from '../core/model.js';
 
 export interface OpenAICompatibleModelOptions {
   /** OPENAI_BASE_URL, e.g. `http://localhost:11434/v1` or `https://<resource>.openai.azure.com/openai/v1/`. */

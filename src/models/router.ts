@@ -2,12 +2,11 @@ import type { AIProjectClientOptionalParams } from '@azure/ai-projects';
 import type { TokenCredential } from '@azure/identity';
 import { type Config, ConfigError } from '../config/index.js';
 import { PermanentModelError } from '../core/errors.js';
+import type { ChatModel, ChatRequest, ModelProvider, ModelRouter, ModelSettings } from '../core/model.js';
 import { createAzureOpenAIModel } from './azure-openai.js';
 import { createFoundryModel } from './foundry.js';
 import { createOpenAICompatibleModel } from './openai-compatible.js';
 import { createSimulatedModel } from './simulated.js';
-import type { ChatModel, ChatRequest, ModelProvider, ModelRouter, ModelSettings } from '../core/model.js';
-
 
 export interface ModelRouterDeps {
   /** The simulated model to use (tests pin skills and faults); default `createSimulatedModel(config…simulated)`. */

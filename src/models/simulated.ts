@@ -6,16 +6,16 @@ import {
   RateLimitedError,
   TransientModelError,
 } from '../core/errors.js';
+import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult, ToolCall } from '../core/model.js';
 import { hashString, seededRandom } from '../core/random.js';
-import { parsePrompt } from '../orchestrators/prompt.js';
-import type { Skill } from '../simulation/skill.js';
-import { defaultSkills } from '../simulation/skills.js';
-import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../core/model.js';
+import { estimateTokens } from '../core/tokens.js';
 
 /**
- * The offline model, and the default provider: answers are computed by deterministic skills that read the
- * prompt (same seed and input → same answer), usage is estimated from text length (~4 characters a token),
- * latency and faults are injected as configured. Its name in every record and span is `simulated`.
+ * The offline model, and the default provider. This module is its mechanics: latency, faults, streaming and usage
+ * estimated from text length (~4 characters a token). What it answers comes from a `player` — a deterministic
+ * function of the request and a seeded random source (same seed and input → same answer) — injected by the
+ * composition root (src/simulation/ plays baton's teams and patterns); without one it echoes the request. Its
+ * name in every record and span is `simulated`.
  */
 
 export const SIMULATED_MODEL_NAME = 'simulated';
@@ -27,17 +27,30 @@ export type SimulatedFault =
   | 'content-filter'
   | { rateLimitedMs: number };
 
+/** What the simulated model answers to one request. */
+export interface SimulatedAnswer {
+  /** Plain text answer; when `json` is given the answer is its JSON text. */
+  text?: string;
+  json?: unknown;
+  toolCalls?: ToolCall[];
+}
+
+export type SimulatedPlayer = (request: ChatRequest, random: () => number) => SimulatedAnswer;
+
+/** Without a player: the last user message, labelled with the agent. */
+const echo: SimulatedPlayer = (request) => {
+  const user = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  return { text: `[simulated ${request.agent}] ${user}`.slice(0, 400) };
+};
+
 export interface SimulatedModelOptions {
-  skills?: Record<string, Skill>;
+  /** Plays the agents: decides each answer. */
+  player?: SimulatedPlayer;
   /**
    * Decides a fault for one request (tests). `call` counts this model instance's requests from 1. Consulted
    * before the configured random failure and hang rates.
    */
   faults?: (request: ChatRequest, call: number) => SimulatedFault | undefined;
-}
-
-export function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -55,7 +68,7 @@ export function createSimulatedModel(
   settings: Config['models']['simulated'],
   options: SimulatedModelOptions = {},
 ): ChatModel {
-  const skills = { ...defaultSkills, ...options.skills };
+  const play = options.player ?? echo;
   let calls = 0;
 
   const raise = async (fault: SimulatedFault, signal: AbortSignal): Promise<never> => {
@@ -88,15 +101,7 @@ export function createSimulatedModel(
         return raise(fault, signal);
       }
 
-      const skill = request.simulation ? skills[request.simulation.skill] : undefined;
-      if (request.simulation && !skill) {
-        throw new PermanentModelError(`The simulated model has no skill "${request.simulation.skill}".`);
-      }
-      const prompt = parsePrompt(request.messages);
-      const random = seededRandom(`${request.seed}:${request.agent}:${promptText}`);
-      const out = skill
-        ? skill({ request, prompt, random })
-        : { text: `[simulated ${request.agent}] ${prompt.instruction ?? prompt.task}`.slice(0, 400) };
+      const out = play(request, seededRandom(`${request.seed}:${request.agent}:${promptText}`));
       const text = out.json !== undefined ? JSON.stringify(out.json) : (out.text ?? '');
       const toolCalls = out.toolCalls ?? [];
 

@@ -109,9 +109,7 @@ function names(agents: readonly AgentSpec[]): [string, ...string[]] {
 export const magentic = definePattern({
   name: 'magentic',
   summary: 'A manager keeps a task ledger and a progress ledger and picks the next participant each round.',
-  wiring: z
-    .object({ manager: agentNameSchema, participants: z.array(agentNameSchema).min(1) })
-    .strict(),
+  wiring: z.object({ manager: agentNameSchema, participants: z.array(agentNameSchema).min(1) }).strict(),
   options: {
     maxRounds: z.number().int().min(1).max(200).optional().describe('Magentic: default 20.'),
     maxStalls: z.number().int().min(0).max(50).optional().describe('Magentic: default 3.'),
@@ -122,7 +120,12 @@ export const magentic = definePattern({
     { path: ['manager'], agent: wiring.manager },
     ...wiring.participants.map((agent, i) => ({ path: ['participants', i], agent })),
   ],
-  describeOptions: () => ({ maxRounds: undefined, maxStalls: undefined, maxResets: undefined, context: undefined }),
+  describeOptions: () => ({
+    maxRounds: undefined,
+    maxStalls: undefined,
+    maxResets: undefined,
+    context: undefined,
+  }),
   async run(ctx) {
     const wiring = ctx.wiring;
     const manager = ctx.agent(wiring.manager);

@@ -8,10 +8,7 @@ export type { PriorWork } from './prompt.js';
 const SUMMARY_CHARS = 600;
 
 /** Chooses what earlier work an agent sees: all of it, the last piece, or each piece cut to a short summary. */
-export function selectContext(
-  prior: readonly PriorWork[],
-  mode: ContextMode,
-): PriorWork[] {
+export function selectContext(prior: readonly PriorWork[], mode: ContextMode): PriorWork[] {
   if (mode === 'last') return prior.slice(-1);
   if (mode === 'summary') {
     return prior.map((p) => ({

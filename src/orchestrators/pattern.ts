@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { Resolved } from '../core/run-options.js';
 import type { RunContext, RunResult } from '../core/run-context.js';
+import type { Resolved } from '../core/run-options.js';
 
 /** A place in a pattern's wiring that names an agent (checked against the team's agents when a team loads). */
 export interface AgentReference {
@@ -60,8 +60,9 @@ export function definePattern<
   Wiring extends z.ZodType,
   Options extends z.ZodRawShape,
   Defaults extends Partial<z.infer<z.ZodObject<Options>>>,
->(pattern: PatternDefinition<Name, Wiring, Options, Defaults>): PatternDefinition<Name, Wiring, Options, Defaults> &
-  RegisteredPattern {
+>(
+  pattern: PatternDefinition<Name, Wiring, Options, Defaults>,
+): PatternDefinition<Name, Wiring, Options, Defaults> & RegisteredPattern {
   // The erased methods take `unknown`; their callers pass what this pattern's own schemas produced.
   return pattern as PatternDefinition<Name, Wiring, Options, Defaults> & RegisteredPattern;
 }

@@ -13,9 +13,7 @@ import { definePattern } from './pattern.js';
 export const sequential = definePattern({
   name: 'sequential',
   summary: 'The agents in order, each given the task and the earlier work; a fallback agent can stand in.',
-  wiring: z
-    .object({ order: z.array(agentNameSchema).min(1), fallback: agentNameSchema.optional() })
-    .strict(),
+  wiring: z.object({ order: z.array(agentNameSchema).min(1), fallback: agentNameSchema.optional() }).strict(),
   options: {},
   optionDefaults: {},
   agentsIn: (wiring) => [
@@ -73,7 +71,10 @@ export const sequential = definePattern({
     // The wiring schema requires at least one agent in the order.
     const final = last as AgentResult;
     return {
-      output: { text: final.text, ...(final.structured !== undefined ? { structured: final.structured } : {}) },
+      output: {
+        text: final.text,
+        ...(final.structured !== undefined ? { structured: final.structured } : {}),
+      },
       ...(failedAgents.length ? { partial: true, failedAgents } : {}),
     };
   },

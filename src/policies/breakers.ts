@@ -5,9 +5,8 @@ import {
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
-import { AgentTimeoutError, ContentFilteredError, ModelError, toErrorInfo } from '../core/errors.js';
-import type { AgentDefinition } from '../agents/schema.js';
 import type { BreakerState } from '../core/agent.js';
+import { AgentTimeoutError, ContentFilteredError, ModelError, toErrorInfo } from '../core/errors.js';
 
 export interface BreakerSnapshot {
   agent: string;
@@ -36,7 +35,10 @@ const stateName: Record<CircuitState, BreakerState> = {
 export class CircuitBreakers {
   private readonly byAgent = new Map<string, { policy: CircuitBreakerPolicy; snapshot: BreakerSnapshot }>();
 
-  circuitBreakerFor(agent: AgentDefinition): CircuitBreakerPolicy {
+  circuitBreakerFor(agent: {
+    name: string;
+    policy: { breaker: { failureThreshold: number; halfOpenAfterMs: number } };
+  }): CircuitBreakerPolicy {
     const existing = this.byAgent.get(agent.name);
     if (existing) return existing.policy;
     const policy = circuitBreaker(handleWhen(countsAgainstBreaker), {

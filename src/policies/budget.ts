@@ -1,6 +1,6 @@
 import { BudgetExceededError } from '../core/errors.js';
-import type { BudgetView } from '../core/run-context.js';
 import type { RunUsage } from '../core/run.js';
+import type { BudgetView } from '../core/run-context.js';
 
 /**
  * A run's token and model-call budget. Every model call of the run (retries and managers included) reserves

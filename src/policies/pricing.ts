@@ -7,7 +7,6 @@ import type { TokenUsage } from '../core/model.js';
  * deployment it used is priced.
  */
 
-
 export function priceFor(deployment: string, prices: PriceTable): Price | undefined {
   const exact = prices[deployment];
   if (exact) return exact;

@@ -1,8 +1,8 @@
 import { type QuotaLimit, type QuotaTable, quotaKey } from '../config/tables.js';
 import { RateLimitedError } from '../core/errors.js';
+import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../core/model.js';
 import { abortReason } from '../models/provider-errors.js';
 import { requestsMade } from '../models/structured.js';
-import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../core/model.js';
 
 /**
  * Per-deployment request and token quotas, shared by every run in the process, so that concurrent runs queue
@@ -15,7 +15,6 @@ import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../cor
  * abortable. Once the answer is in, the estimate is replaced by the real usage. A 429 pauses the deployment for
  * the provider's retry-after period: nobody is granted until it passes.
  */
-
 
 export interface QuotaClock {
   now(): number;
@@ -63,7 +62,6 @@ interface DeploymentState {
   queue: Waiter[];
   timer: unknown;
 }
-
 
 /** Chars / 4 over everything sent, plus the completion budget: what the service counts against the TPM up front. */
 export function estimateRequestTokens(request: ChatRequest): number {

@@ -1,16 +1,8 @@
-import { Queue } from 'bullmq';
+import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { RunQueue } from '../core/ports.js';
 import type { RunRequest } from '../runs/schema.js';
-import {
-  ATTR_BATON_PATTERN,
-  ATTR_BATON_RUN_ID,
-  ATTR_BATON_TEAM,
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
-} from '../telemetry/attributes.js';
-import { injectTraceContext, SpanKind, withSpan } from '../telemetry/tracing.js';
+import { produceRunJob } from '../telemetry/job-spans.js';
 import { RUNS_QUEUE } from './names.js';
 
 /** What a job carries: the run request and the W3C trace context of the request that created it. */
@@ -46,22 +38,36 @@ export async function enqueueRun(
   runId: string,
   request: RunRequest,
 ): Promise<void> {
-  await withSpan(
-    `send ${RUNS_QUEUE}`,
-    {
-      kind: SpanKind.PRODUCER,
-      attributes: {
-        [ATTR_MESSAGING_SYSTEM]: 'bullmq',
-        [ATTR_MESSAGING_OPERATION_TYPE]: 'send',
-        [ATTR_MESSAGING_DESTINATION_NAME]: RUNS_QUEUE,
-        [ATTR_MESSAGING_MESSAGE_ID]: runId,
-        [ATTR_BATON_RUN_ID]: runId,
-        [ATTR_BATON_PATTERN]: request.pattern,
-        [ATTR_BATON_TEAM]: request.team,
-      },
-    },
-    async () => {
-      await queue.add('run', { runId, request, trace: injectTraceContext() }, { jobId: runId });
-    },
+  await produceRunJob({ queue: RUNS_QUEUE, runId, pattern: request.pattern, team: request.team }, (trace) =>
+    queue.add('run', { runId, request, trace }, { jobId: runId }),
   );
+}
+
+/** Job states in which a run's job is still in play (a worker has it or will take it). */
+export const LIVE_JOB_STATES = ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
+
+/** The team a job's request names; jobs added by other tools (bull-board's "add") may carry anything. */
+function teamOf(job: Job<RunJobData>): string | undefined {
+  const team = (job.data as Partial<RunJobData> | undefined)?.request?.team;
+  return typeof team === 'string' ? team : undefined;
+}
+
+/** The run lifecycle's view of the BullMQ `runs` queue. */
+export function runQueuePort(queue: Queue<RunJobData>): RunQueue<RunRequest> {
+  return {
+    enqueue: (runId, request) => enqueueRun(queue, runId, request),
+    removeWaiting: async (runId) => (await queue.remove(runId)) === 1,
+    async removeFinished(runId) {
+      await queue.remove(runId);
+    },
+    async jobState(runId) {
+      const state = await queue.getJobState(runId);
+      return state === 'unknown' ? undefined : state;
+    },
+    isPaused: () => queue.isPaused(),
+    async liveJobs() {
+      const jobs = await queue.getJobs([...LIVE_JOB_STATES]);
+      return jobs.flatMap((job) => (job?.id ? [{ runId: job.id, team: teamOf(job) }] : []));
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
+import { type RunEvent, type RunEventInput, runEventSchema } from '../core/events.js';
 import { withoutTracing } from '../telemetry/tracing.js';
 import { runKeys } from './keys.js';
-import { type RunEvent, type RunEventInput, runEventSchema } from '../core/events.js';
 
 export interface StoredEvent {
   /** Redis stream id, used as the SSE event id (`Last-Event-ID`). */

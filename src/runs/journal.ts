@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { runKeys } from './keys.js';
 import type { AgentResult } from '../core/agent.js';
 import type { ErrorInfo, StepRecord } from '../core/run.js';
+import { runKeys } from './keys.js';
 
 /**
  * The journal of one run: the result of every completed step under its deterministic key. A run that starts

@@ -9,7 +9,6 @@ import {
 import { patternNames, registeredPatterns } from '../orchestrators/index.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 
-
 /** The zod schemas of runs: request, options, record, steps and events. The API and OpenAPI derive from these. */
 
 export const patternSchema = z.enum(patternNames);
@@ -38,8 +37,11 @@ export function resolveRunOptions(
   pattern: RegisteredPattern,
   options: RunOptions | undefined,
 ): ResolvedCommonRunOptions & Record<string, unknown> {
-  return { ...commonRunOptionDefaults, ...pattern.optionDefaults, ...(options ?? {}) } as ResolvedCommonRunOptions &
-    Record<string, unknown>;
+  return {
+    ...commonRunOptionDefaults,
+    ...pattern.optionDefaults,
+    ...(options ?? {}),
+  } as ResolvedCommonRunOptions & Record<string, unknown>;
 }
 
 const inputSchema = z.union([
@@ -61,10 +63,6 @@ export type RunRequest = z.infer<typeof runRequestSchema>;
 export const runStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 export const terminalStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
-
-
-
-
 
 /** A quality signal on a run (or one of its steps), from a user or a reviewer. */
 export const feedbackSchema = z
@@ -107,4 +105,3 @@ export const runRecordSchema = z.object({
   durationMs: z.number().optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
-

@@ -1,4 +1,5 @@
 import type { ChatRequest } from '../core/model.js';
+import { TRANSFER_PREFIX as TRANSFER_TOOL_PREFIX } from '../orchestrators/handoff.js';
 import { newsSkills } from './news-skills.js';
 import { priorJson, type Skill, type SkillOutput } from './skill.js';
 
@@ -6,7 +7,6 @@ import { priorJson, type Skill, type SkillOutput } from './skill.js';
  * Handoffs as the simulated model sees them: the orchestrator offers one `transfer_to_<agent>` tool per agent the
  * caller may hand the conversation to, and the model hands off by calling one of them (with a `reason`).
  */
-export const TRANSFER_TOOL_PREFIX = 'transfer_to_';
 
 /** The agents this request may transfer to, in the order they are offered. */
 export function offeredTransfers(request: ChatRequest): string[] {

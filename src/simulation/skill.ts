@@ -1,5 +1,5 @@
-import type { ParsedPrompt } from '../orchestrators/prompt.js';
 import type { ChatRequest, ToolCall } from '../core/model.js';
+import type { ParsedPrompt } from '../orchestrators/prompt.js';
 
 /** How the simulated model plays one kind of agent: a pure function of the request and a seeded random source. */
 export type Skill = (input: {

@@ -28,7 +28,14 @@ import {
   GEN_AI_OPERATION,
 } from './attributes.js';
 import { recordAgentCall, recordModelCall, recordRun } from './metrics.js';
-import { recordSpanError, SpanKind, spanNames, withAgentContext, withRunContext, withSpan } from './tracing.js';
+import {
+  recordSpanError,
+  SpanKind,
+  spanNames,
+  withAgentContext,
+  withRunContext,
+  withSpan,
+} from './tracing.js';
 
 /**
  * The telemetry of the engine and the agent runtime, attached through their hooks (src/core/hooks.ts): one
@@ -134,39 +141,47 @@ export function runtimeTelemetry(options: { captureContent: boolean }): RuntimeH
         [ATTR_GEN_AI_AGENT_NAME]: info.agent,
         [ATTR_BATON_AGENT_ATTEMPT]: info.attempt,
         ...(info.temperature !== undefined ? { [ATTR_GEN_AI_REQUEST_TEMPERATURE]: info.temperature } : {}),
-        ...(info.maxOutputTokens !== undefined ? { [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: info.maxOutputTokens } : {}),
+        ...(info.maxOutputTokens !== undefined
+          ? { [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: info.maxOutputTokens }
+          : {}),
         ...(options.captureContent ? { [ATTR_GEN_AI_INPUT_MESSAGES]: JSON.stringify(info.messages) } : {}),
       };
       const started = performance.now();
-      return withSpan(spanNames.chat(info.requestedModel), { kind: SpanKind.CLIENT, attributes }, async (span) => {
-        try {
-          const chat = await next();
-          span.setAttributes({
-            [ATTR_GEN_AI_RESPONSE_MODEL]: chat.model,
-            [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: chat.usage.inputTokens,
-            [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: chat.usage.outputTokens,
-            [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [chat.finishReason],
-            ...(options.captureContent ? { [ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify([chat.message]) } : {}),
-          });
-          recordModelCall({
-            provider,
-            requestModel: info.requestedModel,
-            durationMs: performance.now() - started,
-            responseModel: chat.model,
-            inputTokens: chat.usage.inputTokens,
-            outputTokens: chat.usage.outputTokens,
-          });
-          return chat;
-        } catch (err) {
-          recordModelCall({
-            provider,
-            requestModel: info.requestedModel,
-            durationMs: performance.now() - started,
-            errorType: 'error',
-          });
-          throw err;
-        }
-      });
+      return withSpan(
+        spanNames.chat(info.requestedModel),
+        { kind: SpanKind.CLIENT, attributes },
+        async (span) => {
+          try {
+            const chat = await next();
+            span.setAttributes({
+              [ATTR_GEN_AI_RESPONSE_MODEL]: chat.model,
+              [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: chat.usage.inputTokens,
+              [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: chat.usage.outputTokens,
+              [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: [chat.finishReason],
+              ...(options.captureContent
+                ? { [ATTR_GEN_AI_OUTPUT_MESSAGES]: JSON.stringify([chat.message]) }
+                : {}),
+            });
+            recordModelCall({
+              provider,
+              requestModel: info.requestedModel,
+              durationMs: performance.now() - started,
+              responseModel: chat.model,
+              inputTokens: chat.usage.inputTokens,
+              outputTokens: chat.usage.outputTokens,
+            });
+            return chat;
+          } catch (err) {
+            recordModelCall({
+              provider,
+              requestModel: info.requestedModel,
+              durationMs: performance.now() - started,
+              errorType: 'error',
+            });
+            throw err;
+          }
+        },
+      );
     },
   };
 }

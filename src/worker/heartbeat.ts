@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BreakerSnapshot } from '../policies/breakers.js';
 import { toErrorInfo } from '../core/errors.js';
+import type { BreakerSnapshot } from '../policies/breakers.js';
 
 /**
  * Worker heartbeats: every worker process writes what it is and what it is doing to Redis every

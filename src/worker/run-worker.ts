@@ -2,33 +2,19 @@ import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { CircuitBreakers } from '../policies/breakers.js';
-import { type EngineDeps, execute } from '../engine/index.js';
 import { RunCancelledError, RunInterruptedError, toErrorInfo } from '../core/errors.js';
+import type { ErrorInfo } from '../core/run.js';
+import { type EngineDeps, execute } from '../engine/index.js';
+import type { RunLifecycle } from '../lifecycle/lifecycle.js';
+import type { CircuitBreakers } from '../policies/breakers.js';
+import { RUNS_QUEUE } from '../queue/names.js';
+import type { RunJobData } from '../queue/runs-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
 import { openRedisJournal } from '../runs/journal.js';
 import { indexKeys } from '../runs/keys.js';
-import type { RunRecord } from '../runs/schema.js';
-import type { RunStore } from '../runs/store.js';
-import {
-  ATTR_BATON_PATTERN,
-  ATTR_BATON_RUN_ATTEMPT,
-  ATTR_BATON_RUN_HANDED_OVER,
-  ATTR_BATON_RUN_ID,
-  ATTR_BATON_RUN_RESUMED,
-  ATTR_BATON_TEAM,
-  ATTR_BATON_WORKER_ID,
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
-} from '../telemetry/attributes.js';
+import { consumeRunJob, type RunJobSpan } from '../telemetry/job-spans.js';
 import { observeBreakers } from '../telemetry/metrics.js';
-import { continueTrace, SpanKind, withRunContext, withSpan } from '../telemetry/tracing.js';
 import { startHeartbeat } from './heartbeat.js';
-import { RUNS_QUEUE } from '../queue/names.js';
-import type { RunJobData } from '../queue/runs-queue.js';
-import { type FinishedStatus, recordRunFinished } from '../queue/stats.js';
 
 export interface WorkerDeps {
   /** For BullMQ (blocking commands); needs `maxRetriesPerRequest: null`. */
@@ -37,7 +23,7 @@ export interface WorkerDeps {
   redis: Redis;
   /** A connection of its own for the cancel channel (a subscribed connection can do nothing else). */
   subscriber: Redis;
-  store: RunStore;
+  lifecycle: RunLifecycle;
   events: RedisEventLog;
   engine: EngineDeps;
   /** The breakers the engine's runtime uses: their state goes out with every heartbeat. */
@@ -63,153 +49,119 @@ export interface RunWorker {
   close(): Promise<void>;
 }
 
+/** A failed run fails its job too (no job retry: the run's outcome is final), so queue tools show it failed. */
+const failJob = (error: ErrorInfo | undefined) =>
+  new UnrecoverableError(`${error?.code ?? 'RUN_FAILED'}: ${error?.message ?? 'the run failed'}`);
+
+/** One run job: start the run through the lifecycle, execute it, record the outcome. True when handed over. */
+async function processRunJob(
+  deps: WorkerDeps,
+  worker: { id: string; active: Map<string, AbortController>; drain: AbortSignal },
+  job: Job<RunJobData>,
+  token: string | undefined,
+  span: RunJobSpan,
+): Promise<boolean> {
+  const { runId, request } = job.data;
+  const log = deps.log.child({ runId });
+  const start = await deps.lifecycle.start(runId);
+  if (start.kind === 'gone') {
+    log.warn('job for a run with no record (expired or discarded); dropping it');
+    return false;
+  }
+  // A duplicate delivery of a finished run leaves the job in the state the run ended in.
+  if (start.kind === 'finished') {
+    if (start.record.status === 'failed') throw failJob(start.record.error);
+    return false;
+  }
+  if (start.kind === 'cancelled') return false;
+  span.attempt(start.attempt);
+  log.info(
+    { attempt: start.attempt, worker: worker.id },
+    start.attempt > 1 ? 'resuming run' : 'starting run',
+  );
+  const controller = new AbortController();
+  worker.active.set(runId, controller);
+  try {
+    const outcome = await execute(
+      {
+        runId,
+        request,
+        attempt: start.attempt,
+        journal: await openRedisJournal(deps.redis, deps.settings.prefix, runId),
+        events: deps.events,
+        signal: controller.signal,
+        drain: worker.drain,
+        firstStartedAt: Date.parse(start.startedAt),
+      },
+      deps.engine,
+    );
+    await deps.lifecycle.finish(runId, outcome, start.startedAt);
+    log.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
+    if (outcome.status === 'failed') throw failJob(outcome.error);
+    return false;
+  } catch (err) {
+    if (!(err instanceof RunInterruptedError)) throw err;
+    log.info('worker shutting down; handing the run back to the queue');
+    await job.moveToWait(token);
+    span.handedOver();
+    return true;
+  } finally {
+    worker.active.delete(runId);
+  }
+}
+
 /**
  * The BullMQ worker of the `runs` queue. Each job executes one run through the engine; the journal makes a
  * second delivery (crash, stall, hand-over) resume where the first stopped.
  */
 export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
-  const { store, events, log, settings } = deps;
+  const { log, settings } = deps;
   const id = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   const active = new Map<string, AbortController>();
   const drain = new AbortController();
-  const noteFinished = (runId: string, status: FinishedStatus) =>
-    recordRunFinished(deps.redis, settings.prefix, runId, status).catch((err: unknown) =>
-      log.warn({ err: toErrorInfo(err), runId }, 'could not record the finished run in queue stats'),
-    );
-  /** A failed run fails its job too (no job retry: the run's outcome is final), so queue tools show it failed. */
-  const failJob = (record: Pick<RunRecord, 'error'>) =>
-    new UnrecoverableError(
-      `${record.error?.code ?? 'RUN_FAILED'}: ${record.error?.message ?? 'the run failed'}`,
-    );
+  const stopCancelListener = await listenForCancels(deps, active);
 
-  const cancelChannel = indexKeys(settings.prefix).cancelChannel;
-  await deps.subscriber.subscribe(cancelChannel);
-  deps.subscriber.on('message', (channel, runId) => {
-    if (channel !== cancelChannel) return;
-    const controller = active.get(runId);
-    if (controller && !controller.signal.aborted) {
-      log.info({ runId }, 'cancel received; aborting the run');
-      controller.abort(new RunCancelledError());
-    }
-  });
-
-  const processRun = async (job: Job<RunJobData>, token?: string): Promise<void> => {
-    const { runId, request } = job.data;
-    const runLog = log.child({ runId });
-    const attempt = await store.nextAttempt(runId);
-    // The job continues the trace of the request that created the run, and links to it: each attempt (after a
-    // crash, a stall or a hand-over) is its own consumer span in the same trace, marked as a resumption.
-    const { parent, links } = continueTrace(job.data.trace);
-    const spanOptions = {
-      kind: SpanKind.CONSUMER,
-      parent,
-      links,
-      attributes: {
-        [ATTR_MESSAGING_SYSTEM]: 'bullmq',
-        [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
-        [ATTR_MESSAGING_DESTINATION_NAME]: RUNS_QUEUE,
-        [ATTR_MESSAGING_MESSAGE_ID]: runId,
-        [ATTR_BATON_RUN_ID]: runId,
-        [ATTR_BATON_PATTERN]: request.pattern,
-        [ATTR_BATON_TEAM]: request.team,
-        [ATTR_BATON_RUN_ATTEMPT]: attempt,
-        [ATTR_BATON_RUN_RESUMED]: attempt > 1,
-        [ATTR_BATON_WORKER_ID]: id,
-      },
-    };
-    const run = { runId, pattern: request.pattern, team: request.team };
-    // A hand-over (worker draining) is not a failure: the span ends marked as such, then BullMQ is told.
-    const handedOver = await withRunContext(run, () =>
-      withSpan(`process ${RUNS_QUEUE}`, spanOptions, async (span): Promise<boolean> => {
+  const worker = new Worker<RunJobData>(
+    RUNS_QUEUE,
+    async (job, token) => {
+      const { runId, request } = job.data;
+      const info = {
+        queue: RUNS_QUEUE,
+        runId,
+        pattern: request.pattern,
+        team: request.team,
+        trace: job.data.trace,
+        workerId: id,
+      };
+      const handedOver = await consumeRunJob(info, async (span) => {
         try {
-          const stored = await store.get(runId);
-          if (!stored) {
-            runLog.warn('job for a run with no record (expired or discarded); dropping it');
-            return false;
-          }
-          if (store.isTerminal(stored.record.status)) {
-            // A duplicate delivery of a finished run: leave the job in the state the run ended in.
-            if (stored.record.status === 'failed') throw failJob(stored.record);
-            return false;
-          }
-          const startedAt = stored.record.startedAt ?? new Date().toISOString();
-          if (stored.record.cancelRequested) {
-            await store.finishCancelled(stored.record, events, startedAt);
-            await noteFinished(runId, 'cancelled');
-            return false;
-          }
-          await store.update(runId, { status: 'running', startedAt, attempt });
-          runLog.info({ attempt, worker: id }, attempt > 1 ? 'resuming run' : 'starting run');
-
-          const controller = new AbortController();
-          active.set(runId, controller);
-          try {
-            const outcome = await execute(
-              {
-                runId,
-                request,
-                attempt,
-                journal: await openRedisJournal(deps.redis, settings.prefix, runId),
-                events,
-                signal: controller.signal,
-                drain: drain.signal,
-                firstStartedAt: Date.parse(startedAt),
-              },
-              deps.engine,
-            );
-            await store.finish(runId, outcome, events, startedAt);
-            runLog.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
-            await noteFinished(runId, outcome.status);
-            if (outcome.status === 'failed') throw failJob(outcome);
-          } finally {
-            active.delete(runId);
-          }
+          return await processRunJob(deps, { id, active, drain: drain.signal }, job, token, span);
         } catch (err) {
-          if (err instanceof UnrecoverableError) throw err;
-          if (err instanceof RunInterruptedError) {
-            runLog.info('worker shutting down; handing the run back to the queue');
-            await job.moveToWait(token);
-            span.setAttribute(ATTR_BATON_RUN_HANDED_OVER, true);
-            return true;
+          if (!(err instanceof UnrecoverableError)) {
+            log.error({ err: toErrorInfo(err), runId }, 'run attempt failed; the job will be retried');
           }
-          runLog.error({ err: toErrorInfo(err), attempt }, 'run attempt failed; the job will be retried');
           throw err;
         }
-        return false;
-      }),
-    );
-    if (handedOver) throw new WaitingError();
-  };
-
-  const worker = new Worker<RunJobData>(RUNS_QUEUE, processRun, {
-    connection: deps.connection,
-    prefix: settings.prefix,
-    concurrency: settings.concurrency,
-    lockDuration: settings.lockMs,
-    stalledInterval: settings.stalledIntervalMs,
-    maxStalledCount: settings.maxStalledCount,
-    autorun: true,
-  });
+      });
+      // A hand-over (worker draining) is not a failure: the span ends marked as such, then BullMQ is told.
+      if (handedOver) throw new WaitingError();
+    },
+    {
+      connection: deps.connection,
+      prefix: settings.prefix,
+      concurrency: settings.concurrency,
+      lockDuration: settings.lockMs,
+      stalledInterval: settings.stalledIntervalMs,
+      maxStalledCount: settings.maxStalledCount,
+      autorun: true,
+    },
+  );
   worker.on('failed', (job, err) => {
     if (!job || job.attemptsMade < (job.opts.attempts ?? settings.attempts)) return;
     // Out of attempts: the run fails for good instead of staying "running" forever.
-    void (async () => {
-      const stored = await store.get(job.data.runId);
-      if (!stored || store.isTerminal(stored.record.status)) return;
-      await store.finish(
-        job.data.runId,
-        {
-          status: 'failed',
-          error: { code: 'RUN_ABANDONED', message: `The run failed on every attempt: ${err.message}` },
-          usage: stored.record.usage,
-          steps: stored.record.steps,
-          definitionVersion: stored.record.definitionVersion,
-        },
-        events,
-        stored.record.startedAt,
-      );
-      await noteFinished(job.data.runId, 'failed');
-    })().catch((e: unknown) => log.error({ err: toErrorInfo(e) }, 'could not mark an abandoned run failed'));
+    deps.lifecycle
+      .abandon(job.data.runId, `The run failed on every attempt: ${err.message}`)
+      .catch((e: unknown) => log.error({ err: toErrorInfo(e) }, 'could not mark an abandoned run failed'));
   });
   worker.on('error', (err) => log.error({ err: toErrorInfo(err) }, 'worker error'));
   await worker.waitUntilReady();
@@ -244,7 +196,27 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       clearTimeout(grace);
       await heartbeat.stop();
       stopBreakerGauge();
-      await deps.subscriber.unsubscribe(cancelChannel).catch(() => {});
+      await stopCancelListener();
     },
+  };
+}
+
+/** Cancels reach the worker running the run over a Redis channel; it aborts the run. */
+async function listenForCancels(
+  deps: WorkerDeps,
+  active: Map<string, AbortController>,
+): Promise<() => Promise<void>> {
+  const channel = indexKeys(deps.settings.prefix).cancelChannel;
+  await deps.subscriber.subscribe(channel);
+  deps.subscriber.on('message', (from, runId) => {
+    if (from !== channel) return;
+    const controller = active.get(runId);
+    if (controller && !controller.signal.aborted) {
+      deps.log.info({ runId }, 'cancel received; aborting the run');
+      controller.abort(new RunCancelledError());
+    }
+  });
+  return async () => {
+    await deps.subscriber.unsubscribe(channel).catch(() => {});
   };
 }

@@ -1,13 +1,13 @@
 import { pino } from 'pino';
-import { CircuitBreakers } from '../../src/policies/breakers.js';
-import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
 import { AgentRuntime } from '../../src/agents/runtime.js';
 import { buildApi } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { createSimulatedModel } from '../../src/models/simulated.js';
 import type { ChatRequest } from '../../src/core/model.js';
-import { type RunWorker, startRunWorker } from '../../src/worker/run-worker.js';
+import { CircuitBreakers } from '../../src/policies/breakers.js';
 import { apiDeps, createServices, workerDeps } from '../../src/services.js';
+import { simulatedModel } from '../../src/simulation/index.js';
+import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
+import { type RunWorker, startRunWorker } from '../../src/worker/run-worker.js';
 import { API_KEYS } from '../support/baton.js';
 import { recording } from '../support/engine.js';
 import type { TestRedis } from '../support/redis.js';
@@ -48,7 +48,7 @@ export async function startConsole(
   const services = createServices(config, redis.url, log);
   const failures: { on: boolean; agent?: string } = { on: true };
   const model = recording(
-    createSimulatedModel(config.models.simulated, {
+    simulatedModel(config.models.simulated, {
       faults: (request: ChatRequest) => {
         const has = (marker: string) => request.messages.some((m) => m.content.includes(marker));
         if (has(HANG_MARKER)) return 'hang';
@@ -65,12 +65,12 @@ export async function startConsole(
     deps.engine = {
       ...deps.engine,
       runtime: new AgentRuntime({
-      models: { modelFor: () => model },
-      breakers,
-      random: () => 0.5,
-      hooks: runtimeTelemetry({ captureContent: false }),
-    }),
-    hooks: engineTelemetry(),
+        models: { modelFor: () => model },
+        breakers,
+        random: () => 0.5,
+        hooks: runtimeTelemetry({ captureContent: false }),
+      }),
+      hooks: engineTelemetry(),
     };
     const entry = { worker: await startRunWorker(deps), breakers };
     workers.push(entry);

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreakers } from '../../src/policies/breakers.js';
-import { RunBudget } from '../../src/policies/budget.js';
 import { AgentRuntime } from '../../src/agents/runtime.js';
 import { type AgentDefinitionInput, agentDefinitionSchema } from '../../src/agents/schema.js';
 import {
@@ -10,8 +8,10 @@ import {
   PermanentModelError,
   TransientModelError,
 } from '../../src/core/errors.js';
-import { createSimulatedModel, type SimulatedFault } from '../../src/models/simulated.js';
 import type { ChatCallOptions, ChatModel, ChatRequest } from '../../src/core/model.js';
+import { createSimulatedModel, type SimulatedFault } from '../../src/models/simulated.js';
+import { CircuitBreakers } from '../../src/policies/breakers.js';
+import { RunBudget } from '../../src/policies/budget.js';
 
 /** The real runtime over the simulated model, with a per-call fault script and a log of every model call. */
 function setup(
@@ -44,7 +44,10 @@ function setup(
     ...agentOverrides,
   });
   // The runtime settles with the result or the failure; these tests read a failure as the error it carries.
-  const invoke = async (budget = new RunBudget(undefined, undefined), signal = new AbortController().signal) => {
+  const invoke = async (
+    budget = new RunBudget(undefined, undefined),
+    signal = new AbortController().signal,
+  ) => {
     const settled = await runtime.invoke({
       agent,
       call: { key: 'k', agent: agent.name, messages: [{ role: 'user', content: 'hello' }] },

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/core/events.js';
 import { CLIENT_KEY, client, startApi, startWorker } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
-import type { RunEvent } from '../../src/core/events.js';
 
 /**
  * Durability across real processes: an API process, worker processes and a real Redis. Workers are killed

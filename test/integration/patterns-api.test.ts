@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunEventType } from '../../src/core/events.js';
 import { CLIENT_KEY, client } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startService } from '../support/service.js';
-import type { RunEventType } from '../../src/core/events.js';
 
 /** Every pattern through the real API, queue and worker, with the events each promises on the SSE stream. */
 let redis: TestRedis;

@@ -1,8 +1,24 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
-import { type AzureOpenAIServer, type ChatBody, startAzureOpenAIServer } from '../support/azure-openai-server.js';
-import { API_VERSION, AZURE_KEY, azureEnv, chatRequests, DEPLOYMENT, reportedUsage, requestsFor, runToEnd, type Stack, startStack, taggedArticle } from '../support/providers.js';
 import type { RunEvent } from '../../src/core/events.js';
+import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
+import {
+  type AzureOpenAIServer,
+  type ChatBody,
+  startAzureOpenAIServer,
+} from '../support/azure-openai-server.js';
+import {
+  API_VERSION,
+  AZURE_KEY,
+  azureEnv,
+  chatRequests,
+  DEPLOYMENT,
+  reportedUsage,
+  requestsFor,
+  runToEnd,
+  type Stack,
+  startStack,
+  taggedArticle,
+} from '../support/providers.js';
 
 /**
  * Acceptance of the Azure OpenAI provider through the whole service: `baton api` and `baton worker` processes, a

@@ -5,8 +5,8 @@ import {
   RateLimitedError,
   TransientModelError,
 } from '../../src/core/errors.js';
-import { createAzureOpenAIModel } from '../../src/models/azure-openai.js';
 import type { ChatModel } from '../../src/core/model.js';
+import { createAzureOpenAIModel } from '../../src/models/azure-openai.js';
 import { type AzureOpenAIServer, startAzureOpenAIServer } from '../support/azure-openai-server.js';
 import { answerSchema, chatRequest, fixedCredential, rejectionOf, until } from './helpers.js';
 

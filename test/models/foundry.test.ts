@@ -5,8 +5,8 @@ import {
   RateLimitedError,
   TransientModelError,
 } from '../../src/core/errors.js';
-import { createFoundryModel } from '../../src/models/foundry.js';
 import type { ChatModel } from '../../src/core/model.js';
+import { createFoundryModel } from '../../src/models/foundry.js';
 import { type FoundryServer, localHttpClient, startFoundryServer } from '../support/foundry-server.js';
 import { answerSchema, chatRequest, fixedCredential, rejectionOf, until } from './helpers.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, isKnownEnvVar, loadConfig } from '../../src/config/index.js';
 import { PermanentModelError } from '../../src/core/errors.js';
+import type { ChatModel, ChatRequest } from '../../src/core/model.js';
 import { assertProviderConfigured } from '../../src/models/router.js';
 import { createModelRouter } from '../../src/policies/model-router.js';
 import { QuotaManager } from '../../src/policies/quota.js';
-import type { ChatModel, ChatRequest } from '../../src/core/model.js';
 import { type AzureOpenAIServer, startAzureOpenAIServer } from '../support/azure-openai-server.js';
 import { type FoundryServer, localHttpClient, startFoundryServer } from '../support/foundry-server.js';
 import { chatRequest, fixedCredential, rejectionOf } from './helpers.js';

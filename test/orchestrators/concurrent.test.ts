@@ -1,15 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
-import { supportDeskOutputSchema } from '../../src/teams/catalog/support-desk.schema.js';
 import { RunInterruptedError } from '../../src/core/errors.js';
-import type { Skill } from '../../src/simulation/skill.js';
+import type { RunEvent } from '../../src/core/events.js';
 import { normaliseAnswer } from '../../src/orchestrators/concurrent.js';
 import { memoryJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
-import { createTestEngine } from '../support/engine.js';
-import { agentKeys, agentsRequested, businessArticle, cancelController, expectEachKeyOnce, hang, patternEvents, startedKeys, teams, testTeam, trace } from './helpers.js';
+import type { Skill } from '../../src/simulation/skill.js';
+import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
+import { supportDeskOutputSchema } from '../../src/teams/catalog/support-desk.schema.js';
 import { teamDefinitionSchema } from '../../src/teams/schema.js';
-import type { RunEvent } from '../../src/core/events.js';
+import { createTestEngine } from '../support/engine.js';
+import {
+  agentKeys,
+  agentsRequested,
+  businessArticle,
+  cancelController,
+  expectEachKeyOnce,
+  hang,
+  patternEvents,
+  startedKeys,
+  teams,
+  testTeam,
+  trace,
+} from './helpers.js';
 
 const request: RunRequest = {
   team: 'news-desk',

@@ -1,11 +1,15 @@
 import { expect } from 'vitest';
-import { catalog } from '../../src/teams/catalog/index.js';
 import { RunCancelledError } from '../../src/core/errors.js';
-import type { SimulatedFault } from '../../src/models/simulated.js';
-import type { ChatRequest } from '../../src/core/model.js';
-import type { RunJournal } from '../../src/runs/journal.js';
-import { type TeamDefinition, type TeamDefinitionInput, teamDefinitionSchema } from '../../src/teams/schema.js';
 import type { RunEvent } from '../../src/core/events.js';
+import type { ChatRequest } from '../../src/core/model.js';
+import type { SimulatedFault } from '../../src/models/simulated.js';
+import type { RunJournal } from '../../src/runs/journal.js';
+import { catalog } from '../../src/teams/catalog/index.js';
+import {
+  type TeamDefinition,
+  type TeamDefinitionInput,
+  teamDefinitionSchema,
+} from '../../src/teams/schema.js';
 
 /** Shared fixtures for the pattern tests. */
 

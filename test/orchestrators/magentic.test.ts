@@ -1,15 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
-import { supportDeskOutputSchema } from '../../src/teams/catalog/support-desk.schema.js';
 import { RunInterruptedError } from '../../src/core/errors.js';
-import { managerSkill, newsManagerPlaybook } from '../../src/simulation/manager-skills.js';
-import type { Skill } from '../../src/simulation/skill.js';
+import type { RunEvent } from '../../src/core/events.js';
 import type { ChatRequest } from '../../src/core/model.js';
 import { memoryJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
+import { managerSkill, newsManagerPlaybook } from '../../src/simulation/manager-skills.js';
+import type { Skill } from '../../src/simulation/skill.js';
+import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
+import { supportDeskOutputSchema } from '../../src/teams/catalog/support-desk.schema.js';
 import { createTestEngine } from '../support/engine.js';
-import { agentKeys, agentsRequested, businessArticle, cancelController, expectEachKeyOnce, hang, patternEvents, sportsArticle, startedKeys, teams, testTeam, trace } from './helpers.js';
-import type { RunEvent } from '../../src/core/events.js';
+import {
+  agentKeys,
+  agentsRequested,
+  businessArticle,
+  cancelController,
+  expectEachKeyOnce,
+  hang,
+  patternEvents,
+  sportsArticle,
+  startedKeys,
+  teams,
+  testTeam,
+  trace,
+} from './helpers.js';
 
 const request: RunRequest = {
   team: 'news-desk',

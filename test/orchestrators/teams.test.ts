@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { patternNames as patterns } from '../../src/orchestrators/index.js';
 import { catalog } from '../../src/teams/catalog/index.js';
 import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
 import { supportDeskOutputSchema } from '../../src/teams/catalog/support-desk.schema.js';
-import { patternNames as patterns } from '../../src/orchestrators/index.js';
+import { describeTeam } from '../../src/teams/describe.js';
 import { createTestEngine } from '../support/engine.js';
 import { businessArticle, catalogTeam, sportsArticle } from './helpers.js';
-import { describeTeam } from '../../src/teams/describe.js';
 
 describe('catalog teams', () => {
   it.each(patterns)('news-desk produces its output schema under %s', async (pattern) => {

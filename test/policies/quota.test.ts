@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { quotaKey } from '../../src/config/tables.js';
 import { RateLimitedError } from '../../src/core/errors.js';
 import { createAzureOpenAIModel } from '../../src/models/azure-openai.js';
 import {
@@ -8,9 +9,8 @@ import {
   QuotaManager,
   withQuota,
 } from '../../src/policies/quota.js';
-import { quotaKey } from '../../src/config/tables.js';
-import { type AzureOpenAIServer, startAzureOpenAIServer } from '../support/azure-openai-server.js';
 import { chatRequest, rejectionOf } from '../models/helpers.js';
+import { type AzureOpenAIServer, startAzureOpenAIServer } from '../support/azure-openai-server.js';
 
 /** A clock that only moves when told to, firing due timers in order. */
 class ManualClock implements QuotaClock {

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser } from 'eventsource-parser';
+import type { RunEvent } from '../../src/core/events.js';
 import type { RunRecord } from '../../src/runs/schema.js';
 import { freePort } from './redis.js';
-import type { RunEvent } from '../../src/core/events.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = resolve(ROOT, 'dist/src/cli.js');

@@ -1,17 +1,17 @@
 import { pino } from 'pino';
-import { CircuitBreakers } from '../../src/policies/breakers.js';
-import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
-import { catalog } from '../../src/teams/catalog/index.js';
 import { AgentRuntime } from '../../src/agents/runtime.js';
-import { type EngineDeps, execute } from '../../src/engine/index.js';
-import { createSimulatedModel, type SimulatedModelOptions } from '../../src/models/simulated.js';
 import type { ChatModel, ChatRequest } from '../../src/core/model.js';
+import type { RunOutcome } from '../../src/core/run.js';
+import { type EngineDeps, execute } from '../../src/engine/index.js';
 import { orchestrators } from '../../src/orchestrators/index.js';
+import { CircuitBreakers } from '../../src/policies/breakers.js';
 import { MemoryEventLog } from '../../src/runs/events.js';
 import { memoryJournal, type RunJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
+import { type SimulatedTeamsModelOptions, simulatedModel } from '../../src/simulation/index.js';
+import { catalog } from '../../src/teams/catalog/index.js';
 import type { TeamDefinition } from '../../src/teams/schema.js';
-import type { RunOutcome } from '../../src/core/run.js';
+import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
 
 /** A request-recording wrapper around a model: tests count real (non-replayed) model calls through it. */
 export function recording(model: ChatModel): ChatModel & { requests: ChatRequest[] } {
@@ -26,7 +26,7 @@ export function recording(model: ChatModel): ChatModel & { requests: ChatRequest
   };
 }
 
-export interface TestEngineOptions extends SimulatedModelOptions {
+export interface TestEngineOptions extends SimulatedTeamsModelOptions {
   latencyMs?: [number, number];
   failureRate?: number;
   hangRate?: number;
@@ -37,7 +37,7 @@ export interface TestEngineOptions extends SimulatedModelOptions {
 /** The real engine, runtime and simulated model in-process, with a memory journal and event log. */
 export function createTestEngine(options: TestEngineOptions = {}) {
   const model = recording(
-    createSimulatedModel(
+    simulatedModel(
       {
         latencyMs: options.latencyMs ?? [0, 0],
         failureRate: options.failureRate ?? 0,

@@ -2,8 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { AIProjectClientOptionalParams } from '@azure/ai-projects';
-import { closeServer, contentFilterErrorBody, FaultPlan, failureBody, type JsonSchema, listen, minimalInstance, now, type RecordedRequest, rateLimitBody, readBody, recordRequest, type ServerBehaviour, sendJson, sleep, startSse } from './azure-openai-server.js';
 import { estimateTokens } from '../../src/core/tokens.js';
+import {
+  closeServer,
+  contentFilterErrorBody,
+  FaultPlan,
+  failureBody,
+  type JsonSchema,
+  listen,
+  minimalInstance,
+  now,
+  type RecordedRequest,
+  rateLimitBody,
+  readBody,
+  recordRequest,
+  type ServerBehaviour,
+  sendJson,
+  sleep,
+  startSse,
+} from './azure-openai-server.js';
 
 /**
  * A local Azure AI Foundry project, speaking what `@azure/ai-projects` 2.2.0 requests to run an agent:

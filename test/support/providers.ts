@@ -3,15 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { buildApi } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { createModelRouter, type PolicyRouterDeps } from '../../src/policies/model-router.js';
-import { startRunWorker } from '../../src/worker/run-worker.js';
+import type { RunEvent } from '../../src/core/events.js';
+import type { PolicyRouterDeps } from '../../src/policies/model-router.js';
 import type { RunRecord } from '../../src/runs/schema.js';
-import { apiDeps, createServices, engineDeps, workerDeps } from '../../src/services.js';
+import { apiDeps, createModels, createServices, engineDeps, workerDeps } from '../../src/services.js';
+import { startRunWorker } from '../../src/worker/run-worker.js';
 import type { AzureOpenAIServer, RecordedRequest } from './azure-openai-server.js';
 import { API_KEYS, CLIENT_KEY, client, startApi, startWorker } from './baton.js';
 import { sampleArticle } from './engine.js';
 import { startRedis, type TestRedis } from './redis.js';
-import type { RunEvent } from '../../src/core/events.js';
 
 /**
  * Shared pieces of the provider acceptance tests (`test/integration/providers*.test.ts`): a private Redis, a
@@ -176,7 +176,7 @@ export async function startInProcessService(
   const log = pino({ level: 'silent' });
   const services = createServices(config, redis.url, log);
   const base = workerDeps(config, services, log);
-  const models = createModelRouter(config, routerDeps);
+  const models = createModels(config, routerDeps);
   const worker = await startRunWorker({
     ...base,
     engine: engineDeps(config, services, log, models),

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { buildApi } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { startRunWorker } from '../../src/worker/run-worker.js';
 import { apiDeps, createServices, workerDeps } from '../../src/services.js';
+import { startRunWorker } from '../../src/worker/run-worker.js';
 import { API_KEYS } from './baton.js';
 import type { TestRedis } from './redis.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/index.js';
 import { catalog } from '../../src/teams/catalog/index.js';
 import { withPolicyOverrides } from '../../src/teams/policy-overrides.js';
-import { loadConfig } from '../../src/config/index.js';
 import { definitionVersion } from '../../src/teams/version.js';
 
 describe('operator policy overrides', () => {

@@ -2,7 +2,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { QueueAdapterOptions } from '@bull-board/api/dist/types.js';
 import { FastifyAdapter } from '@bull-board/fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RUNS_QUEUE } from '../../queue/names.js';
 import type { ApiDeps } from '../deps.js';
 
@@ -47,14 +47,16 @@ export async function mountBoard(app: FastifyInstance, deps: ApiDeps): Promise<v
     const params = request.params as { queueName?: string; jobId?: string; queueStatus?: string };
     if (params.queueName !== RUNS_QUEUE) return;
     if (route.endsWith('/:jobId/retry') && params.jobId) {
-      if ((await resetIfFailed(deps, params.jobId)) === 'completed') return refuseCompleted(reply);
+      if ((await deps.lifecycle.prepareJobRetry(params.jobId)) === 'completed') return refuseCompleted(reply);
     } else if (route.endsWith('/retry/:queueStatus') && params.queueStatus !== 'failed') {
       return refuseCompleted(reply);
     } else if (route.endsWith('/retry/:queueStatus')) {
       const failed = await deps.queue.getJobs(['failed']);
-      for (const job of failed) if (job?.id) await resetIfFailed(deps, job.id);
+      for (const job of failed) if (job?.id) await deps.lifecycle.prepareJobRetry(job.id);
     } else if (route.endsWith('/:jobId/clean') && params.jobId) {
-      await cancelIfUnfinished(deps, params.jobId, request);
+      if (await deps.lifecycle.jobRemoved(params.jobId)) {
+        request.log.warn({ runId: params.jobId }, 'job removed from the queue dashboard: run cancelled');
+      }
     }
   });
 
@@ -71,24 +73,3 @@ const refuseCompleted = (reply: FastifyReply) =>
       message: 'A completed run job is not retried: only failed runs can be retried.',
     },
   });
-
-/** Resets the run of a failed job for a retry; returns the job's state. */
-async function resetIfFailed(deps: ApiDeps, runId: string): Promise<string | undefined> {
-  const job = await deps.queue.getJob(runId);
-  if (!job) return undefined;
-  const state = await job.getState();
-  if (state === 'failed') await deps.store.resetForRetry(runId);
-  return state;
-}
-
-async function cancelIfUnfinished(deps: ApiDeps, runId: string, request: FastifyRequest): Promise<void> {
-  const job = await deps.queue.getJob(runId);
-  if (!job) return;
-  const state = await job.getState();
-  if (state === 'completed' || state === 'failed' || state === 'active') return;
-  const run = await deps.store.get(runId);
-  if (!run || deps.store.isTerminal(run.record.status)) return;
-  await deps.store.requestCancel(runId);
-  await deps.store.finishCancelled(run.record, deps.events);
-  request.log.warn({ runId }, 'job removed from the queue dashboard: run cancelled');
-}

@@ -1,8 +1,8 @@
-import { type AgentFleetState, agentFleetState, type WorkerHeartbeat } from '../../worker/heartbeat.js';
 import type { QueueStats } from '../../queue/stats.js';
 import type { RunRecord } from '../../runs/schema.js';
-import { type Html, html, layout } from './html.js';
 import type { TeamDefinition } from '../../teams/schema.js';
+import { type AgentFleetState, agentFleetState, type WorkerHeartbeat } from '../../worker/heartbeat.js';
+import { type Html, html, layout } from './html.js';
 
 /** The operator console's pages, rendered on the server: no scripts, plain tables and forms. */
 

@@ -4,11 +4,14 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiRole } from '../../config/index.js';
+import { RefusedError } from '../../core/errors.js';
+import { collectQueueStats } from '../../queue/stats.js';
 import type { RunRecord } from '../../runs/schema.js';
+import { currentTraceId } from '../../telemetry/tracing.js';
+import { listWorkers } from '../../worker/heartbeat.js';
 import type { Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { fleetWorkers, queueStats, retryRun } from '../routes/fleet.js';
 import { mountBoard } from './board.js';
 import { CONSOLE_CSS } from './html.js';
 import { fleetPage, loginPage, messagePage, overviewPage, type Who } from './pages.js';
@@ -265,8 +268,8 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
   app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const [stats, workers, active, waiting, failed] = await Promise.all([
-      queueStats(deps),
-      fleetWorkers(deps),
+      collectQueueStats(deps.queue, deps.redis, deps.config.redisPrefix),
+      listWorkers(deps.redis, deps.config.redisPrefix),
       deps.queue.getJobs(['active'], 0, 49),
       deps.queue.getJobs(['wait'], 0, 19, true),
       deps.queue.getJobs(['failed'], 0, 19),
@@ -296,7 +299,14 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
   });
 
   app.get('/admin/fleet', { schema: { hide: true } }, async (request, reply) =>
-    sendHtml(reply, fleetPage({ who: who(request), workers: await fleetWorkers(deps), teams: deps.teams })),
+    sendHtml(
+      reply,
+      fleetPage({
+        who: who(request),
+        workers: await listWorkers(deps.redis, deps.config.redisPrefix),
+        teams: deps.teams,
+      }),
+    ),
   );
 
   /** Form actions answer with a redirect to the overview (post/redirect/get), errors shown there. */
@@ -305,7 +315,7 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
       const done = await run();
       return reply.redirect(`/admin?done=${done}`, 303);
     } catch (err) {
-      if (err instanceof ApiError && err.status < 500) {
+      if (err instanceof RefusedError && err.refusal !== 'unavailable') {
         return reply.redirect(`/admin?error=${encodeURIComponent(err.code)}`, 303);
       }
       throw err;
@@ -328,7 +338,7 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
   );
   app.post('/admin/runs/:id/retry', { schema: { hide: true } }, async (request, reply) =>
     action(reply, async () => {
-      await retryRun(deps, (request.params as { id: string }).id, request.log);
+      await deps.lifecycle.retry((request.params as { id: string }).id, currentTraceId());
       return 'retried';
     }),
   );

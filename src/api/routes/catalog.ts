@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { describeTeam } from '../../teams/describe.js';
-import { agentFleetState, listWorkers } from '../../worker/heartbeat.js';
 import { patternSchema } from '../../runs/schema.js';
+import { describeTeam } from '../../teams/describe.js';
+import { definitionVersion } from '../../teams/version.js';
+import { agentFleetState, listWorkers } from '../../worker/heartbeat.js';
 import type { Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { errorEnvelopeSchema } from '../errors.js';
-import { definitionVersion } from '../../teams/version.js';
 
 const teamSchema = z.object({
   name: z.string(),

@@ -1,19 +1,17 @@
-import { isSpanContextValid, trace } from '@opentelemetry/api';
-import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { listWorkers, type WorkerHeartbeat } from '../../worker/heartbeat.js';
-import { enqueueRun } from '../../queue/runs-queue.js';
 import { collectQueueStats, type QueueStats } from '../../queue/stats.js';
-import { type RunRecord, runRecordSchema } from '../../runs/schema.js';
+import { runRecordSchema } from '../../runs/schema.js';
+import { currentTraceId } from '../../telemetry/tracing.js';
+import { listWorkers } from '../../worker/heartbeat.js';
 import { type Caller, requireRole } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, errorEnvelopeSchema, notFound } from '../errors.js';
+import { errorEnvelopeSchema } from '../errors.js';
 
 /**
  * Operator routes: the worker fleet, queue statistics and admin actions (retry a failed run, cancel a team's
- * runs, pause and resume the queue). Operator or admin role. The actions are exported for the operator
- * console (src/api/admin), which offers the same buttons.
+ * runs, pause and resume the queue). Operator or admin role. The actions belong to the run lifecycle, which the
+ * operator console (src/api/admin) calls for the same buttons.
  */
 
 const OPERATORS = ['operator', 'admin'] as const;
@@ -68,107 +66,8 @@ const teamCancelSchema = z.object({
   cancelling: z.array(z.string()).describe('Runs executing: their workers abort them within about a second.'),
 });
 
-export function queueStats(deps: ApiDeps): Promise<QueueStats> {
-  return collectQueueStats(deps.queue, deps.redis, deps.config.redisPrefix);
-}
-
-export function fleetWorkers(deps: ApiDeps): Promise<WorkerHeartbeat[]> {
-  return listWorkers(deps.redis, deps.config.redisPrefix);
-}
-
-/** Job states in which a run's job is still in play (a worker has it or will take it). */
-const LIVE_JOB_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
-
-/**
- * Retries a failed run: a new attempt under the same run id that reuses the journal (see
- * `RunStore.resetForRetry`). The old BullMQ job (failed, or completed for runs that ended before this
- * version) is removed first, then the job is added again with the same id.
- */
-export async function retryRun(deps: ApiDeps, id: string, log: FastifyBaseLogger): Promise<RunRecord> {
-  const { store, queue } = deps;
-  const run = await store.get(id);
-  if (!run) throw notFound(`Run "${id}"`);
-  if (run.record.status !== 'failed') {
-    throw new ApiError(
-      409,
-      'RUN_NOT_FAILED',
-      `Only a failed run can be retried; this one is ${run.record.status}.`,
-      {
-        status: run.record.status,
-      },
-    );
-  }
-  const job = await queue.getJob(id);
-  const state = job ? await job.getState() : undefined;
-  if (state && LIVE_JOB_STATES.has(state)) {
-    throw new ApiError(
-      409,
-      'RUN_STILL_QUEUED',
-      `The run's job is still ${state}; retry it once it has ended.`,
-      {
-        jobState: state,
-      },
-    );
-  }
-  const reset = await store.resetForRetry(id);
-  if (!reset) throw new ApiError(409, 'RUN_NOT_FAILED', 'The run is no longer failed (retried already?).');
-  await queue.remove(id);
-  const span = trace.getActiveSpan()?.spanContext();
-  await store.update(id, {
-    ...(span && isSpanContextValid(span) ? { traceId: span.traceId } : {}),
-    ...((await queue.isPaused()) ? { queuePaused: true } : {}),
-  });
-  const { record } = run;
-  try {
-    await enqueueRun(queue, id, {
-      team: record.team,
-      pattern: record.pattern,
-      input: record.input,
-      ...(Object.keys(record.options).length > 0 ? { options: record.options } : {}),
-      ...(record.metadata ? { metadata: record.metadata } : {}),
-    });
-  } catch (err) {
-    log.error({ err, runId: id }, 'could not enqueue the retried run');
-    await store.update(id, {
-      status: 'failed',
-      ...(record.error ? { error: record.error } : {}),
-      ...(record.finishedAt ? { finishedAt: record.finishedAt } : {}),
-    });
-    throw new ApiError(503, 'QUEUE_UNAVAILABLE', 'The run queue is unavailable; try again shortly.');
-  }
-  log.info({ runId: id, keptSteps: reset.keptSteps.length, removedSteps: reset.removedSteps }, 'run retried');
-  const after = await store.get(id);
-  return after?.record ?? record;
-}
-
-/** Cancels every queued or running run of `team`: waiting ones at once, running ones through their worker. */
-export async function cancelTeam(
-  deps: ApiDeps,
-  team: string,
-): Promise<{ team: string; cancelled: string[]; cancelling: string[] }> {
-  const { store, queue, events } = deps;
-  if (!deps.teams.has(team)) throw notFound(`Team "${team}"`);
-  const jobs = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children']);
-  const cancelled: string[] = [];
-  const cancelling: string[] = [];
-  const seen = new Set<string>();
-  for (const job of jobs) {
-    if (!job || job.data.request.team !== team || seen.has(job.data.runId)) continue;
-    const runId = job.data.runId;
-    seen.add(runId);
-    const run = await store.get(runId);
-    if (!run || store.isTerminal(run.record.status)) continue;
-    await store.requestCancel(runId);
-    // A job no worker holds is removed here; a locked (running) one is aborted by its worker.
-    if ((await queue.remove(runId)) === 1) {
-      await store.finishCancelled(run.record, events);
-      cancelled.push(runId);
-    } else {
-      cancelling.push(runId);
-    }
-  }
-  return { team, cancelled, cancelling };
-}
+const queueStats = (deps: ApiDeps): Promise<QueueStats> =>
+  collectQueueStats(deps.queue, deps.redis, deps.config.redisPrefix);
 
 export const fleetRoutes =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
@@ -189,7 +88,7 @@ export const fleetRoutes =
           response: { 200: z.object({ items: z.array(workerSchema) }), ...errors },
         },
       },
-      async () => ({ items: await fleetWorkers(deps) }),
+      async () => ({ items: await listWorkers(deps.redis, deps.config.redisPrefix) }),
     );
 
     app.get(
@@ -251,7 +150,7 @@ export const fleetRoutes =
         },
       },
       async (request, reply) => {
-        const record = await retryRun(deps, request.params.id, request.log);
+        const { record } = await deps.lifecycle.retry(request.params.id, currentTraceId());
         return reply.code(202).header('location', `/v1/runs/${record.id}`).send(record);
       },
     );
@@ -270,7 +169,7 @@ export const fleetRoutes =
         },
       },
       async (request, reply) => {
-        const result = await cancelTeam(deps, request.params.team);
+        const result = await deps.lifecycle.cancelTeam(request.params.team);
         request.log.warn(
           { team: result.team, cancelled: result.cancelled.length, cancelling: result.cancelling.length },
           'team runs cancelled',

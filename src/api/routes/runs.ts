@@ -1,21 +1,35 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type {} from '@fastify/rate-limit';
 import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { enqueueRun } from '../../queue/runs-queue.js';
+import { terminalEventTypes } from '../../core/events.js';
 import type { StoredEvent } from '../../runs/events.js';
-import { type FeedbackEntry, feedbackEntrySchema, feedbackSchema, type RunRecord, runRecordSchema, runRequestSchema, runStatusSchema } from '../../runs/schema.js';
+import {
+  type FeedbackEntry,
+  feedbackEntrySchema,
+  feedbackSchema,
+  runRecordSchema,
+  runRequestSchema,
+  runStatusSchema,
+} from '../../runs/schema.js';
 import type { StoredRun } from '../../runs/store.js';
-import { ATTR_BATON_PATTERN, ATTR_BATON_RUN_ID, ATTR_BATON_STEP_KEY, ATTR_BATON_TEAM } from '../../telemetry/attributes.js';
+import {
+  ATTR_BATON_PATTERN,
+  ATTR_BATON_RUN_ID,
+  ATTR_BATON_STEP_KEY,
+  ATTR_BATON_TEAM,
+} from '../../telemetry/attributes.js';
 import { annotateRequestSpan } from '../../telemetry/sdk.js';
-import { currentTraceId, extractTraceContext, injectTraceContext, withSpan } from '../../telemetry/tracing.js';
+import {
+  currentTraceId,
+  extractTraceContext,
+  injectTraceContext,
+  withSpan,
+} from '../../telemetry/tracing.js';
 import { type Caller, seesAllRuns } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors.js';
-import { definitionVersion } from '../../teams/version.js';
-import { terminalEventTypes } from '../../core/events.js';
 
 const runIdParams = z.object({ id: z.string().min(1).max(128) });
 const errors = { 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 404: errorEnvelopeSchema };
@@ -24,7 +38,7 @@ const SSE_BLOCK_MS = 5_000;
 export const runRoutes =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
   async (app) => {
-    const { store, events, queue, teams } = deps;
+    const { store, events, lifecycle } = deps;
 
     /** The run if this caller may see it; 404 otherwise (a client never learns another key's run exists). */
     const visibleRun = async (caller: Caller, id: string): Promise<StoredRun> => {
@@ -55,75 +69,25 @@ export const runRoutes =
       },
       async (request, reply) => {
         const caller = request.caller as Caller;
-        const body = request.body;
-        const team = teams.get(body.team);
-        if (!team) {
-          throw new ApiError(400, 'UNKNOWN_TEAM', `There is no team "${body.team}".`, {
-            teams: [...teams.keys()],
-          });
-        }
-        if (!team.patterns[body.pattern]) {
-          throw new ApiError(
-            400,
-            'PATTERN_NOT_SUPPORTED',
-            `Team "${team.name}" is not wired for the ${body.pattern} pattern.`,
-            { patterns: Object.keys(team.patterns) },
-          );
-        }
-        const runId = randomUUID();
+        const team = lifecycle.teamFor(request.body);
+        const runId = lifecycle.newRunId();
         annotateRequestSpan(request, {
           [ATTR_BATON_RUN_ID]: runId,
-          [ATTR_BATON_PATTERN]: body.pattern,
+          [ATTR_BATON_PATTERN]: request.body.pattern,
           [ATTR_BATON_TEAM]: team.name,
         });
-        const traceId = currentTraceId();
-        const record: RunRecord = {
-          id: runId,
-          status: 'queued',
-          team: team.name,
-          pattern: body.pattern,
-          input: body.input,
-          options: body.options ?? {},
-          ...(body.metadata ? { metadata: body.metadata } : {}),
-          usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
-          steps: [],
-          ...(traceId ? { traceId } : {}),
-          attempt: 0,
-          ...((await queue.isPaused()) ? { queuePaused: true } : {}),
-          definitionVersion: definitionVersion(team),
-          createdAt: new Date().toISOString(),
-        };
-        const idempotencyKey = request.headers['idempotency-key'];
-        const created = await store.create(
-          record,
-          caller.keyId,
-          idempotencyKey
-            ? {
-                key: idempotencyKey,
-                requestHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'),
-              }
-            : undefined,
-          injectTraceContext(),
+        const { record, created } = await lifecycle.create(
+          {
+            request: request.body,
+            owner: caller.keyId,
+            idempotencyKey: request.headers['idempotency-key'],
+            traceId: currentTraceId(),
+            trace: injectTraceContext(),
+          },
+          runId,
         );
-        if ('conflict' in created) {
-          throw new ApiError(
-            409,
-            'IDEMPOTENCY_CONFLICT',
-            'This Idempotency-Key was already used with a different request.',
-            { runId: created.conflict },
-          );
-        }
-        if (!created.created) {
-          return reply.code(200).header('idempotent-replayed', 'true').send(created.run.record);
-        }
-        try {
-          await enqueueRun(queue, record.id, { ...body, team: team.name });
-        } catch (err) {
-          request.log.error({ err, runId: record.id }, 'could not enqueue the run');
-          await store.discard(record.id, caller.keyId);
-          throw new ApiError(503, 'QUEUE_UNAVAILABLE', 'The run queue is unavailable; try again shortly.');
-        }
-        request.log.info({ runId: record.id, team: team.name, pattern: body.pattern }, 'run accepted');
+        if (!created) return reply.code(200).header('idempotent-replayed', 'true').send(record);
+        request.log.info({ runId, team: team.name, pattern: record.pattern }, 'run accepted');
         return reply.code(202).header('location', `/v1/runs/${record.id}`).send(record);
       },
     );
@@ -188,18 +152,7 @@ export const runRoutes =
       },
       async (request, reply) => {
         const run = await visibleRun(request.caller as Caller, request.params.id);
-        if (store.isTerminal(run.record.status)) {
-          throw new ApiError(409, 'RUN_FINISHED', `The run has already finished (${run.record.status}).`, {
-            status: run.record.status,
-          });
-        }
-        await store.requestCancel(run.record.id);
-        // A job still waiting is removed here; a locked (running) one is left to its worker.
-        if (run.record.status === 'queued' && (await queue.remove(run.record.id)) === 1) {
-          await store.finishCancelled(run.record, events);
-        }
-        const after = await store.get(run.record.id);
-        return reply.code(202).send(after?.record ?? run.record);
+        return reply.code(202).send(await lifecycle.cancel(run));
       },
     );
 

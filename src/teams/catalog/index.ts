@@ -1,6 +1,6 @@
+import type { TeamDefinition } from '../schema.js';
 import { newsDesk } from './news-desk.js';
 import { supportDesk } from './support-desk.js';
-import type { TeamDefinition } from '../schema.js';
 
 export { describeTeam, type TeamDescription } from '../describe.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { companyOutlookSchema, newsDeskOutputSchema } from './news-desk.schema.js';
 import { type TeamDefinitionInput, teamDefinitionSchema } from '../schema.js';
+import { companyOutlookSchema, newsDeskOutputSchema } from './news-desk.schema.js';
 
 /**
  * `news-desk`: from a news article, extract title and summary, decide whether it is about business, find the

@@ -1,5 +1,5 @@
-import { supportDeskOutputSchema } from './support-desk.schema.js';
 import { type TeamDefinitionInput, teamDefinitionSchema } from '../schema.js';
+import { supportDeskOutputSchema } from './support-desk.schema.js';
 
 /**
  * `support-desk`: a customer ticket goes to the specialist who can resolve it — billing, technical or account —

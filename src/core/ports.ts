@@ -1,0 +1,17 @@
+/**
+ * The queue as the run lifecycle uses it: put a run's job on the queue, take a job no worker holds off it, and ask
+ * about a job. src/queue/ implements it over BullMQ; tests may use an in-memory one.
+ */
+export interface RunQueue<Request> {
+  /** Adds the job of run `runId` (job id = run id), carrying the caller's trace context. */
+  enqueue(runId: string, request: Request): Promise<void>;
+  /** Removes the job when no worker holds it; false when a worker does (or there is no job). */
+  removeWaiting(runId: string): Promise<boolean>;
+  /** Removes the job whatever its state except active (a finished job before a retry re-adds it). */
+  removeFinished(runId: string): Promise<void>;
+  /** The job's state (`waiting`, `active`, `delayed`, `failed`, `completed`, …), or undefined without a job. */
+  jobState(runId: string): Promise<string | undefined>;
+  isPaused(): Promise<boolean>;
+  /** The runs whose jobs wait or execute, with the team their request names (when it is a run job at all). */
+  liveJobs(): Promise<{ runId: string; team: string | undefined }[]>;
+}

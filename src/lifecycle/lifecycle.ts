@@ -1,0 +1,320 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RefusedError } from '../core/errors.js';
+import type { RunQueue } from '../core/ports.js';
+import type { RunOutcome } from '../core/run.js';
+import { LIVE_JOB_STATES } from '../queue/runs-queue.js';
+import { type FinishedStatus, recordRunFinished } from '../queue/stats.js';
+import type { RunRecord, RunRequest } from '../runs/schema.js';
+import type { RunStore, StoredRun } from '../runs/store.js';
+import type { TeamDefinition } from '../teams/schema.js';
+import { definitionVersion } from '../teams/version.js';
+import type { RetryReset, RunWrites } from './run-writes.js';
+
+export interface LifecycleDeps {
+  redis: Redis;
+  prefix: string;
+  store: RunStore;
+  writes: RunWrites;
+  queue: RunQueue<RunRequest>;
+  teams: ReadonlyMap<string, TeamDefinition>;
+  log: Logger;
+}
+
+export interface CreateRun {
+  request: RunRequest;
+  /** Key id of the caller: the run's owner. */
+  owner: string;
+  idempotencyKey?: string | undefined;
+  /** Trace of the request that creates the run (its id goes on the record; the context travels in the job). */
+  traceId?: string | undefined;
+  trace: Record<string, string>;
+}
+
+/** What a worker should do with a delivered job. */
+export type StartDecision =
+  | { kind: 'gone' }
+  | { kind: 'finished'; record: RunRecord }
+  | { kind: 'cancelled' }
+  | { kind: 'run'; record: RunRecord; attempt: number; startedAt: string };
+
+/**
+ * The run lifecycle: the one owner of a run's status and terminal events. A run is created `queued` (once per
+ * idempotency key, enqueued or rolled back), a worker starts it (`running`), and it ends `succeeded`, `failed` or
+ * `cancelled` — by its worker, by a cancel that reaches it across processes, or by being abandoned when its job
+ * can no longer run. An operator may retry a failed run. The API, the operators' console and the worker call
+ * this; the Redis writes it makes are in ./run-writes.ts.
+ */
+export class RunLifecycle {
+  constructor(private readonly deps: LifecycleDeps) {}
+
+  /** A run id allocated before anything is stored (the API stamps it on the request's span). */
+  newRunId(): string {
+    return randomUUID();
+  }
+
+  /** The team a request names, wired for its pattern; refused (400) otherwise. */
+  teamFor(request: Pick<RunRequest, 'team' | 'pattern'>): TeamDefinition {
+    const team = this.deps.teams.get(request.team);
+    if (!team) {
+      throw new RefusedError('invalid', 'UNKNOWN_TEAM', `There is no team "${request.team}".`, {
+        teams: [...this.deps.teams.keys()],
+      });
+    }
+    if (team.patterns[request.pattern] === undefined) {
+      throw new RefusedError(
+        'invalid',
+        'PATTERN_NOT_SUPPORTED',
+        `Team "${team.name}" is not wired for the ${request.pattern} pattern.`,
+        { patterns: Object.keys(team.patterns) },
+      );
+    }
+    return team;
+  }
+
+  /**
+   * Creates a run and puts its job on the queue. With an idempotency key used before by the same owner, returns
+   * that run instead (`created: false`), or refuses a different request under the same key (409). A run whose job
+   * cannot be enqueued is removed again and the request refused (503), so nothing is left half-created.
+   */
+  async create(input: CreateRun, runId = this.newRunId()): Promise<{ record: RunRecord; created: boolean }> {
+    const { request, owner } = input;
+    const team = this.teamFor(request);
+    const record: RunRecord = {
+      id: runId,
+      status: 'queued',
+      team: team.name,
+      pattern: request.pattern,
+      input: request.input,
+      options: request.options ?? {},
+      ...(request.metadata ? { metadata: request.metadata } : {}),
+      usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
+      steps: [],
+      ...(input.traceId ? { traceId: input.traceId } : {}),
+      attempt: 0,
+      ...((await this.deps.queue.isPaused()) ? { queuePaused: true } : {}),
+      definitionVersion: definitionVersion(team),
+      createdAt: new Date().toISOString(),
+    };
+    const idempotency = input.idempotencyKey
+      ? {
+          key: input.idempotencyKey,
+          requestHash: createHash('sha256').update(JSON.stringify(request)).digest('hex'),
+        }
+      : undefined;
+    const inserted = await this.deps.writes.insert(record, owner, input.trace, idempotency);
+    if ('conflict' in inserted) {
+      throw new RefusedError(
+        'conflict',
+        'IDEMPOTENCY_CONFLICT',
+        'This Idempotency-Key was already used with a different request.',
+        { runId: inserted.conflict },
+      );
+    }
+    if (!inserted.created) {
+      const existing = await this.deps.store.get(inserted.existingId);
+      if (!existing) {
+        throw new RefusedError(
+          'conflict',
+          'IDEMPOTENCY_CONFLICT',
+          'This Idempotency-Key was already used for a run that no longer exists.',
+          { runId: inserted.existingId },
+        );
+      }
+      return { record: existing.record, created: false };
+    }
+    try {
+      await this.deps.queue.enqueue(runId, { ...request, team: team.name });
+    } catch (err) {
+      this.deps.log.error({ err, runId }, 'could not enqueue the run');
+      await this.deps.writes.discard(runId, owner);
+      throw new RefusedError(
+        'unavailable',
+        'QUEUE_UNAVAILABLE',
+        'The run queue is unavailable; try again shortly.',
+      );
+    }
+    return { record, created: true };
+  }
+
+  /**
+   * A worker took the run's job: counts the attempt and marks the run running, unless the run is gone, already
+   * finished (a duplicate delivery), or cancelled before it started (then it is finished as cancelled here).
+   */
+  async start(runId: string): Promise<StartDecision> {
+    const attempt = await this.deps.writes.nextAttempt(runId);
+    const stored = await this.deps.store.get(runId);
+    if (!stored) return { kind: 'gone' };
+    if (this.deps.store.isTerminal(stored.record.status)) return { kind: 'finished', record: stored.record };
+    const startedAt = stored.record.startedAt ?? new Date().toISOString();
+    if (stored.record.cancelRequested) {
+      await this.finishAs(runId, 'cancelled', () =>
+        this.deps.writes.finishCancelled(stored.record, startedAt),
+      );
+      return { kind: 'cancelled' };
+    }
+    await this.deps.writes.markRunning(runId, startedAt, attempt);
+    return { kind: 'run', record: stored.record, attempt, startedAt };
+  }
+
+  /** Records an execution's outcome and its terminal event. */
+  async finish(runId: string, outcome: RunOutcome, startedAt: string | undefined): Promise<void> {
+    await this.finishAs(runId, outcome.status, () => this.deps.writes.finish(runId, outcome, startedAt));
+  }
+
+  /** Fails a run whose job can no longer run (out of attempts, stalled for good, vanished). */
+  async abandon(runId: string, message: string): Promise<void> {
+    const stored = await this.deps.store.get(runId);
+    if (!stored || this.deps.store.isTerminal(stored.record.status)) return;
+    const { record } = stored;
+    await this.finish(
+      runId,
+      {
+        status: 'failed',
+        error: { code: 'RUN_ABANDONED', message },
+        usage: record.usage,
+        steps: record.steps,
+        definitionVersion: record.definitionVersion,
+      },
+      record.startedAt,
+    );
+  }
+
+  /**
+   * Cancels a run: a queued one at once; a running one through its worker, which aborts it (its in-flight model
+   * call included). Refused (409) when the run has already finished.
+   */
+  async cancel(run: StoredRun): Promise<RunRecord> {
+    const { record } = run;
+    if (this.deps.store.isTerminal(record.status)) {
+      throw new RefusedError('conflict', 'RUN_FINISHED', `The run has already finished (${record.status}).`, {
+        status: record.status,
+      });
+    }
+    await this.cancelLive(record);
+    return (await this.deps.store.get(record.id))?.record ?? record;
+  }
+
+  /** Cancels every queued or running run of `team`: waiting ones at once, running ones through their worker. */
+  async cancelTeam(team: string): Promise<{ team: string; cancelled: string[]; cancelling: string[] }> {
+    if (!this.deps.teams.has(team)) {
+      throw new RefusedError('not-found', 'NOT_FOUND', `Team "${team}" was not found.`);
+    }
+    const cancelled: string[] = [];
+    const cancelling: string[] = [];
+    const seen = new Set<string>();
+    for (const job of await this.deps.queue.liveJobs()) {
+      if (job.team !== team || seen.has(job.runId)) continue;
+      seen.add(job.runId);
+      const run = await this.deps.store.get(job.runId);
+      if (!run || this.deps.store.isTerminal(run.record.status)) continue;
+      (await this.cancelLive(run.record)) ? cancelled.push(job.runId) : cancelling.push(job.runId);
+    }
+    return { team, cancelled, cancelling };
+  }
+
+  /** Asks the run's worker to stop, and finishes it here when no worker holds its job. True when finished here. */
+  private async cancelLive(record: RunRecord): Promise<boolean> {
+    await this.deps.writes.requestCancel(record.id);
+    // A job no worker holds is removed here; a locked (running) one is aborted by its worker.
+    if (!(await this.deps.queue.removeWaiting(record.id))) return false;
+    await this.finishAs(record.id, 'cancelled', () => this.deps.writes.finishCancelled(record));
+    return true;
+  }
+
+  /**
+   * Retries a failed run: a new attempt under the same run id that reuses the journal (see
+   * `RunWrites.resetForRetry`). The old job is removed first, then the job is added again with the same id; when
+   * that fails the run is failed again, as it was.
+   */
+  async retry(runId: string, traceId?: string): Promise<{ record: RunRecord; reset: RetryReset }> {
+    const run = await this.deps.store.get(runId);
+    if (!run) throw new RefusedError('not-found', 'NOT_FOUND', `Run "${runId}" was not found.`);
+    const { record } = run;
+    if (record.status !== 'failed') {
+      throw new RefusedError(
+        'conflict',
+        'RUN_NOT_FAILED',
+        `Only a failed run can be retried; this one is ${record.status}.`,
+        { status: record.status },
+      );
+    }
+    const state = await this.deps.queue.jobState(runId);
+    if (state && (LIVE_JOB_STATES as readonly string[]).includes(state)) {
+      throw new RefusedError(
+        'conflict',
+        'RUN_STILL_QUEUED',
+        `The run's job is still ${state}; retry it once it has ended.`,
+        {
+          jobState: state,
+        },
+      );
+    }
+    const reset = await this.deps.writes.resetForRetry(runId);
+    if (!reset)
+      throw new RefusedError('conflict', 'RUN_NOT_FAILED', 'The run is no longer failed (retried already?).');
+    await this.deps.queue.removeFinished(runId);
+    await this.deps.writes.setFields(runId, {
+      ...(traceId ? { traceId } : {}),
+      ...((await this.deps.queue.isPaused()) ? { queuePaused: true } : {}),
+    });
+    try {
+      await this.deps.queue.enqueue(runId, requestOf(record));
+    } catch (err) {
+      this.deps.log.error({ err, runId }, 'could not enqueue the retried run');
+      await this.deps.writes.restoreFailed(record);
+      throw new RefusedError(
+        'unavailable',
+        'QUEUE_UNAVAILABLE',
+        'The run queue is unavailable; try again shortly.',
+      );
+    }
+    this.deps.log.info(
+      { runId, keptSteps: reset.keptSteps.length, removedSteps: reset.removedSteps },
+      'run retried',
+    );
+    return { record: (await this.deps.store.get(runId))?.record ?? record, reset };
+  }
+
+  /**
+   * The operators' queue dashboard retries a failed job itself: the run is reset first so the retry reuses its
+   * journal. Returns the job's state (a completed job is not retried: its run is not failed).
+   */
+  async prepareJobRetry(runId: string): Promise<string | undefined> {
+    const state = await this.deps.queue.jobState(runId);
+    if (state === 'failed') await this.deps.writes.resetForRetry(runId);
+    return state;
+  }
+
+  /** The dashboard removed a job that had not finished: its run is cancelled. */
+  async jobRemoved(runId: string): Promise<boolean> {
+    const state = await this.deps.queue.jobState(runId);
+    if (state === undefined || state === 'completed' || state === 'failed' || state === 'active')
+      return false;
+    const run = await this.deps.store.get(runId);
+    if (!run || this.deps.store.isTerminal(run.record.status)) return false;
+    await this.deps.writes.requestCancel(runId);
+    await this.finishAs(runId, 'cancelled', () => this.deps.writes.finishCancelled(run.record));
+    return true;
+  }
+
+  /** Runs a finishing write, then counts the finish in the queue's throughput statistics. */
+  private async finishAs(runId: string, status: FinishedStatus, write: () => Promise<void>): Promise<void> {
+    await write();
+    await recordRunFinished(this.deps.redis, this.deps.prefix, runId, status).catch((err: unknown) =>
+      this.deps.log.warn({ err, runId }, 'could not record the finished run in queue stats'),
+    );
+  }
+}
+
+/** The request a stored run was created from (what a retry enqueues again). */
+function requestOf(record: RunRecord): RunRequest {
+  return {
+    team: record.team,
+    pattern: record.pattern,
+    input: record.input,
+    ...(Object.keys(record.options).length > 0 ? { options: record.options } : {}),
+    ...(record.metadata ? { metadata: record.metadata } : {}),
+  };
+}

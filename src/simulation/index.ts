@@ -1,0 +1,43 @@
+import type { Config } from '../config/index.js';
+import { PermanentModelError } from '../core/errors.js';
+import type { ChatModel } from '../core/model.js';
+import {
+  createSimulatedModel,
+  type SimulatedModelOptions,
+  type SimulatedPlayer,
+} from '../models/simulated.js';
+import { parsePrompt } from '../orchestrators/prompt.js';
+import type { Skill } from './skill.js';
+import { defaultSkills } from './skills.js';
+
+/**
+ * How the simulated model plays baton's agents: an agent definition names a skill (`simulation.skill`) that reads
+ * the prompt in the orchestrators' layout and answers deterministically; an agent without one gets its
+ * instruction (or task) echoed back.
+ */
+export function skillPlayer(skills: Record<string, Skill> = defaultSkills): SimulatedPlayer {
+  return (request, random) => {
+    const prompt = parsePrompt(request.messages);
+    if (!request.simulation) {
+      return { text: `[simulated ${request.agent}] ${prompt.instruction ?? prompt.task}`.slice(0, 400) };
+    }
+    const skill = skills[request.simulation.skill];
+    if (!skill)
+      throw new PermanentModelError(`The simulated model has no skill "${request.simulation.skill}".`);
+    return skill({ request, prompt, random });
+  };
+}
+
+export interface SimulatedTeamsModelOptions extends Omit<SimulatedModelOptions, 'player'> {
+  /** Skills to add to (or replace in) the default set (tests pin behaviours with these). */
+  skills?: Record<string, Skill>;
+}
+
+/** The simulated model playing baton's teams: what the service, evals, benchmarks and tests run offline. */
+export function simulatedModel(
+  settings: Config['models']['simulated'],
+  options: SimulatedTeamsModelOptions = {},
+): ChatModel {
+  const { skills, ...rest } = options;
+  return createSimulatedModel(settings, { ...rest, player: skillPlayer({ ...defaultSkills, ...skills }) });
+}
