@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { agentNameSchema } from '../agents/schema.js';
-import type { AgentResult } from '../core/agent.js';
+import type { AgentResult, AgentSpec } from '../core/agent.js';
 import {
   AgentFailedError,
   BatonError,
@@ -163,9 +163,8 @@ export const concurrent = definePattern({
     };
   },
   async run(ctx) {
-    const wiring = ctx.wiring;
-    const aggregation = aggregationFor(ctx, ctx.options.aggregator, wiring.aggregator);
-    const agents = wiring.agents.map((name) => ctx.agent(name));
+    const aggregation = aggregationFor(ctx, ctx.options.aggregator, ctx.wiring.aggregator);
+    const agents = ctx.wiring.agents.map((name) => ctx.agent(name));
     if (aggregation.kind === 'agent') ctx.agent(aggregation.agent);
     const required = ctx.options.minSuccessful;
     if (required > agents.length) {
@@ -173,118 +172,158 @@ export const concurrent = definePattern({
         `minSuccessful is ${required} but the team has ${agents.length} concurrent agents.`,
       );
     }
-
-    const settled = await settleAll(agents, ctx.options.concurrency, (agent, index) =>
-      ctx.callAgent({
-        key: `conc/${index}/agent:${agent.name}`,
-        agent: agent.name,
-        messages: agentMessages(agent, { task: ctx.input }),
-      }),
-    );
-
-    const succeeded: Succeeded[] = [];
-    const failed: { agent: string; error: ErrorInfo }[] = [];
-    const notRun: string[] = [];
-    let budgetError: BudgetExceededError | undefined;
-    let fatal: unknown;
-    for (const [index, outcome] of settled.entries()) {
-      const agent = agents[index]?.name ?? '';
-      if (outcome.status === 'fulfilled') succeeded.push({ agent, result: outcome.value });
-      else if (outcome.reason instanceof AgentFailedError)
-        failed.push({ agent, error: toErrorInfo(outcome.reason) });
-      else if (outcome.reason instanceof BudgetExceededError) {
-        budgetError ??= outcome.reason;
-        notRun.push(agent);
-      } else fatal ??= outcome.reason;
-    }
-    // Cancellation, deadline and worker shutdown end the run whatever the other branches did.
-    if (fatal !== undefined) throw fatal;
-    if (succeeded.length < required) {
-      if (budgetError) throw budgetError;
-      throw new TooFewBranchesError(
-        succeeded.map((s) => s.agent),
-        required,
-        failed,
-      );
-    }
-
-    const failedAgents = failed.map((f) => f.agent);
-    const details: Record<string, unknown> = {
-      aggregator: aggregation.kind === 'agent' ? { agent: aggregation.agent } : aggregation.kind,
-      branches: agents.map((a) => {
-        const f = failed.find((x) => x.agent === a.name);
-        if (f) return { agent: a.name, status: 'failed', error: f.error };
-        return { agent: a.name, status: notRun.includes(a.name) ? 'not-run' : 'succeeded' };
-      }),
-      ...(budgetError ? { stopReason: 'BUDGET_EXCEEDED', notRun } : {}),
-    };
-    let partial = failed.length > 0 || notRun.length > 0;
-
-    if (aggregation.kind === 'vote') {
-      const ballots = countVotes(succeeded);
-      const winner = ballots[0]?.agents[0];
-      const chosen = succeeded.find((s) => s.agent === winner) ?? succeeded[0];
-      if (!chosen) throw new InvalidRunError('No branch answered.');
-      details.votes = ballots.map((b) => ({ agents: b.agents, count: b.agents.length }));
-      details.winner = chosen.agent;
-      return result(outputOf(chosen.result), partial, failedAgents, details);
-    }
-
+    const fanIn = await fanOut(ctx, agents, required, aggregation);
+    if (aggregation.kind === 'vote') return byVote(fanIn);
     if (aggregation.kind === 'agent') {
-      const aggregator = ctx.agent(aggregation.agent);
-      const prior: PriorWork[] = succeeded.map((s) => ({ agent: s.agent, text: s.result.text }));
-      const missing = [...failedAgents, ...notRun];
-      const instruction =
-        `Combine the answers of the ${succeeded.length} team members above into one final answer.` +
-        (missing.length ? ` ${missing.join(', ')} gave no answer.` : '');
-      try {
-        const combined = await ctx.callAgent({
-          key: `conc/aggregate/agent:${aggregator.name}`,
-          agent: aggregator.name,
-          // The aggregator sees every branch (cut to summaries under `context: summary`).
-          messages: agentMessages(aggregator, {
-            task: ctx.input,
-            prior: ctx.options.context === 'summary' ? selectContext(prior, 'summary') : prior,
-            instruction,
-          }),
-          ...(ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : {}),
-        });
-        return result(outputOf(combined), partial, failedAgents, details);
-      } catch (err) {
-        if (err instanceof AgentFailedError) {
-          failedAgents.push(aggregator.name);
-          details.aggregatorFailed = toErrorInfo(err);
-        } else if (err instanceof BudgetExceededError) {
-          details.stopReason = 'BUDGET_EXCEEDED';
-        } else throw err;
-        // Without the aggregator, the branches' answers are merged instead.
-        details.aggregatedBy = 'merge';
-        partial = true;
-      }
+      const combined = await byAgent(ctx, aggregation.agent, fanIn);
+      if (combined) return combined;
     }
-
-    const merged = mergeAnswers(succeeded);
-    const schema = ctx.team.outputSchema;
-    if (!schema)
-      return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
-    const parsed = schema.check(merged);
-    if (parsed.ok) {
-      return result(
-        { text: JSON.stringify(parsed.value), structured: parsed.value },
-        partial,
-        failedAgents,
-        details,
-      );
-    }
-    if (!partial) {
-      // Every branch answered and the merge still misses the team's shape: the engine reports OUTPUT_INVALID.
-      return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
-    }
-    // A degraded run keeps what the branches produced as text when it cannot fill the team's output schema.
-    details.outputProblems = parsed.problem;
-    return result({ text: JSON.stringify(merged) }, partial, failedAgents, details);
+    return byMerge(ctx, fanIn);
   },
 });
+
+/** The branches' answers on their way to the aggregator, with what the run record will say about them. */
+interface FanIn {
+  succeeded: Succeeded[];
+  failedAgents: string[];
+  notRun: string[];
+  partial: boolean;
+  details: Record<string, unknown>;
+}
+
+/**
+ * Every branch gets the task, at most `options.concurrency` at once. Failed branches are recorded; a spent budget
+ * leaves the rest not run; cancellation, deadline and worker shutdown end the run whatever the others did.
+ */
+async function fanOut(
+  ctx: RunContext,
+  agents: readonly AgentSpec[],
+  required: number,
+  aggregation: Aggregation,
+): Promise<FanIn> {
+  const settled = await settleAll(agents, ctx.options.concurrency, (agent, index) =>
+    ctx.callAgent({
+      key: `conc/${index}/agent:${agent.name}`,
+      agent: agent.name,
+      messages: agentMessages(agent, { task: ctx.input }),
+    }),
+  );
+  const succeeded: Succeeded[] = [];
+  const failed: { agent: string; error: ErrorInfo }[] = [];
+  const notRun: string[] = [];
+  let budgetError: BudgetExceededError | undefined;
+  let fatal: unknown;
+  for (const [index, outcome] of settled.entries()) {
+    const agent = agents[index]?.name ?? '';
+    if (outcome.status === 'fulfilled') succeeded.push({ agent, result: outcome.value });
+    else if (outcome.reason instanceof AgentFailedError)
+      failed.push({ agent, error: toErrorInfo(outcome.reason) });
+    else if (outcome.reason instanceof BudgetExceededError) {
+      budgetError ??= outcome.reason;
+      notRun.push(agent);
+    } else fatal ??= outcome.reason;
+  }
+  if (fatal !== undefined) throw fatal;
+  if (succeeded.length < required) {
+    if (budgetError) throw budgetError;
+    throw new TooFewBranchesError(
+      succeeded.map((s) => s.agent),
+      required,
+      failed,
+    );
+  }
+  const details: Record<string, unknown> = {
+    aggregator: aggregation.kind === 'agent' ? { agent: aggregation.agent } : aggregation.kind,
+    branches: agents.map((a) => {
+      const f = failed.find((x) => x.agent === a.name);
+      if (f) return { agent: a.name, status: 'failed', error: f.error };
+      return { agent: a.name, status: notRun.includes(a.name) ? 'not-run' : 'succeeded' };
+    }),
+    ...(budgetError ? { stopReason: 'BUDGET_EXCEEDED', notRun } : {}),
+  };
+  return {
+    succeeded,
+    failedAgents: failed.map((f) => f.agent),
+    notRun,
+    partial: failed.length > 0 || notRun.length > 0,
+    details,
+  };
+}
+
+/** The answer most branches gave (see `countVotes`). */
+function byVote(fanIn: FanIn): RunResult {
+  const { succeeded, details } = fanIn;
+  const ballots = countVotes(succeeded);
+  const winner = ballots[0]?.agents[0];
+  const chosen = succeeded.find((s) => s.agent === winner) ?? succeeded[0];
+  if (!chosen) throw new InvalidRunError('No branch answered.');
+  details.votes = ballots.map((b) => ({ agents: b.agents, count: b.agents.length }));
+  details.winner = chosen.agent;
+  return result(outputOf(chosen.result), fanIn.partial, fanIn.failedAgents, details);
+}
+
+/**
+ * The aggregator agent combines the branches' answers (in the team's output schema when it has one). When the
+ * aggregator fails or the budget is spent, undefined: the branches are merged instead and the run is partial.
+ */
+async function byAgent(ctx: RunContext, name: string, fanIn: FanIn): Promise<RunResult | undefined> {
+  const aggregator = ctx.agent(name);
+  const { succeeded, failedAgents, details } = fanIn;
+  const prior: PriorWork[] = succeeded.map((s) => ({ agent: s.agent, text: s.result.text }));
+  const missing = [...failedAgents, ...fanIn.notRun];
+  const instruction =
+    `Combine the answers of the ${succeeded.length} team members above into one final answer.` +
+    (missing.length ? ` ${missing.join(', ')} gave no answer.` : '');
+  try {
+    const combined = await ctx.callAgent({
+      key: `conc/aggregate/agent:${aggregator.name}`,
+      agent: aggregator.name,
+      // The aggregator sees every branch (cut to summaries under `context: summary`).
+      messages: agentMessages(aggregator, {
+        task: ctx.input,
+        prior: ctx.options.context === 'summary' ? selectContext(prior, 'summary') : prior,
+        instruction,
+      }),
+      ...(ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : {}),
+    });
+    return result(outputOf(combined), fanIn.partial, failedAgents, details);
+  } catch (err) {
+    if (err instanceof AgentFailedError) {
+      failedAgents.push(aggregator.name);
+      details.aggregatorFailed = toErrorInfo(err);
+    } else if (err instanceof BudgetExceededError) {
+      details.stopReason = 'BUDGET_EXCEEDED';
+    } else throw err;
+    details.aggregatedBy = 'merge';
+    fanIn.partial = true;
+    return undefined;
+  }
+}
+
+/** The branches' answers merged (see `mergeAnswers`), in the team's output schema when they fill it. */
+function byMerge(ctx: RunContext, fanIn: FanIn): RunResult {
+  const { partial, failedAgents, details } = fanIn;
+  const merged = mergeAnswers(fanIn.succeeded);
+  const schema = ctx.team.outputSchema;
+  if (!schema)
+    return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
+  const parsed = schema.check(merged);
+  if (parsed.ok) {
+    return result(
+      { text: JSON.stringify(parsed.value), structured: parsed.value },
+      partial,
+      failedAgents,
+      details,
+    );
+  }
+  if (!partial) {
+    // Every branch answered and the merge still misses the team's shape: the engine reports OUTPUT_INVALID.
+    return result({ text: JSON.stringify(merged), structured: merged }, partial, failedAgents, details);
+  }
+  // A degraded run keeps what the branches produced as text when it cannot fill the team's output schema.
+  details.outputProblems = parsed.problem;
+  return result({ text: JSON.stringify(merged) }, partial, failedAgents, details);
+}
 
 function result(
   output: RunResult['output'],

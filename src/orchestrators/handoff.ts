@@ -4,7 +4,7 @@ import type { AgentCall, AgentResult, AgentSpec } from '../core/agent.js';
 import { AgentFailedError, BatonError, BudgetExceededError, toErrorInfo } from '../core/errors.js';
 import type { ToolCall, ToolDefinition } from '../core/model.js';
 import type { OutputSchema } from '../core/output-schema.js';
-import type { RunResult } from '../core/run-context.js';
+import type { RunContext, RunResult } from '../core/run-context.js';
 import { agentMessages, type PriorWork, selectContext } from './messages.js';
 import { definePattern } from './pattern.js';
 import { emitOnce, outputOf, parseJson, structuredUnder } from './shared.js';
@@ -64,10 +64,12 @@ interface Answer {
  * agent has answered yet. An agent whose breaker is open, or that ultimately fails, is replaced by the team's
  * `fallback` agent; without a fallback its failure fails the run (`AGENT_FAILED`).
  */
+const handoffWiring = z.object({ entry: agentNameSchema, fallback: agentNameSchema.optional() }).strict();
+
 export const handoff = definePattern({
   name: 'handoff',
   summary: 'An owner agent holds the conversation and hands it to specialists with transfer tools.',
-  wiring: z.object({ entry: agentNameSchema, fallback: agentNameSchema.optional() }).strict(),
+  wiring: handoffWiring,
   options: {
     entryAgent: z.string().min(1).optional().describe('Handoff: override the team entry agent.'),
     maxHandoffs: z.number().int().min(0).max(100).optional().describe('Handoff: default 8.'),
@@ -78,215 +80,266 @@ export const handoff = definePattern({
     ...(wiring.fallback ? [{ path: ['fallback'], agent: wiring.fallback }] : []),
   ],
   describeOptions: (wiring) => ({ entryAgent: wiring.entry, maxHandoffs: undefined, context: undefined }),
-  async run(ctx) {
-    const wiring = ctx.wiring;
-    const entry = ctx.agent(ctx.options.entryAgent ?? wiring.entry);
-    const fallback = wiring.fallback ? ctx.agent(wiring.fallback) : undefined;
-    const teamSchema = ctx.team.outputSchema;
+  run: (ctx) => new HandoffConversation(ctx).run(),
+});
 
-    let owner = entry.name;
-    let holder = entry.name;
-    let instruction: string | undefined;
-    const transcript: PriorWork[] = [];
-    const unavailable = new Set<string>();
-    const failedAgents: string[] = [];
-    const skipped: string[] = [];
-    const path: string[] = [entry.name];
-    const transfers: { from: string; to: string }[] = [];
-    const cycles = new Map<string, number>();
-    let best: Answer | undefined;
-    let refusedTransfer = false;
-    let turn = 0;
+type Ctx = RunContext<
+  z.infer<typeof handoffWiring>,
+  { entryAgent?: string | undefined; maxHandoffs: number }
+>;
 
-    const details = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-      owner,
-      path,
-      transfers: transfers.length,
-      ...(skipped.length ? { skipped } : {}),
-      ...(refusedTransfer ? { stopReason: 'MAX_HANDOFFS' } : {}),
-      ...extra,
-    });
-    const finish = (
-      output: RunResult['output'],
-      partial: boolean,
-      extra?: Record<string, unknown>,
-    ): RunResult => ({
-      output,
-      ...(partial || failedAgents.length || refusedTransfer ? { partial: true } : {}),
-      ...(failedAgents.length ? { failedAgents } : {}),
-      details: details(extra),
-    });
-    const stopWithBest = (reason: string, error: BatonError, extra: Record<string, unknown>): RunResult => {
-      if (!best) throw error;
-      return finish(
-        { text: best.text, ...(best.structured !== undefined ? { structured: best.structured } : {}) },
-        true,
-        { ...extra, stopReason: reason, bestFrom: best.agent },
-      );
-    };
+/** One handoff conversation: who owns it, who holds control, what was said, and the guards' counters. */
+class HandoffConversation {
+  private owner: string;
+  private holder: string;
+  private instruction: string | undefined;
+  private readonly transcript: PriorWork[] = [];
+  private readonly unavailable = new Set<string>();
+  private readonly failedAgents: string[] = [];
+  private readonly skipped: string[] = [];
+  private readonly path: string[];
+  private readonly transfers: { from: string; to: string }[] = [];
+  private readonly cycles = new Map<string, number>();
+  private readonly fallback: AgentSpec | undefined;
+  private best: Answer | undefined;
+  private refusedTransfer = false;
+  private turn = 0;
 
-    /** Control goes to the fallback agent instead of `name`, which is unavailable. */
-    const reroute = async (key: string, name: string, why: string): Promise<void> => {
-      unavailable.add(name);
-      if (!fallback) return;
-      const agent = ctx.agent(name);
-      await emitOnce(ctx, `${key}/reroute`, {
-        type: 'handoff',
-        from: name,
-        to: fallback.name,
-        reason: `${name} is unavailable (${why})`,
-      });
-      if (owner === name) owner = fallback.name;
-      holder = fallback.name;
-      path.push(fallback.name);
-      instruction = `Do the work of "${name}" (${agent.description}), which is unavailable.`;
-    };
-    const canFallBackFrom = (name: string) =>
-      fallback !== undefined && name !== fallback.name && !unavailable.has(fallback.name);
+  constructor(private readonly ctx: Ctx) {
+    const entry = ctx.agent(ctx.options.entryAgent ?? ctx.wiring.entry);
+    this.fallback = ctx.wiring.fallback ? ctx.agent(ctx.wiring.fallback) : undefined;
+    this.owner = entry.name;
+    this.holder = entry.name;
+    this.path = [entry.name];
+  }
 
+  async run(): Promise<RunResult> {
     for (;;) {
-      turn += 1;
-      const key = `handoff/${turn}`;
-      const agent = ctx.agent(holder);
+      this.turn += 1;
+      const key = `handoff/${this.turn}`;
+      if (await this.rerouteOpenBreaker(key)) continue;
+      const turn = await this.takeTurn(key);
+      if (turn === 'rerouted') continue;
+      if ('output' in turn) return turn;
+      const ended = turn.transfer
+        ? await this.handOver(key, turn.result, turn.transfer)
+        : await this.answered(key, turn.result);
+      if (ended) return ended;
+    }
+  }
 
-      // Route around an open breaker; the state is journaled so a resumed run takes the same route.
-      if (canFallBackFrom(holder)) {
-        const state = await ctx.step(`${key}/breaker:${holder}`, async () => ctx.breakerState(holder));
-        if (state === 'open') {
-          ctx.log.warn({ agent: holder }, 'breaker open; the fallback agent takes over');
-          skipped.push(holder);
-          failedAgents.push(holder);
-          await reroute(key, holder, 'circuit breaker open');
-          continue;
-        }
-      }
+  private get isOwnerTurn(): boolean {
+    return this.holder === this.owner;
+  }
 
-      const isOwner = holder === owner;
-      const finalSchema: OutputSchema | undefined = teamSchema ?? ctx.agent(owner).outputSchema;
-      const targets = agent.handoffs.filter((h) => h !== holder && !unavailable.has(h));
-      const prior = isOwner ? transcript : selectContext(transcript, ctx.options.context);
-      const messages = agentMessages(agent, {
-        task: ctx.input,
-        prior,
+  /** The schema of the answer that ends the run: the team's, else the owner's own. */
+  private finalSchema(): OutputSchema | undefined {
+    return this.ctx.team.outputSchema ?? this.ctx.agent(this.owner).outputSchema;
+  }
+
+  private canFallBackFrom(name: string): boolean {
+    return (
+      this.fallback !== undefined && name !== this.fallback.name && !this.unavailable.has(this.fallback.name)
+    );
+  }
+
+  /** Routes around an open breaker; the state is journaled so a resumed run takes the same route. */
+  private async rerouteOpenBreaker(key: string): Promise<boolean> {
+    const holder = this.holder;
+    if (!this.canFallBackFrom(holder)) return false;
+    const state = await this.ctx.step(`${key}/breaker:${holder}`, async () => this.ctx.breakerState(holder));
+    if (state !== 'open') return false;
+    this.ctx.log.warn({ agent: holder }, 'breaker open; the fallback agent takes over');
+    this.skipped.push(holder);
+    this.failedAgents.push(holder);
+    await this.reroute(key, holder, 'circuit breaker open');
+    return true;
+  }
+
+  /** Control goes to the fallback agent instead of `name`, which is unavailable. */
+  private async reroute(key: string, name: string, why: string): Promise<void> {
+    this.unavailable.add(name);
+    const fallback = this.fallback;
+    if (!fallback) return;
+    const agent = this.ctx.agent(name);
+    await emitOnce(this.ctx, `${key}/reroute`, {
+      type: 'handoff',
+      from: name,
+      to: fallback.name,
+      reason: `${name} is unavailable (${why})`,
+    });
+    if (this.owner === name) this.owner = fallback.name;
+    this.holder = fallback.name;
+    this.path.push(fallback.name);
+    this.instruction = `Do the work of "${name}" (${agent.description}), which is unavailable.`;
+  }
+
+  /** The holder's call: with the transfer tools it may use, or asked to answer when it has none left. */
+  private answerCall(key: string, extraInstruction?: string): AgentCall {
+    const agent = this.ctx.agent(this.holder);
+    const finalSchema = this.finalSchema();
+    const instruction = [this.instruction, extraInstruction].filter(Boolean).join('\n\n');
+    return {
+      key,
+      agent: this.holder,
+      messages: agentMessages(agent, {
+        task: this.ctx.input,
+        prior: this.visibleTranscript(),
         ...(instruction ? { instruction } : {}),
+      }),
+      ...(this.isOwnerTurn && finalSchema ? { outputSchema: finalSchema } : {}),
+    };
+  }
+
+  /** The owner sees the whole conversation; others see it per `options.context`. */
+  private visibleTranscript(): PriorWork[] {
+    return this.isOwnerTurn ? this.transcript : selectContext(this.transcript, this.ctx.options.context);
+  }
+
+  /**
+   * The holder either answers or asks for a transfer. A transfer beyond `maxHandoffs` is refused and the holder
+   * asked once more to answer itself. A failed holder is replaced by the fallback; a spent budget ends the run.
+   */
+  private async takeTurn(
+    key: string,
+  ): Promise<'rerouted' | RunResult | { result: AgentResult; transfer?: { to: string; reason: string } }> {
+    const { ctx, holder } = this;
+    const targets = ctx.agent(holder).handoffs.filter((h) => h !== holder && !this.unavailable.has(h));
+    try {
+      if (targets.length === 0)
+        return { result: await ctx.callAgent(this.answerCall(`${key}/agent:${holder}`)) };
+      // Turns that may hand off ask for text: an answer is read against the schema later.
+      const { outputSchema: _, ...call } = this.answerCall(`${key}/agent:${holder}`);
+      const result = await ctx.callAgent({
+        ...call,
+        tools: targets.map((t) => transferTool(ctx.agent(t))),
+        toolChoice: 'auto',
+        parallelToolCalls: false,
+        structured: false,
       });
-      const answerCall = (callKey: string, extraInstruction?: string): AgentCall => ({
-        key: callKey,
-        agent: holder,
-        messages: extraInstruction
-          ? agentMessages(agent, {
-              task: ctx.input,
-              prior,
-              instruction: [instruction, extraInstruction].filter(Boolean).join('\n\n'),
-            })
-          : messages,
-        ...(isOwner && finalSchema ? { outputSchema: finalSchema } : {}),
-      });
-
-      let result: AgentResult;
-      let transfer: { to: string; reason: string } | undefined;
-      try {
-        if (targets.length === 0) {
-          result = await ctx.callAgent(answerCall(`${key}/agent:${holder}`));
-        } else {
-          // Turns that may hand off ask for text: an answer is read against the schema below.
-          result = await ctx.callAgent({
-            key: `${key}/agent:${holder}`,
-            agent: holder,
-            messages,
-            tools: targets.map((t) => transferTool(ctx.agent(t))),
-            toolChoice: 'auto',
-            parallelToolCalls: false,
-            structured: false,
-          });
-          transfer = transferIn(result.toolCalls, targets);
-          if (transfer && transfers.length >= ctx.options.maxHandoffs) {
-            refusedTransfer = true;
-            transfer = undefined;
-            result = await ctx.callAgent(
-              answerCall(
-                `${key}/answer:${holder}`,
-                `No more handoffs are allowed in this conversation (${ctx.options.maxHandoffs} used): answer yourself.`,
-              ),
-            );
-          }
-        }
-      } catch (err) {
-        if (err instanceof AgentFailedError && canFallBackFrom(holder)) {
-          ctx.log.warn(
-            { agent: holder, error: toErrorInfo(err) },
-            'agent failed; the fallback agent takes over',
-          );
-          failedAgents.push(holder);
-          await reroute(key, holder, toErrorInfo(err).code);
-          continue;
-        }
-        if (err instanceof BudgetExceededError) return stopWithBest('BUDGET_EXCEEDED', err, {});
-        throw err;
-      }
-
-      if (transfer) {
-        const { to, reason } = transfer;
-        transcript.push({ agent: holder, text: result.text.trim() || `Transferred to ${to}: ${reason}` });
-        transfers.push({ from: holder, to });
-        path.push(to);
-        await emitOnce(ctx, key, { type: 'handoff', from: holder, to, ...(reason ? { reason } : {}) });
-        const previous = transfers[transfers.length - 2];
-        if (previous && previous.to === holder && previous.from === to) {
-          const cycle = [to, holder, to];
-          const seen = (cycles.get(cycle.join('>')) ?? 0) + 1;
-          cycles.set(cycle.join('>'), seen);
-          if (seen >= 2) {
-            const loop = { cycle, seen };
-            return stopWithBest(
-              'HANDOFF_LOOP',
-              new BatonError(
-                'HANDOFF_LOOP',
-                `Handoffs went ${cycle.join(' → ')} twice without an answer; the conversation was stopped.`,
-                details({ loop }),
-              ),
-              { loop },
-            );
-          }
-        }
-        instruction = `${holder} handed the conversation to you${reason ? `: ${reason}` : '.'}`;
-        holder = to;
-        continue;
-      }
-
-      const answer: Answer = { agent: holder, text: result.text };
-      const structured = teamSchema ? structuredUnder(result, teamSchema) : result.structured;
-      if (structured !== undefined) answer.structured = structured;
-      if (answer.structured !== undefined || best?.structured === undefined) best = answer;
-
-      if (!isOwner) {
-        transcript.push({ agent: holder, text: result.text });
-        await emitOnce(ctx, `${key}/return`, {
-          type: 'handoff',
-          from: holder,
-          to: owner,
-          reason: `${holder} answered; control returns to ${owner}`,
-        });
-        instruction = `${holder} has answered (see the work so far). Hand off again or give the final answer.`;
-        holder = owner;
-        path.push(owner);
-        continue;
-      }
-
-      // The owner's answer ends the run. When it is not in the final schema yet, ask once for exactly that.
-      if (!finalSchema || structuredUnder(result, finalSchema) !== undefined) {
-        const final = finalSchema ? structuredUnder(result, finalSchema) : result.structured;
-        return finish({ text: result.text, ...(final !== undefined ? { structured: final } : {}) }, false);
-      }
-      try {
-        const final = await ctx.callAgent(
-          answerCall(`${key}/final:${holder}`, 'Give your final answer now, as JSON in the required schema.'),
+      const transfer = transferIn(result.toolCalls, targets);
+      if (!transfer || this.transfers.length < ctx.options.maxHandoffs)
+        return { result, ...(transfer ? { transfer } : {}) };
+      this.refusedTransfer = true;
+      const refusal = `No more handoffs are allowed in this conversation (${ctx.options.maxHandoffs} used): answer yourself.`;
+      return { result: await ctx.callAgent(this.answerCall(`${key}/answer:${holder}`, refusal)) };
+    } catch (err) {
+      if (err instanceof AgentFailedError && this.canFallBackFrom(holder)) {
+        ctx.log.warn(
+          { agent: holder, error: toErrorInfo(err) },
+          'agent failed; the fallback agent takes over',
         );
-        return finish(outputOf(final), false);
-      } catch (err) {
-        if (err instanceof BudgetExceededError) return stopWithBest('BUDGET_EXCEEDED', err, {});
-        throw err;
+        this.failedAgents.push(holder);
+        await this.reroute(key, holder, toErrorInfo(err).code);
+        return 'rerouted';
+      }
+      if (err instanceof BudgetExceededError) return this.stopWithBest('BUDGET_EXCEEDED', err, {});
+      throw err;
+    }
+  }
+
+  /** A transfer: control moves, unless the same A→B→A cycle has now been seen twice (then the run stops). */
+  private async handOver(
+    key: string,
+    result: AgentResult,
+    { to, reason }: { to: string; reason: string },
+  ): Promise<RunResult | undefined> {
+    const from = this.holder;
+    this.transcript.push({ agent: from, text: result.text.trim() || `Transferred to ${to}: ${reason}` });
+    this.transfers.push({ from, to });
+    this.path.push(to);
+    await emitOnce(this.ctx, key, { type: 'handoff', from, to, ...(reason ? { reason } : {}) });
+    const previous = this.transfers[this.transfers.length - 2];
+    if (previous && previous.to === from && previous.from === to) {
+      const cycle = [to, from, to];
+      const seen = (this.cycles.get(cycle.join('>')) ?? 0) + 1;
+      this.cycles.set(cycle.join('>'), seen);
+      if (seen >= 2) {
+        const loop = { cycle, seen };
+        const message = `Handoffs went ${cycle.join(' → ')} twice without an answer; the conversation was stopped.`;
+        return this.stopWithBest(
+          'HANDOFF_LOOP',
+          new BatonError('HANDOFF_LOOP', message, this.details({ loop })),
+          {
+            loop,
+          },
+        );
       }
     }
-  },
-});
+    this.instruction = `${from} handed the conversation to you${reason ? `: ${reason}` : '.'}`;
+    this.holder = to;
+    return undefined;
+  }
+
+  /**
+   * An answer. A specialist's returns control to the owner; the owner's ends the run, asked once more for the
+   * final schema when it is not in it yet.
+   */
+  private async answered(key: string, result: AgentResult): Promise<RunResult | undefined> {
+    const { ctx, holder } = this;
+    const teamSchema = ctx.team.outputSchema;
+    const answer: Answer = { agent: holder, text: result.text };
+    const structured = teamSchema ? structuredUnder(result, teamSchema) : result.structured;
+    if (structured !== undefined) answer.structured = structured;
+    if (answer.structured !== undefined || this.best?.structured === undefined) this.best = answer;
+
+    if (!this.isOwnerTurn) {
+      this.transcript.push({ agent: holder, text: result.text });
+      await emitOnce(ctx, `${key}/return`, {
+        type: 'handoff',
+        from: holder,
+        to: this.owner,
+        reason: `${holder} answered; control returns to ${this.owner}`,
+      });
+      this.instruction = `${holder} has answered (see the work so far). Hand off again or give the final answer.`;
+      this.holder = this.owner;
+      this.path.push(this.owner);
+      return undefined;
+    }
+    const finalSchema = this.finalSchema();
+    if (!finalSchema || structuredUnder(result, finalSchema) !== undefined) {
+      const final = finalSchema ? structuredUnder(result, finalSchema) : result.structured;
+      return this.finish({ text: result.text, ...(final !== undefined ? { structured: final } : {}) }, false);
+    }
+    try {
+      const retry = 'Give your final answer now, as JSON in the required schema.';
+      const final = await ctx.callAgent(this.answerCall(`${key}/final:${holder}`, retry));
+      return this.finish(outputOf(final), false);
+    } catch (err) {
+      if (err instanceof BudgetExceededError) return this.stopWithBest('BUDGET_EXCEEDED', err, {});
+      throw err;
+    }
+  }
+
+  private details(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      owner: this.owner,
+      path: this.path,
+      transfers: this.transfers.length,
+      ...(this.skipped.length ? { skipped: this.skipped } : {}),
+      ...(this.refusedTransfer ? { stopReason: 'MAX_HANDOFFS' } : {}),
+      ...extra,
+    };
+  }
+
+  private finish(output: RunResult['output'], partial: boolean, extra?: Record<string, unknown>): RunResult {
+    const failedAgents = this.failedAgents;
+    return {
+      output,
+      ...(partial || failedAgents.length || this.refusedTransfer ? { partial: true } : {}),
+      ...(failedAgents.length ? { failedAgents } : {}),
+      details: this.details(extra),
+    };
+  }
+
+  /** Stops with the best answer so far (partial), or fails with `error` when no agent has answered yet. */
+  private stopWithBest(reason: string, error: BatonError, extra: Record<string, unknown>): RunResult {
+    const best = this.best;
+    if (!best) throw error;
+    return this.finish(
+      { text: best.text, ...(best.structured !== undefined ? { structured: best.structured } : {}) },
+      true,
+      { ...extra, stopReason: reason, bestFrom: best.agent },
+    );
+  }
+}

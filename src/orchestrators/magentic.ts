@@ -106,6 +106,10 @@ function names(agents: readonly AgentSpec[]): [string, ...string[]] {
  * ledgers. A participant that ultimately fails is excluded and the manager replans without it. The manager
  * synthesises the final answer in the team's output schema.
  */
+const magenticWiring = z
+  .object({ manager: agentNameSchema, participants: z.array(agentNameSchema).min(1) })
+  .strict();
+
 export const magentic = definePattern({
   name: 'magentic',
   summary: 'A manager keeps a task ledger and a progress ledger and picks the next participant each round.',
@@ -126,24 +130,52 @@ export const magentic = definePattern({
     maxResets: undefined,
     context: undefined,
   }),
-  async run(ctx) {
-    const wiring = ctx.wiring;
-    const manager = ctx.agent(wiring.manager);
-    const participants = wiring.participants.map((name) => ctx.agent(name));
-    const { maxRounds, maxStalls, maxResets } = ctx.options;
+  run: (ctx) => new MagenticRun(ctx).run(),
+});
 
-    const excluded = new Set<string>();
-    const failedAgents: string[] = [];
-    const available = () => participants.filter((p) => !excluded.has(p.name));
-    let context: PriorWork[] = [];
-    let lastAnswer: AgentResult | undefined;
-    let progress: ProgressLedger | undefined;
-    let round = 0;
-    let stalls = 0;
-    let resets = 0;
-    let stopReason: string | undefined;
+type Ctx = RunContext<
+  z.infer<typeof magenticWiring>,
+  { maxRounds: number; maxStalls: number; maxResets: number }
+>;
 
-    let taskLedger = await askLedger<TaskLedger>(ctx, manager, {
+/** One magentic run: the manager's ledgers, the team's shared context and the stall/reset counters. */
+class MagenticRun {
+  private readonly manager: AgentSpec;
+  private readonly participants: AgentSpec[];
+  private readonly excluded = new Set<string>();
+  private readonly failedAgents: string[] = [];
+  private context: PriorWork[] = [];
+  private taskLedger: TaskLedger | undefined;
+  private progress: ProgressLedger | undefined;
+  private lastAnswer: AgentResult | undefined;
+  private round = 0;
+  private stalls = 0;
+  private resets = 0;
+  private stopReason: string | undefined;
+
+  constructor(private readonly ctx: Ctx) {
+    this.manager = ctx.agent(ctx.wiring.manager);
+    this.participants = ctx.wiring.participants.map((name) => ctx.agent(name));
+  }
+
+  private available(): AgentSpec[] {
+    return this.participants.filter((p) => !this.excluded.has(p.name));
+  }
+
+  async run(): Promise<RunResult> {
+    await this.plan();
+    try {
+      while (await this.nextRound());
+    } catch (err) {
+      if (!(err instanceof BudgetExceededError) || !this.lastAnswer) throw err;
+      return this.budgetStop(this.lastAnswer);
+    }
+    return this.synthesize();
+  }
+
+  private async plan(): Promise<void> {
+    const { ctx, participants } = this;
+    this.taskLedger = await askLedger<TaskLedger>(ctx, this.manager, {
       key: 'mag/plan',
       kind: 'task',
       schema: taskLedgerSchema(names(participants)),
@@ -152,140 +184,154 @@ export const magentic = definePattern({
         'Build the task ledger. Facts: what is given or verified, what to look up, what to derive, and educated ' +
         `guesses. Plan: a short plan, each step done by one of these team members:\n${teamLines(participants)}`,
     });
-    await emitOnce(ctx, 'mag/plan', { type: 'plan.created', ledger: taskLedger });
+    await emitOnce(ctx, 'mag/plan', { type: 'plan.created', ledger: this.taskLedger });
+  }
 
-    const replan = async (reason: 'stalled' | 'agent-failed', clearContext: boolean, lost?: string) => {
-      resets += 1;
-      const team = available();
-      const why =
-        reason === 'stalled'
-          ? `The team has stalled (no progress, or going in circles, for more than ${maxStalls} rounds).`
-          : `${lost} is no longer available: its calls failed.`;
-      taskLedger = await askLedger<TaskLedger>(ctx, manager, {
-        key: `mag/reset:${resets}`,
-        kind: 'task',
-        schema: taskLedgerSchema(names(team)),
-        prior: context,
-        instruction:
-          `${why} Rewrite the task ledger: update the facts with what was learned so far and make a new plan ` +
-          `for these team members:\n${teamLines(team)}\n\nThe previous ledger:\n${JSON.stringify(taskLedger)}`,
-      });
-      if (clearContext) context = [];
-      stalls = 0;
-      await emitOnce(ctx, `mag/reset:${resets}`, {
-        type: 'replanned',
-        reset: resets,
-        ledger: { ...taskLedger, reason, ...(excluded.size ? { excluded: [...excluded] } : {}) },
-      });
-    };
+  /** One round: a progress ledger, then a reset or the chosen participant's turn. False when the loop ends. */
+  private async nextRound(): Promise<boolean> {
+    const { ctx } = this;
+    const team = this.available();
+    if (team.length === 0) return this.stop('NO_PARTICIPANTS');
+    if (this.round >= ctx.options.maxRounds) return this.stop('MAX_ROUNDS');
+    this.round += 1;
+    const round = this.round;
+    const progress = await askLedger<ProgressLedger>(ctx, this.manager, {
+      key: `mag/round:${round}/ledger`,
+      kind: 'progress',
+      schema: progressLedgerSchema(names(team)),
+      prior: this.context,
+      instruction:
+        `Round ${round}. Answer the five progress questions, each with a reason and an answer: is the request ` +
+        'satisfied; are we in a loop; is progress being made; who speaks next (one of the team members below); ' +
+        `and the instruction or question for them.\nTeam:\n${teamLines(team)}\n\nTask ledger:\n${JSON.stringify(this.taskLedger)}`,
+    });
+    this.progress = progress;
+    await emitOnce(ctx, `mag/round:${round}/ledger`, { type: 'ledger.updated', round, ledger: progress });
+    if (progress.is_request_satisfied.answer) return false;
 
+    const stalled = !progress.is_progress_being_made.answer || progress.is_in_loop.answer;
+    this.stalls = stalled ? this.stalls + 1 : Math.max(0, this.stalls - 1);
+    if (this.stalls > ctx.options.maxStalls) {
+      if (this.resets >= ctx.options.maxResets) return this.stop('MAX_RESETS');
+      await this.replan('stalled', true);
+      return true;
+    }
+    await this.speak(progress);
+    return true;
+  }
+
+  private stop(reason: string): false {
+    this.stopReason = reason;
+    return false;
+  }
+
+  /** The chosen participant answers with the shared context; a participant that fails is excluded and replanned around. */
+  private async speak(progress: ProgressLedger): Promise<void> {
+    const { ctx } = this;
+    const speaker = ctx.agent(progress.next_speaker.answer);
     try {
-      for (;;) {
-        const team = available();
-        if (team.length === 0) {
-          stopReason = 'NO_PARTICIPANTS';
-          break;
-        }
-        if (round >= maxRounds) {
-          stopReason = 'MAX_ROUNDS';
-          break;
-        }
-        round += 1;
-        progress = await askLedger<ProgressLedger>(ctx, manager, {
-          key: `mag/round:${round}/ledger`,
-          kind: 'progress',
-          schema: progressLedgerSchema(names(team)),
-          prior: context,
-          instruction:
-            `Round ${round}. Answer the five progress questions, each with a reason and an answer: is the request ` +
-            'satisfied; are we in a loop; is progress being made; who speaks next (one of the team members below); ' +
-            `and the instruction or question for them.\nTeam:\n${teamLines(team)}\n\nTask ledger:\n${JSON.stringify(taskLedger)}`,
-        });
-        await emitOnce(ctx, `mag/round:${round}/ledger`, { type: 'ledger.updated', round, ledger: progress });
-        if (progress.is_request_satisfied.answer) break;
-
-        const stalled = !progress.is_progress_being_made.answer || progress.is_in_loop.answer;
-        stalls = stalled ? stalls + 1 : Math.max(0, stalls - 1);
-        if (stalls > maxStalls) {
-          if (resets >= maxResets) {
-            stopReason = 'MAX_RESETS';
-            break;
-          }
-          await replan('stalled', true);
-          continue;
-        }
-
-        const speaker = ctx.agent(progress.next_speaker.answer);
-        try {
-          lastAnswer = await ctx.callAgent({
-            key: `mag/round:${round}/agent:${speaker.name}`,
-            agent: speaker.name,
-            messages: agentMessages(speaker, {
-              task: ctx.input,
-              prior: selectContext(context, ctx.options.context),
-              instruction: progress.instruction_or_question.answer,
-            }),
-          });
-          context.push({ agent: speaker.name, text: lastAnswer.text });
-        } catch (err) {
-          if (!(err instanceof AgentFailedError)) throw err;
-          ctx.log.warn(
-            { agent: speaker.name, error: toErrorInfo(err) },
-            'participant failed; replanning without it',
-          );
-          failedAgents.push(speaker.name);
-          excluded.add(speaker.name);
-          if (available().length > 0 && resets < maxResets) await replan('agent-failed', false, speaker.name);
-        }
-      }
+      this.lastAnswer = await ctx.callAgent({
+        key: `mag/round:${this.round}/agent:${speaker.name}`,
+        agent: speaker.name,
+        messages: agentMessages(speaker, {
+          task: ctx.input,
+          prior: selectContext(this.context, ctx.options.context),
+          instruction: progress.instruction_or_question.answer,
+        }),
+      });
+      this.context.push({ agent: speaker.name, text: this.lastAnswer.text });
     } catch (err) {
-      if (!(err instanceof BudgetExceededError) || !lastAnswer) throw err;
-      return budgetStop(lastAnswer);
+      if (!(err instanceof AgentFailedError)) throw err;
+      ctx.log.warn(
+        { agent: speaker.name, error: toErrorInfo(err) },
+        'participant failed; replanning without it',
+      );
+      this.failedAgents.push(speaker.name);
+      this.excluded.add(speaker.name);
+      if (this.available().length > 0 && this.resets < ctx.options.maxResets) {
+        await this.replan('agent-failed', false, speaker.name);
+      }
     }
+  }
 
-    /** A spent budget ends the run with the last participant's answer, partial. */
-    function budgetStop(last: AgentResult): RunResult {
-      return {
-        output: { text: last.text },
-        partial: true,
-        ...(failedAgents.length ? { failedAgents } : {}),
-        details: details('BUDGET_EXCEEDED'),
-      };
-    }
+  /** The manager rewrites facts and plan (a reset); a stall also clears the team's context. */
+  private async replan(
+    reason: 'stalled' | 'agent-failed',
+    clearContext: boolean,
+    lost?: string,
+  ): Promise<void> {
+    const { ctx } = this;
+    this.resets += 1;
+    const team = this.available();
+    const why =
+      reason === 'stalled'
+        ? `The team has stalled (no progress, or going in circles, for more than ${ctx.options.maxStalls} rounds).`
+        : `${lost} is no longer available: its calls failed.`;
+    this.taskLedger = await askLedger<TaskLedger>(ctx, this.manager, {
+      key: `mag/reset:${this.resets}`,
+      kind: 'task',
+      schema: taskLedgerSchema(names(team)),
+      prior: this.context,
+      instruction:
+        `${why} Rewrite the task ledger: update the facts with what was learned so far and make a new plan ` +
+        `for these team members:\n${teamLines(team)}\n\nThe previous ledger:\n${JSON.stringify(this.taskLedger)}`,
+    });
+    if (clearContext) this.context = [];
+    this.stalls = 0;
+    const excluded = this.excluded.size ? { excluded: [...this.excluded] } : {};
+    await emitOnce(ctx, `mag/reset:${this.resets}`, {
+      type: 'replanned',
+      reset: this.resets,
+      ledger: { ...this.taskLedger, reason, ...excluded },
+    });
+  }
 
-    function details(reason: string | undefined): Record<string, unknown> {
-      return {
-        taskLedger,
-        ...(progress ? { progressLedger: progress } : {}),
-        rounds: round,
-        resets,
-        stalls,
-        ...(reason ? { stopReason: reason } : {}),
-        ...(excluded.size ? { excluded: [...excluded] } : {}),
-      };
-    }
-
+  /** The manager synthesises the final answer (in the team's output schema when it has one). */
+  private async synthesize(): Promise<RunResult> {
+    const { ctx, failedAgents } = this;
     let final: AgentResult;
     try {
       final = await ctx.callAgent({
         key: 'mag/final',
-        agent: manager.name,
-        messages: agentMessages(manager, {
+        agent: this.manager.name,
+        messages: agentMessages(this.manager, {
           task: ctx.input,
-          prior: context,
+          prior: this.context,
           instruction: 'Synthesize the final answer to the task from the team’s work so far.',
         }),
         ...(ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : { structured: false }),
       });
     } catch (err) {
-      if (!(err instanceof BudgetExceededError) || !lastAnswer) throw err;
-      return budgetStop(lastAnswer);
+      if (!(err instanceof BudgetExceededError) || !this.lastAnswer) throw err;
+      return this.budgetStop(this.lastAnswer);
     }
     return {
       output: outputOf(final),
-      ...(stopReason || failedAgents.length ? { partial: true } : {}),
+      ...(this.stopReason || failedAgents.length ? { partial: true } : {}),
       ...(failedAgents.length ? { failedAgents } : {}),
-      details: details(stopReason),
+      details: this.details(this.stopReason),
     };
-  },
-});
+  }
+
+  /** A spent budget ends the run with the last participant's answer, partial. */
+  private budgetStop(last: AgentResult): RunResult {
+    return {
+      output: { text: last.text },
+      partial: true,
+      ...(this.failedAgents.length ? { failedAgents: this.failedAgents } : {}),
+      details: this.details('BUDGET_EXCEEDED'),
+    };
+  }
+
+  private details(reason: string | undefined): Record<string, unknown> {
+    return {
+      taskLedger: this.taskLedger,
+      ...(this.progress ? { progressLedger: this.progress } : {}),
+      rounds: this.round,
+      resets: this.resets,
+      stalls: this.stalls,
+      ...(reason ? { stopReason: reason } : {}),
+      ...(this.excluded.size ? { excluded: [...this.excluded] } : {}),
+    };
+  }
+}

@@ -37,13 +37,17 @@ const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps);
 describe('.github/workflows/ci.yml', () => {
   const { workflow } = load('ci.yml');
 
-  it('runs .ci/run on Node 20 for pushes and pull requests', () => {
+  it('runs .ci/run on Node 20, 22 and 24 for pushes and pull requests', () => {
     expect(Object.keys(workflow.on)).toEqual(expect.arrayContaining(['push', 'pull_request']));
     const all = steps(workflow);
     expect(all.some((s) => s.uses?.startsWith('actions/checkout@'))).toBe(true);
     const node = all.find((s) => s.uses?.startsWith('actions/setup-node@'));
-    expect(String(node?.with?.['node-version'])).toMatch(/^20(\.|$)/);
+    expect(String(node?.with?.['node-version'])).toBe('${{ matrix.node }}');
+    const matrix = (workflow.jobs.test as Job & { strategy?: { matrix?: { node?: string[] } } }).strategy?.matrix;
+    expect(matrix?.node).toEqual(['20', '22', '24']);
     expect(all.some((s) => s.run?.trim() === 'bash .ci/run')).toBe(true);
+    // The system packages the suite needs (test/support/prerequisites.ts) are installed first.
+    expect(all.some((s) => /apt-get install .*redis-server.*chromium/.test(s.run ?? ''))).toBe(true);
   });
 
   it('checks the Terraform formatting and schema', () => {
