@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { seededRandom } from '../../src/random.js';
 import type { RunRecord } from '../../src/runs/schema.js';
 import { analyse, passed } from './checks.js';
@@ -13,7 +13,6 @@ import { ApiClient, listRuns, runSpecs, type Submission, submitAll } from './loa
 import {
   assertBuilt,
   freePort,
-  type Managed,
   MODEL_DEPLOYMENT,
   MODEL_KEY,
   Supervisor,
@@ -97,7 +96,9 @@ const program = new Command()
   .option('--stalled-interval-ms <ms>', 'BATON_STALLED_INTERVAL_MS of the workers', int(500), 1_000)
   .option('--seed <n>', 'seed of the choice of worker to kill (default: random, printed)', int(0))
   .option('--json <file>', 'write the numbers and the findings as JSON')
-  .option('--keep-logs', 'keep the processes’ logs and the Redis data directory (path printed)');
+  .option('--keep-logs', 'keep the processes’ logs and the Redis data directory (path printed)')
+  // Exit code 1 means "the checks failed": a bad flag must not look like that.
+  .exitOverride();
 
 async function main(): Promise<number> {
   const flags = program.parse(process.argv).opts<Flags>();
@@ -331,6 +332,7 @@ async function runChaos(flags: Flags, seed: number, session: string, tmp: string
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     process.stderr.write(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(2);
   },
