@@ -20,6 +20,7 @@ import { memoryJournal } from '../src/runs/journal.js';
 import { apiDeps, createServices, workerDeps } from '../src/services.js';
 import { catalog } from '../src/teams/catalog/index.js';
 import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.js';
+import { engineTelemetry, runtimeTelemetry } from '../src/telemetry/hooks.js';
 import { startRunWorker } from '../src/worker/run-worker.js';
 
 const log = pino({ level: 'silent' });
@@ -60,10 +61,16 @@ const percentile = (xs: number[], p: number) => {
 async function engineOverhead() {
   const teams = new Map([['chain-10', chainTeam('chain-10', 10)]]);
   const deps = {
-    runtime: new AgentRuntime({ models: { modelFor: () => instantModel }, breakers: new CircuitBreakers() }),
+    // The telemetry hooks the worker runs with (spans are no-ops without an SDK, as in the old inline calls).
+    runtime: new AgentRuntime({
+      models: { modelFor: () => instantModel },
+      breakers: new CircuitBreakers(),
+      hooks: runtimeTelemetry({ captureContent: false }),
+    }),
     teams,
     orchestrators,
     log,
+    hooks: engineTelemetry(),
   };
   const runOnce = async (i: number) =>
     execute(
@@ -119,15 +126,18 @@ async function endToEnd(url: string) {
     ['chain-1', chainTeam('chain-1', 1)],
     ['chain-4', chainTeam('chain-4', 4)],
   ]);
-  const services = createServices(config, url, log);
+  const services = createServices(config, url, log, teams);
   const wdeps = workerDeps(config, services, log);
   wdeps.engine = {
     ...wdeps.engine,
-    teams,
-    runtime: new AgentRuntime({ models: { modelFor: () => instantModel }, breakers: services.breakers }),
+    runtime: new AgentRuntime({
+      models: { modelFor: () => instantModel },
+      breakers: services.breakers,
+      hooks: runtimeTelemetry({ captureContent: false }),
+    }),
   };
   const worker = await startRunWorker(wdeps);
-  const adeps = { ...apiDeps(config, services, log), teams };
+  const adeps = apiDeps(config, services, log);
   const app = await buildApi(adeps);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };

@@ -47,7 +47,13 @@ function connectRedis(url: string, log: Logger, name: string): Redis {
   return redis;
 }
 
-export function createServices(config: Config, redisUrl: string, log: Logger): Services {
+export function createServices(
+  config: Config,
+  redisUrl: string,
+  log: Logger,
+  /** The teams runs may use (default: the shipped teams with the operator's policy overrides). */
+  teams: ReadonlyMap<string, TeamDefinition> = withPolicyOverrides(catalog, config.agentPolicy),
+): Services {
   const connections: Redis[] = [];
   const connect = (name: string) => {
     const conn = connectRedis(redisUrl, log, name);
@@ -62,7 +68,6 @@ export function createServices(config: Config, redisUrl: string, log: Logger): S
     attempts: config.worker.jobAttempts,
     retentionSeconds: config.retentionSeconds,
   });
-  const teams = withPolicyOverrides(catalog, config.agentPolicy);
   const lifecycle = new RunLifecycle({
     redis,
     prefix: config.redisPrefix,

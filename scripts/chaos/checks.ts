@@ -1,4 +1,5 @@
-import type { RunRecord, StepRecord } from '../../src/runs/schema.js';
+import type { StepRecord } from '../../src/core/run.js';
+import type { RunRecord } from '../../src/runs/schema.js';
 import { type RunLookup, type RunSpec, runIndexIn, type Submission } from './load.js';
 
 /**

@@ -1,9 +1,9 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { catalog } from '../../src/agents/catalog/index.js';
 import { RUNS_QUEUE } from '../../src/queue/names.js';
 import { runKeys } from '../../src/runs/keys.js';
 import type { RunRecord } from '../../src/runs/schema.js';
+import { catalog } from '../../src/teams/catalog/index.js';
 import type { EventLite, Evidence, JobInfo, ModelRequest } from './checks.js';
 import {
   type ApiClient,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { seededRandom } from '../../src/random.js';
+import { seededRandom } from '../../src/core/random.js';
 import type { RunRecord } from '../../src/runs/schema.js';
 import { analyse, passed } from './checks.js';
 import { gatherEvidence } from './evidence.js';

@@ -18,7 +18,14 @@ async function cruise(): Promise<{ code: number; output: string }> {
   try {
     const { stdout } = await run(
       process.execPath,
-      [join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'), 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'],
+      [
+        join(root, 'node_modules/dependency-cruiser/bin/dependency-cruise.mjs'),
+        'src',
+        '--config',
+        '.dependency-cruiser.cjs',
+        '--output-type',
+        'err',
+      ],
       { cwd: scratch },
     );
     return { code: 0, output: stdout };

@@ -7,8 +7,9 @@ import {
   passed,
 } from '../../scripts/chaos/checks.js';
 import { type RunLookup, runSpecs, type Submission } from '../../scripts/chaos/load.js';
-import { catalog } from '../../src/agents/catalog/index.js';
-import type { RunRecord, StepRecord } from '../../src/runs/schema.js';
+import type { StepRecord } from '../../src/core/run.js';
+import type { RunRecord } from '../../src/runs/schema.js';
+import { catalog } from '../../src/teams/catalog/index.js';
 
 /** The chaos check's verdicts on hand-made evidence: each finding it must (and must not) report. */
 

@@ -42,8 +42,10 @@ describe('.github/workflows/ci.yml', () => {
     const all = steps(workflow);
     expect(all.some((s) => s.uses?.startsWith('actions/checkout@'))).toBe(true);
     const node = all.find((s) => s.uses?.startsWith('actions/setup-node@'));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a JS template
     expect(String(node?.with?.['node-version'])).toBe('${{ matrix.node }}');
-    const matrix = (workflow.jobs.test as Job & { strategy?: { matrix?: { node?: string[] } } }).strategy?.matrix;
+    const matrix = (workflow.jobs.test as Job & { strategy?: { matrix?: { node?: string[] } } }).strategy
+      ?.matrix;
     expect(matrix?.node).toEqual(['20', '22', '24']);
     expect(all.some((s) => s.run?.trim() === 'bash .ci/run')).toBe(true);
     // The system packages the suite needs (test/support/prerequisites.ts) are installed first.

@@ -9,7 +9,9 @@ describe('test prerequisites', () => {
     delete process.env.REDIS_URL;
     try {
       const missing = missingPrerequisites().join('\n');
-      expect(missing).toContain('redis-server is missing (tests start private Redis servers): apt install redis-server');
+      expect(missing).toContain(
+        'redis-server is missing (tests start private Redis servers): apt install redis-server',
+      );
       // REDIS_URL makes a local redis-server unnecessary.
       process.env.REDIS_URL = 'redis://127.0.0.1:1';
       expect(missingPrerequisites().join('\n')).not.toContain('redis-server');

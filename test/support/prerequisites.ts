@@ -19,7 +19,8 @@ export const prerequisites: Prerequisite[] = [
   {
     command: 'redis-server',
     why: 'tests start private Redis servers',
-    install: 'apt install redis-server (or brew install redis), or set REDIS_URL to a Redis the tests may use',
+    install:
+      'apt install redis-server (or brew install redis), or set REDIS_URL to a Redis the tests may use',
     unless: () => Boolean(process.env.REDIS_URL),
   },
   {
