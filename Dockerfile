@@ -39,6 +39,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
+# The shipped team files (BATON_TEAMS_DIR defaults to this folder, found next to package.json).
+COPY --from=build /app/teams ./teams
 # Code stays owned by root (read-only for the app); only the data directory is writable by the app user.
 RUN mkdir -p /app/.baton && chown node:node /app/.baton
 

@@ -18,10 +18,13 @@ import { CircuitBreakers } from '../src/policies/breakers.js';
 import { MemoryEventLog } from '../src/runs/events.js';
 import { memoryJournal } from '../src/runs/journal.js';
 import { apiDeps, createServices, workerDeps } from '../src/services.js';
-import { catalog } from '../src/teams/catalog/index.js';
+import { shippedTeams } from '../src/teams/files.js';
+import { staticTeams } from '../src/teams/resolver.js';
 import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.js';
 import { engineTelemetry, runtimeTelemetry } from '../src/telemetry/hooks.js';
 import { startRunWorker } from '../src/worker/run-worker.js';
+
+const catalog = shippedTeams();
 
 const log = pino({ level: 'silent' });
 
@@ -67,7 +70,7 @@ async function engineOverhead() {
       breakers: new CircuitBreakers(),
       hooks: runtimeTelemetry({ captureContent: false }),
     }),
-    teams,
+    teams: staticTeams(teams),
     orchestrators,
     log,
     hooks: engineTelemetry(),

@@ -12,7 +12,10 @@ import { MemoryEventLog } from '../src/runs/events.js';
 import { memoryJournal } from '../src/runs/journal.js';
 import type { Pattern } from '../src/runs/schema.js';
 import { simulatedModel } from '../src/simulation/index.js';
-import { catalog } from '../src/teams/catalog/index.js';
+import { shippedTeams } from '../src/teams/files.js';
+import { staticTeams } from '../src/teams/resolver.js';
+
+const catalog = shippedTeams();
 
 const LATENCY_MS = 200;
 const REPEATS = 5;
@@ -23,7 +26,7 @@ Contoso Motors reported record quarterly profit on Tuesday and raised its full-y
 const model = simulatedModel({ latencyMs: [LATENCY_MS, LATENCY_MS], failureRate: 0, hangRate: 0 });
 const deps = {
   runtime: new AgentRuntime({ models: { modelFor: () => model }, breakers: new CircuitBreakers() }),
-  teams: catalog,
+  teams: staticTeams(catalog),
   orchestrators,
   log: pino({ level: 'silent' }),
 };

@@ -12,6 +12,7 @@ import type { EventSink } from '../src/runs/events.js';
 import { type JournalEntry, memoryJournal } from '../src/runs/journal.js';
 import { type RunRecord, type RunRequest, terminalStatuses } from '../src/runs/schema.js';
 import { createModels } from '../src/services.js';
+import { staticTeams } from '../src/teams/resolver.js';
 import type { TeamDefinition } from '../src/teams/schema.js';
 import { EvalInputError } from './experiment.js';
 import { readRecording, replayModel } from './record.js';
@@ -65,7 +66,7 @@ const discardEvents: EventSink = { append: async () => {} };
 function engineFor(parts: EngineParts, models: ModelRouter, costOf?: AgentRuntimeDeps['costOf']): EngineDeps {
   return {
     runtime: new AgentRuntime({ models, breakers: new CircuitBreakers(), ...(costOf ? { costOf } : {}) }),
-    teams: parts.teams,
+    teams: staticTeams(parts.teams),
     orchestrators: parts.orchestrators,
     log: pino({ level: 'silent' }),
   };

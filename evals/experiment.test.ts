@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { orchestrators } from '../src/orchestrators/index.js';
-import { catalog } from '../src/teams/catalog/index.js';
+import { shippedTeams } from '../src/teams/files.js';
 import { DEFAULT_CONCURRENCY, type EvalFlags, resolvePlan, seedFor } from './experiment.js';
+
+const catalog = shippedTeams();
 
 const plan = (flags: EvalFlags) => resolvePlan(flags, catalog, orchestrators);
 

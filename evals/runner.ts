@@ -10,7 +10,7 @@ import { missingProviderConfig } from '../src/models/router.js';
 import { orchestrators as registeredOrchestrators } from '../src/orchestrators/index.js';
 import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import { createModels } from '../src/services.js';
-import { catalog } from '../src/teams/catalog/index.js';
+import { shippedTeams } from '../src/teams/files.js';
 import { compareVariants, defaultStats, type StatsSettings, summarize } from './aggregate.js';
 import {
   apiBackend,
@@ -42,6 +42,8 @@ import {
 } from './results-schema.js';
 import { qualityScorers, scorableOutput } from './score.js';
 import { defaultRubric } from './scorers/judge.js';
+
+const catalog = shippedTeams();
 
 /**
  * `baton eval`: runs every case of a dataset under each variant (pattern × option set), `repeat` times, scores

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { EvalFlags } from '../evals/runner.js';
 import { buildApi } from './api/app.js';
@@ -10,7 +11,12 @@ import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js'
 import { assertProviderConfigured } from './models/router.js';
 import { collectQueueStats, queueGaugeSnapshot } from './queue/stats.js';
 import { runCommand } from './run-client.js';
-import { apiDeps, createServices, workerDeps } from './services.js';
+import { apiDeps, createServices, loadTeamFiles, workerDeps } from './services.js';
+import { TeamCatalog } from './teams/catalog.js';
+import { problemSentence } from './teams/document.js';
+import { type LoadedTeam, loadTeamFiles as readTeamFiles, TeamFilesError } from './teams/files.js';
+import { modelEnvironment } from './teams/models.js';
+import { TeamRegistryStore } from './teams/registry-store.js';
 import { createLogger } from './telemetry/logger.js';
 import { observeQueue } from './telemetry/metrics.js';
 import { shutdownTelemetry } from './telemetry/sdk.js';
@@ -78,7 +84,8 @@ async function serve(
   log: Logger,
   stopRedis?: () => Promise<void>,
 ) {
-  const services = createServices(config, redisUrl, log);
+  const services = servicesOrExit(config, redisUrl, log);
+  await services.teams.ready();
   const closers: (() => Promise<void>)[] = [];
   let breakers: (() => ReturnType<typeof services.breakers.snapshot>) | undefined;
   if (roles.worker) {
@@ -105,6 +112,63 @@ async function serve(
     await services.close();
     await stopRedis?.();
   });
+}
+
+/** The process's services; bad team files refuse start-up with one sentence per problem (exit code 2). */
+function servicesOrExit(config: Config, redisUrl: string, log: Logger): ReturnType<typeof createServices> {
+  try {
+    return createServices(config, redisUrl, log);
+  } catch (err) {
+    if (!(err instanceof TeamFilesError)) throw err;
+    fail(`the team files are invalid:\n${err.problems.map((p) => `  ${problemSentence(p)}`).join('\n')}`, 2);
+  }
+}
+
+/** `baton teams validate <file|dir>`: checks team files as start-up would, without starting anything. */
+function validateTeams(path: string): number {
+  const config = configOrExit();
+  const { teams, problems } = readTeamFiles(path, modelEnvironment(config));
+  for (const p of problems) process.stderr.write(`${problemSentence(p)}\n`);
+  for (const t of teams) process.stdout.write(`ok ${t.file}: team ${t.team.name}, version ${t.version}\n`);
+  if (teams.length === 0 && problems.length === 0) process.stderr.write(`${path} holds no team files.\n`);
+  return problems.length > 0 || teams.length === 0 ? 1 : 0;
+}
+
+/** `baton teams list`: the teams a service with this configuration would offer (files, and the registry). */
+async function listTeams(): Promise<number> {
+  const config = configOrExit();
+  let files: LoadedTeam[];
+  try {
+    files = loadTeamFiles(config);
+  } catch (err) {
+    if (!(err instanceof TeamFilesError)) throw err;
+    for (const p of err.problems) process.stderr.write(`${problemSentence(p)}\n`);
+    return 1;
+  }
+  const log = loggerFor(config, 'teams');
+  const redis =
+    config.redisUrl && config.teams.registry !== 'files' ? connectOnce(config.redisUrl) : undefined;
+  try {
+    const store = redis ? new TeamRegistryStore(redis, config.redisPrefix) : undefined;
+    const catalog = new TeamCatalog({ files, store, mode: config.teams.registry, log });
+    for (const { version, team } of await catalog.list()) {
+      const file = files.find((f) => f.team.name === team.name && f.version === version);
+      const patterns = Object.keys(team.patterns).join(',');
+      const variants = Object.keys(team.variants ?? {});
+      process.stdout.write(
+        `${team.name}\t${version}\t${file ? file.file : 'registry'}\t${patterns}\t${team.agents.length} agents${variants.length ? `\tvariants ${variants.join(',')}` : ''}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    redis?.disconnect();
+  }
+}
+
+function connectOnce(url: string): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
+  redis.on('error', () => {});
+  return redis;
 }
 
 function printDevBanner(config: Config, key: string, generated: boolean, redis: string): void {
@@ -227,6 +291,21 @@ program
       process.exit(code);
     },
   );
+
+const teams = program.command('teams').description('team files and the team registry');
+teams
+  .command('validate')
+  .description(
+    'check team files (a file, or every team file of a folder) as start-up would; exit 1 when invalid',
+  )
+  .argument('<file|dir>', 'a team file or a folder of them')
+  .action((path: string) => process.exit(validateTeams(path)));
+teams
+  .command('list')
+  .description(
+    'print the teams a service would offer: BATON_TEAMS_DIR, and the registry when REDIS_URL is set',
+  )
+  .action(async () => process.exit(await listTeams()));
 
 program
   .command('eval')

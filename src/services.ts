@@ -15,9 +15,12 @@ import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-que
 import { RedisEventLog } from './runs/events.js';
 import { RunStore } from './runs/store.js';
 import { simulatedModel } from './simulation/index.js';
-import { catalog } from './teams/catalog/index.js';
-import { withPolicyOverrides } from './teams/policy-overrides.js';
+import { TeamCatalog } from './teams/catalog.js';
+import { defaultTeamsDir, type LoadedTeam, loadTeamsFrom } from './teams/files.js';
+import { modelEnvironment } from './teams/models.js';
+import { TeamRegistryStore } from './teams/registry-store.js';
 import type { TeamDefinition } from './teams/schema.js';
+import { definitionVersion, resolvedDocument } from './teams/version.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 
@@ -35,7 +38,8 @@ export interface Services {
   queue: Queue<RunJobData>;
   /** The one writer of runs' status and terminal events. */
   lifecycle: RunLifecycle;
-  teams: ReadonlyMap<string, TeamDefinition>;
+  /** Team files and the registry: what runs resolve their team from. */
+  teams: TeamCatalog;
   breakers: CircuitBreakers;
   close(): Promise<void>;
 }
@@ -47,13 +51,32 @@ function connectRedis(url: string, log: Logger, name: string): Redis {
   return redis;
 }
 
+/**
+ * The team files of this process: BATON_TEAMS_DIR (default: the shipped `teams/` folder), checked against the
+ * configured models. Throws `TeamFilesError` naming every bad file: start-up refuses them.
+ */
+export function loadTeamFiles(config: Config): LoadedTeam[] {
+  return loadTeamsFrom(config.teams.dir ?? defaultTeamsDir(), modelEnvironment(config));
+}
+
+/** Teams given in code (tests, benchmarks) as if they had been read from files. */
+function givenTeams(teams: ReadonlyMap<string, TeamDefinition>): LoadedTeam[] {
+  return [...teams.values()].map((team) => ({
+    team,
+    version: definitionVersion(team),
+    document: resolvedDocument(team),
+    file: `(${team.name}, given in code)`,
+  }));
+}
+
 export function createServices(
   config: Config,
   redisUrl: string,
   log: Logger,
-  /** The teams runs may use (default: the shipped teams with the operator's policy overrides). */
-  teams: ReadonlyMap<string, TeamDefinition> = withPolicyOverrides(catalog, config.agentPolicy),
+  /** Teams instead of the team files (tests, benchmarks). */
+  teams?: ReadonlyMap<string, TeamDefinition>,
 ): Services {
+  const files = teams ? givenTeams(teams) : loadTeamFiles(config);
   const connections: Redis[] = [];
   const connect = (name: string) => {
     const conn = connectRedis(redisUrl, log, name);
@@ -68,13 +91,23 @@ export function createServices(
     attempts: config.worker.jobAttempts,
     retentionSeconds: config.retentionSeconds,
   });
+  const models = modelEnvironment(config);
+  const catalog = new TeamCatalog({
+    files,
+    store: new TeamRegistryStore(redis, config.redisPrefix),
+    mode: config.teams.registry,
+    env: models,
+    overrides: config.agentPolicy,
+    log,
+  });
   const lifecycle = new RunLifecycle({
     redis,
     prefix: config.redisPrefix,
     store,
     writes: new RunWrites(redis, config.redisPrefix, config.retentionSeconds, events),
     queue: runQueuePort(queue),
-    teams,
+    teams: catalog,
+    models,
     log,
   });
   return {
@@ -84,7 +117,7 @@ export function createServices(
     events,
     queue,
     lifecycle,
-    teams,
+    teams: catalog,
     breakers: new CircuitBreakers(),
     async close() {
       await queue.close().catch(() => {});

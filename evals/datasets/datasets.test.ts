@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { resolutionCategories } from '../../src/teams/catalog/support-desk.schema.js';
+import { resolutionCategories } from '../support-desk-output.js';
 import {
   DatasetError,
   loadDataset,

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { BatonError } from '../../src/core/errors.js';
-import { companyOutlookSchema, newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
-import { resolutionCategories, specialists } from '../../src/teams/catalog/support-desk.schema.js';
+import { companyOutlookSchema, newsDeskOutputSchema } from '../news-desk-output.js';
 import { normalizeCompanyName } from '../scorers/company-names.js';
+import { resolutionCategories, specialists } from '../support-desk-output.js';
 
 /**
  * Eval dataset formats. A dataset is a JSONL file: one case per line, `{ id, text, expected }`, where `text` is

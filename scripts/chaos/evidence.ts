@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { RUNS_QUEUE } from '../../src/queue/names.js';
 import { runKeys } from '../../src/runs/keys.js';
 import type { RunRecord } from '../../src/runs/schema.js';
-import { catalog } from '../../src/teams/catalog/index.js';
+import { shippedTeams } from '../../src/teams/files.js';
 import type { EventLite, Evidence, JobInfo, ModelRequest } from './checks.js';
 import {
   type ApiClient,
@@ -15,6 +15,8 @@ import {
   type Submission,
   TEAM,
 } from './load.js';
+
+const catalog = shippedTeams();
 
 /**
  * Collects what the checks judge, after the chaos: through the API (records, list, an idempotent replay of

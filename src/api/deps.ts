@@ -7,7 +7,7 @@ import type { BreakerSnapshot } from '../policies/breakers.js';
 import type { RunJobData } from '../queue/runs-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
 import type { RunStore } from '../runs/store.js';
-import type { TeamDefinition } from '../teams/schema.js';
+import type { TeamCatalog } from '../teams/catalog.js';
 import type { ApiKeys } from './auth.js';
 
 /** Everything the API needs, injected by the CLI (or a test). */
@@ -19,7 +19,8 @@ export interface ApiDeps {
   lifecycle: RunLifecycle;
   events: RedisEventLog;
   queue: Queue<RunJobData>;
-  teams: ReadonlyMap<string, TeamDefinition>;
+  /** Team files and the team registry (reads for every caller, changes for admins). */
+  teams: TeamCatalog;
   keys: ApiKeys;
   log: Logger;
   /** Circuit-breaker states known to this process (a worker in the same process, as in `baton dev`). */

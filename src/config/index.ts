@@ -113,6 +113,9 @@ export const envSchema = z.object({
   BATON_HEARTBEAT_INTERVAL_MS: positiveInt.min(50).default(5_000),
   BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
 
+  BATON_TEAMS_DIR: z.string().min(1).optional(),
+  BATON_TEAMS_REGISTRY: z.enum(['files', 'both', 'api']).default('both'),
+
   BATON_CAPTURE_CONTENT: bool.default(false),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional().describe('User-assigned managed identity for Entra ID auth.'),
@@ -166,6 +169,11 @@ export interface Config {
   };
   /** Operator console sessions (/admin): signing secret (unset: random per process) and lifetime. */
   admin: { sessionSecret: string | undefined; sessionTtlSeconds: number };
+  /**
+   * Teams: the folder of team files (unset: the `teams/` folder shipped with baton) and where teams come from
+   * (files, the registry API, or both).
+   */
+  teams: { dir: string | undefined; registry: 'files' | 'both' | 'api' };
   retentionSeconds: number;
   http: { bodyLimit: number; requestTimeoutMs: number; rateLimitPerMinute: number };
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
@@ -237,6 +245,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       heartbeatTtlMs: e.BATON_HEARTBEAT_TTL_MS,
     },
     admin: { sessionSecret: e.BATON_SESSION_SECRET, sessionTtlSeconds: e.BATON_SESSION_TTL_SECONDS },
+    teams: { dir: e.BATON_TEAMS_DIR, registry: e.BATON_TEAMS_REGISTRY },
     retentionSeconds: e.BATON_RETENTION_SECONDS,
     http: {
       bodyLimit: e.BATON_BODY_LIMIT_BYTES,

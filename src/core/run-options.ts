@@ -28,6 +28,13 @@ export const commonRunOptionsShape = {
     .optional()
     .describe('Concurrent branches at once (default 4).'),
   model: modelSettingsSchema.optional().describe('Overrides every agent’s model settings for this run.'),
+  variant: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/)
+    .optional()
+    .describe(
+      'A variant of the team (its `variants`): overlays of agent fields; `base` is the team as it is.',
+    ),
 } as const;
 
 /** Options every pattern honours that come last in the request schema (their order is the CLI's and docs'). */

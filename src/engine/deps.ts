@@ -5,11 +5,12 @@ import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import type { EventSink } from '../runs/events.js';
 import type { RunJournal } from '../runs/journal.js';
 import type { RunRequest } from '../runs/schema.js';
-import type { TeamDefinition } from '../teams/schema.js';
+import type { TeamResolver } from '../teams/resolver.js';
 
 export interface EngineDeps {
   runtime: AgentRuntime;
-  teams: ReadonlyMap<string, TeamDefinition>;
+  /** Finds a run's team by name and version (the version the run recorded when it was created). */
+  teams: TeamResolver;
   orchestrators: ReadonlyMap<string, RegisteredPattern>;
   log: Logger;
   /** Put agent text on `agent.completed` events (BATON_CAPTURE_CONTENT). */

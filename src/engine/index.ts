@@ -4,24 +4,14 @@ import type { RunOutcome } from '../core/run.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import { RunBudget } from '../policies/budget.js';
 import { type RunRequest, resolveRunOptions } from '../runs/schema.js';
+import { type RunTeam, resolveRunTeam } from '../teams/resolver.js';
 import type { TeamDefinition } from '../teams/schema.js';
-import { definitionVersion } from '../teams/version.js';
 import { buildRunContext } from './context.js';
 import type { EngineDeps, ExecuteInput } from './deps.js';
 import { ended, outcomeOf, succeeded } from './outcome.js';
 import { runSignal } from './run-signal.js';
 
 export type { EngineDeps, ExecuteInput } from './deps.js';
-
-export function resolveTeam(teams: ReadonlyMap<string, TeamDefinition>, request: RunRequest): TeamDefinition {
-  const team = teams.get(request.team);
-  if (!team) {
-    throw new InvalidRunError(
-      `Unknown team "${request.team}". Known teams: ${[...teams.keys()].join(', ')}.`,
-    );
-  }
-  return team;
-}
 
 function patternFor(deps: EngineDeps, team: TeamDefinition, request: RunRequest): RegisteredPattern {
   const pattern = deps.orchestrators.get(request.pattern);
@@ -39,22 +29,25 @@ function patternFor(deps: EngineDeps, team: TeamDefinition, request: RunRequest)
  */
 export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<RunOutcome> {
   const { runId, request, journal } = input;
-  const team = resolveTeam(deps.teams, request);
-  const version = definitionVersion(team);
   const hooks = deps.hooks ?? noEngineHooks;
   const now = deps.now ?? Date.now;
   const entries = journal.entries();
   const resumed = input.attempt > 1 || entries.length > 0;
-  const info = { runId, pattern: request.pattern, team: team.name, attempt: input.attempt, resumed };
+  const info = { runId, pattern: request.pattern, team: request.team, attempt: input.attempt, resumed };
 
   return hooks.run(info, async () => {
     const budget = new RunBudget(request.options?.maxTokens, request.options?.maxModelCalls);
     for (const [, entry] of entries) {
       if (entry.kind === 'agent') budget.replay(entry.usage, entry.modelCalls, entry.costUsd);
     }
-    const finish = (ending: Parameters<typeof outcomeOf>[0]) => outcomeOf(ending, budget, journal, version);
+    let resolved: RunTeam | undefined;
+    const finish = (ending: Parameters<typeof outcomeOf>[0]) =>
+      outcomeOf(ending, budget, journal, resolved?.definitionVersion ?? request.teamVersion ?? '');
     let run: ReturnType<typeof runSignal> | undefined;
     try {
+      // The version the run was created with (the job carries it), so a resumed run executes what it started.
+      resolved = await resolveRunTeam(deps.teams, { ...request, variant: request.options?.variant });
+      const { team } = resolved;
       const pattern = patternFor(deps, team, request);
       const options = resolveRunOptions(pattern, request.options);
       run = runSignal({

@@ -2,14 +2,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RefusedError } from '../core/errors.js';
+import type { ModelSettings } from '../core/model.js';
 import type { RunQueue } from '../core/ports.js';
 import type { RunOutcome } from '../core/run.js';
 import { LIVE_JOB_STATES } from '../queue/runs-queue.js';
 import { type FinishedStatus, recordRunFinished } from '../queue/stats.js';
 import type { RunRecord, RunRequest } from '../runs/schema.js';
 import type { RunStore, StoredRun } from '../runs/store.js';
-import type { TeamDefinition } from '../teams/schema.js';
-import { definitionVersion } from '../teams/version.js';
+import { type ModelEnvironment, runModelProblem } from '../teams/models.js';
+import { type RunTeam, resolveRunTeam, TeamResolutionError, type TeamResolver } from '../teams/resolver.js';
 import type { RetryReset, RunWrites } from './run-writes.js';
 
 export interface LifecycleDeps {
@@ -18,7 +19,9 @@ export interface LifecycleDeps {
   store: RunStore;
   writes: RunWrites;
   queue: RunQueue<RunRequest>;
-  teams: ReadonlyMap<string, TeamDefinition>;
+  teams: TeamResolver;
+  /** The operator's model configuration, for the team's model check of a run's `options.model`. */
+  models: ModelEnvironment;
   log: Logger;
 }
 
@@ -54,14 +57,19 @@ export class RunLifecycle {
     return randomUUID();
   }
 
-  /** The team a request names, wired for its pattern; refused (400) otherwise. */
-  teamFor(request: Pick<RunRequest, 'team' | 'pattern'>): TeamDefinition {
-    const team = this.deps.teams.get(request.team);
-    if (!team) {
-      throw new RefusedError('invalid', 'UNKNOWN_TEAM', `There is no team "${request.team}".`, {
-        teams: [...this.deps.teams.keys()],
-      });
+  /**
+   * The team a request names, at the version it pins (or the current one), with its variant: refused (400) when
+   * any of them is unknown, when the team is not wired for the pattern, or when the run's model is not allowed.
+   */
+  async teamFor(request: Pick<RunRequest, 'team' | 'teamVersion' | 'pattern' | 'options'>): Promise<RunTeam> {
+    let resolved: RunTeam;
+    try {
+      resolved = await resolveRunTeam(this.deps.teams, { ...request, variant: request.options?.variant });
+    } catch (err) {
+      if (!(err instanceof TeamResolutionError)) throw err;
+      throw new RefusedError('invalid', err.code, err.message, err.details);
     }
+    const { team } = resolved;
     if (team.patterns[request.pattern] === undefined) {
       throw new RefusedError(
         'invalid',
@@ -70,7 +78,14 @@ export class RunLifecycle {
         { patterns: Object.keys(team.patterns) },
       );
     }
-    return team;
+    this.checkModels(resolved, request.options?.model);
+    return resolved;
+  }
+
+  /** The models a run may use. The team's own list (`models`) is checked here. */
+  private checkModels(resolved: RunTeam, model: ModelSettings | undefined): void {
+    const problem = runModelProblem(resolved.team, model, this.deps.models);
+    if (problem) throw new RefusedError('invalid', 'MODEL_NOT_ALLOWED', problem, { model });
   }
 
   /**
@@ -80,7 +95,8 @@ export class RunLifecycle {
    */
   async create(input: CreateRun, runId = this.newRunId()): Promise<{ record: RunRecord; created: boolean }> {
     const { request, owner } = input;
-    const team = this.teamFor(request);
+    const resolved = await this.teamFor(request);
+    const team = resolved.team;
     const record: RunRecord = {
       id: runId,
       status: 'queued',
@@ -94,7 +110,9 @@ export class RunLifecycle {
       ...(input.traceId ? { traceId: input.traceId } : {}),
       attempt: 0,
       ...((await this.deps.queue.isPaused()) ? { queuePaused: true } : {}),
-      definitionVersion: definitionVersion(team),
+      definitionVersion: resolved.definitionVersion,
+      teamVersion: resolved.teamVersion,
+      ...(resolved.variant !== undefined ? { variant: resolved.variant } : {}),
       createdAt: new Date().toISOString(),
     };
     const idempotency = input.idempotencyKey
@@ -125,7 +143,12 @@ export class RunLifecycle {
       return { record: existing.record, created: false };
     }
     try {
-      await this.deps.queue.enqueue(runId, { ...request, team: team.name });
+      // The job carries the version: the worker executes exactly it, whatever the team's current version is then.
+      await this.deps.queue.enqueue(runId, {
+        ...request,
+        team: team.name,
+        teamVersion: resolved.teamVersion,
+      });
     } catch (err) {
       this.deps.log.error({ err, runId }, 'could not enqueue the run');
       await this.deps.writes.discard(runId, owner);
@@ -198,14 +221,16 @@ export class RunLifecycle {
 
   /** Cancels every queued or running run of `team`: waiting ones at once, running ones through their worker. */
   async cancelTeam(team: string): Promise<{ team: string; cancelled: string[]; cancelling: string[] }> {
-    if (!this.deps.teams.has(team)) {
+    const jobs = (await this.deps.queue.liveJobs()).filter((job) => job.team === team);
+    // A retired team has no current version but may still have runs in flight.
+    if (jobs.length === 0 && !(await this.deps.teams.current(team))) {
       throw new RefusedError('not-found', 'NOT_FOUND', `Team "${team}" was not found.`);
     }
     const cancelled: string[] = [];
     const cancelling: string[] = [];
     const seen = new Set<string>();
-    for (const job of await this.deps.queue.liveJobs()) {
-      if (job.team !== team || seen.has(job.runId)) continue;
+    for (const job of jobs) {
+      if (seen.has(job.runId)) continue;
       seen.add(job.runId);
       const run = await this.deps.store.get(job.runId);
       if (!run || this.deps.store.isTerminal(run.record.status)) continue;
@@ -312,6 +337,7 @@ export class RunLifecycle {
 function requestOf(record: RunRecord): RunRequest {
   return {
     team: record.team,
+    ...(record.teamVersion ? { teamVersion: record.teamVersion } : {}),
     pattern: record.pattern,
     input: record.input,
     ...(Object.keys(record.options).length > 0 ? { options: record.options } : {}),

@@ -44,6 +44,9 @@ export function resolveRunOptions(
   } as ResolvedCommonRunOptions & Record<string, unknown>;
 }
 
+/** A team version: the content hash the registry names versions by (`definitionVersion`). */
+export const teamVersionSchema = z.string().regex(/^[0-9a-f]{6,64}$/, 'must be a team version (hex)');
+
 const inputSchema = z.union([
   z.string().trim().min(1, 'must not be empty').max(200_000),
   z.record(z.string(), z.unknown()).refine((o) => Object.keys(o).length > 0, 'must not be an empty object'),
@@ -52,6 +55,11 @@ const inputSchema = z.union([
 export const runRequestSchema = z
   .object({
     team: z.string().min(1).default('news-desk'),
+    teamVersion: teamVersionSchema
+      .optional()
+      .describe(
+        'Run exactly this version of the team (default: its current version when the run is created).',
+      ),
     pattern: patternSchema,
     input: inputSchema.describe('The task: text, or a JSON object.'),
     options: runOptionsSchema.optional(),
@@ -98,7 +106,16 @@ export const runRecordSchema = z.object({
   attempt: z.number().int().describe('Worker attempts so far (more than 1 after a crash or hand-over).'),
   cancelRequested: z.boolean().optional(),
   queuePaused: z.boolean().optional().describe('True when the run was accepted while the queue was paused.'),
-  definitionVersion: z.string(),
+  definitionVersion: z
+    .string()
+    .describe(
+      'Hash of what the run executes: the team version, with its variant and operator overrides applied.',
+    ),
+  teamVersion: z
+    .string()
+    .optional()
+    .describe('The team version the run is pinned to: it executes this version even if the team changes.'),
+  variant: z.string().optional().describe('The team variant the run executes (options.variant).'),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

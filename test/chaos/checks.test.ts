@@ -9,7 +9,9 @@ import {
 import { type RunLookup, runSpecs, type Submission } from '../../scripts/chaos/load.js';
 import type { StepRecord } from '../../src/core/run.js';
 import type { RunRecord } from '../../src/runs/schema.js';
-import { catalog } from '../../src/teams/catalog/index.js';
+import { shippedTeams } from '../../src/teams/files.js';
+
+const catalog = shippedTeams();
 
 /** The chaos check's verdicts on hand-made evidence: each finding it must (and must not) report. */
 

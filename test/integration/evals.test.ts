@@ -8,9 +8,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EvalResults, evalResultsSchema } from '../../evals/results-schema.js';
 import { type EvalRun, runEval, runEvalCommand } from '../../evals/runner.js';
-import { newsDesk } from '../../src/teams/catalog/news-desk.js';
+import { shippedTeams } from '../../src/teams/files.js';
 import { type BatonProcess, CLI, ROOT, startBaton } from '../support/baton.js';
 import { freePort } from '../support/redis.js';
+
+const newsDesk = shippedTeams().get('news-desk')!;
 
 const sh = promisify(execFile);
 const PATTERNS = 'sequential,concurrent,handoff,magentic';

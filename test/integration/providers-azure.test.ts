@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { newsDeskOutputSchema } from '../../evals/news-desk-output.js';
 import type { RunEvent } from '../../src/core/events.js';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
 import {
   type AzureOpenAIServer,
   type ChatBody,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newsDesk } from '../../src/teams/catalog/news-desk.js';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
+import { newsDeskOutputSchema } from '../../evals/news-desk-output.js';
+import { shippedTeams } from '../../src/teams/files.js';
 import { fixedCredential } from '../models/helpers.js';
 import {
   type AzureOpenAIServer,
@@ -22,6 +22,8 @@ import {
   startStack,
   taggedArticle,
 } from '../support/providers.js';
+
+const newsDesk = shippedTeams().get('news-desk')!;
 
 /**
  * The core acceptance run (news-desk, sequential) through the two other real providers:

@@ -4,12 +4,14 @@ import type { RunEvent } from '../../src/core/events.js';
 import type { ChatRequest } from '../../src/core/model.js';
 import type { SimulatedFault } from '../../src/models/simulated.js';
 import type { RunJournal } from '../../src/runs/journal.js';
-import { catalog } from '../../src/teams/catalog/index.js';
+import { shippedTeams } from '../../src/teams/files.js';
 import {
   type TeamDefinition,
   type TeamDefinitionInput,
   teamDefinitionSchema,
 } from '../../src/teams/schema.js';
+
+const catalog = shippedTeams();
 
 /** Shared fixtures for the pattern tests. */
 

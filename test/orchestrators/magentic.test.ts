@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { newsDeskOutputSchema } from '../../evals/news-desk-output.js';
+import { supportDeskOutputSchema } from '../../evals/support-desk-output.js';
 import { RunInterruptedError } from '../../src/core/errors.js';
 import type { RunEvent } from '../../src/core/events.js';
 import type { ChatRequest } from '../../src/core/model.js';
@@ -6,8 +8,6 @@ import { memoryJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
 import { managerSkill, newsManagerPlaybook } from '../../src/simulation/manager-skills.js';
 import type { Skill } from '../../src/simulation/skill.js';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
-import { supportDeskOutputSchema } from '../../src/teams/catalog/support-desk.schema.js';
 import { createTestEngine } from '../support/engine.js';
 import {
   agentKeys,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { newsDeskOutputSchema } from '../../evals/news-desk-output.js';
 import { RunInterruptedError } from '../../src/core/errors.js';
 import { memoryJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
 import { createTestEngine } from '../support/engine.js';
 import {
   agentKeys,

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { newsDeskOutputSchema } from '../../evals/news-desk-output.js';
+import { supportDeskOutputSchema } from '../../evals/support-desk-output.js';
 import { patternNames as patterns } from '../../src/orchestrators/index.js';
-import { catalog } from '../../src/teams/catalog/index.js';
-import { newsDeskOutputSchema } from '../../src/teams/catalog/news-desk.schema.js';
-import { supportDeskOutputSchema } from '../../src/teams/catalog/support-desk.schema.js';
 import { describeTeam } from '../../src/teams/describe.js';
+import { shippedTeams } from '../../src/teams/files.js';
 import { createTestEngine } from '../support/engine.js';
 import { businessArticle, catalogTeam, sportsArticle } from './helpers.js';
+
+const catalog = shippedTeams();
 
 describe('catalog teams', () => {
   it.each(patterns)('news-desk produces its output schema under %s', async (pattern) => {

@@ -9,9 +9,12 @@ import { MemoryEventLog } from '../../src/runs/events.js';
 import { memoryJournal, type RunJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
 import { type SimulatedTeamsModelOptions, simulatedModel } from '../../src/simulation/index.js';
-import { catalog } from '../../src/teams/catalog/index.js';
+import { shippedTeams } from '../../src/teams/files.js';
+import { staticTeams } from '../../src/teams/resolver.js';
 import type { TeamDefinition } from '../../src/teams/schema.js';
 import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
+
+const catalog = shippedTeams();
 
 /** A request-recording wrapper around a model: tests count real (non-replayed) model calls through it. */
 export function recording(model: ChatModel): ChatModel & { requests: ChatRequest[] } {
@@ -55,7 +58,7 @@ export function createTestEngine(options: TestEngineOptions = {}) {
       hooks: runtimeTelemetry({ captureContent: false }),
     }),
     hooks: engineTelemetry(),
-    teams: options.teams ?? catalog,
+    teams: staticTeams(options.teams ?? catalog),
     orchestrators,
     log: pino({ level: 'silent' }),
   };

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { catalog } from '../../src/teams/catalog/index.js';
+import { shippedTeams } from '../../src/teams/files.js';
 import { withPolicyOverrides } from '../../src/teams/policy-overrides.js';
 import { definitionVersion } from '../../src/teams/version.js';
+
+const catalog = shippedTeams();
 
 describe('operator policy overrides', () => {
   it('leave teams untouched when nothing is set', () => {

@@ -304,7 +304,7 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
       fleetPage({
         who: who(request),
         workers: await listWorkers(deps.redis, deps.config.redisPrefix),
-        teams: deps.teams,
+        teams: new Map((await deps.teams.list()).map((t) => [t.team.name, t.team])),
       }),
     ),
   );

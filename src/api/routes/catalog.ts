@@ -74,7 +74,7 @@ export const catalogRoutes =
         },
       },
       async () => ({
-        items: [...deps.teams.values()].map((team) => ({
+        items: (await deps.teams.list()).map(({ team }) => ({
           ...describeTeam(team),
           definitionVersion: definitionVersion(team),
         })),
@@ -97,8 +97,9 @@ export const catalogRoutes =
         const workers = await listWorkers(deps.redis, deps.config.redisPrefix);
         const role = (request.caller as Caller).role;
         const detail = role === 'operator' || role === 'admin';
+        const teams = (await deps.teams.list()).map((t) => t.team);
         return {
-          items: [...deps.teams.values()].flatMap((team) =>
+          items: teams.flatMap((team) =>
             team.agents.map((a) => {
               const b = breakers.get(a.name);
               const fleet = agentFleetState(a.name, workers);

@@ -69,12 +69,11 @@ export const runRoutes =
       },
       async (request, reply) => {
         const caller = request.caller as Caller;
-        const team = lifecycle.teamFor(request.body);
         const runId = lifecycle.newRunId();
         annotateRequestSpan(request, {
           [ATTR_BATON_RUN_ID]: runId,
           [ATTR_BATON_PATTERN]: request.body.pattern,
-          [ATTR_BATON_TEAM]: team.name,
+          [ATTR_BATON_TEAM]: request.body.team,
         });
         const { record, created } = await lifecycle.create(
           {
@@ -87,7 +86,10 @@ export const runRoutes =
           runId,
         );
         if (!created) return reply.code(200).header('idempotent-replayed', 'true').send(record);
-        request.log.info({ runId, team: team.name, pattern: record.pattern }, 'run accepted');
+        request.log.info(
+          { runId, team: record.team, teamVersion: record.teamVersion, pattern: record.pattern },
+          'run accepted',
+        );
         return reply.code(202).header('location', `/v1/runs/${record.id}`).send(record);
       },
     );

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 
-/** The final output of a `news-desk` run, under every pattern. Eval datasets label against this shape. */
+/**
+ * The final output of a `news-desk` run in zod, for the evals: the labels of the news dataset are this shape minus
+ * its free text, and the scorers read runs' outputs through it. The team itself declares the same shape in JSON
+ * Schema (teams/news-desk.yaml); a test keeps the two equal.
+ */
 export const directions = ['increase', 'decrease', 'stay'] as const;
 
 export const companyOutlookSchema = z.object({

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** `support-desk`: which specialist resolves a ticket, and the resolution categories each one owns. */
+/**
+ * `support-desk` in zod, for the evals: which specialist resolves a ticket, and the resolution categories each one
+ * owns. The team declares its output in JSON Schema (teams/support-desk.yaml); a test keeps the two equal.
+ */
 export const specialists = ['billing', 'technical', 'account'] as const;
 
 export const resolutionCategories = {
