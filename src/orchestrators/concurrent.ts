@@ -124,6 +124,8 @@ export function countVotes(branches: readonly Succeeded[]): Ballot[] {
 /**
  * Concurrent (fan-out/fan-in): every agent of `patterns.concurrent.agents` gets the task at once, at most
  * `options.concurrency` in flight; their answers are combined by the aggregator (`merge`, `vote` or an agent).
+ * With a team output schema, the answer that becomes the run's is in it: the aggregator agent is asked for it,
+ * each branch is under `vote`, and a merge must fill it.
  * Failed branches leave the run partial; fewer than `options.minSuccessful` successes fail it with
  * `TOO_FEW_BRANCHES`. A spent budget keeps what exists (partial) or fails with `BUDGET_EXCEEDED` when fewer than
  * `minSuccessful` branches finished.
@@ -201,11 +203,15 @@ async function fanOut(
   required: number,
   aggregation: Aggregation,
 ): Promise<FanIn> {
+  // Under vote one branch's answer becomes the run's: each is asked in the team's output schema when it has one.
+  const final =
+    aggregation.kind === 'vote' && ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : {};
   const settled = await settleAll(agents, ctx.options.concurrency, (agent, index) =>
     ctx.callAgent({
       key: `conc/${index}/agent:${agent.name}`,
       agent: agent.name,
       messages: agentMessages(agent, { task: ctx.input }),
+      ...final,
     }),
   );
   const succeeded: Succeeded[] = [];

@@ -6,8 +6,9 @@ import { agentMessages, type PriorWork, selectContext } from './messages.js';
 import { definePattern } from './pattern.js';
 
 /**
- * Sequential: the team's agents in order, each given the task and the earlier work (`options.context`).
- * An agent that ultimately fails ends the run with `AGENT_FAILED`, unless the team declares a fallback agent,
+ * Sequential: the team's agents in order, each given the task and the earlier work (`options.context`). The last
+ * one gives the final answer: when the team declares an output schema, it is asked for that schema (its own
+ * definition may have none). An agent that ultimately fails ends the run with `AGENT_FAILED`, unless the team declares a fallback agent,
  * which then does the failed agent's work. A spent budget ends the run early with the last output, partial.
  */
 export const sequential = definePattern({
@@ -30,12 +31,15 @@ export const sequential = definePattern({
     for (const [index, name] of wiring.order.entries()) {
       const agent = ctx.agent(name);
       const parts = { task: ctx.input, prior: selectContext(prior, ctx.options.context) };
+      const isFinal = index === wiring.order.length - 1 && ctx.team.outputSchema !== undefined;
+      const final = isFinal ? { outputSchema: ctx.team.outputSchema } : {};
       try {
         try {
           last = await ctx.callAgent({
             key: `seq/${index}/agent:${name}`,
             agent: name,
             messages: agentMessages(agent, parts),
+            ...final,
           });
         } catch (err) {
           if (!(err instanceof AgentFailedError) || !wiring.fallback) throw err;
@@ -52,6 +56,7 @@ export const sequential = definePattern({
               ...parts,
               instruction: `Do the work of "${name}" (${agent.description}), which is unavailable.`,
             }),
+            ...final,
           });
         }
       } catch (err) {
