@@ -162,11 +162,25 @@ function compileOnce(jsonSchema: JsonObject): CompiledJsonSchema {
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).replace(/^strict mode: /, '');
     const at = /at (?:path )?"#([^"]*)"/.exec(message);
+    const keyword = /^unknown keyword: "([^"]+)"/.exec(message)?.[1];
+    if (keyword) return { ok: false, problem: { pointer: pointerOfKey(jsonSchema, keyword) ?? '', message } };
     return {
       ok: false,
       problem: { pointer: at?.[1] ?? '', message: message.replace(/ at (?:path )?"#[^"]*"/, '') },
     };
   }
+}
+
+/** The JSON pointer of the first place (depth first) where `key` is a key of an object inside `value`. */
+function pointerOfKey(value: unknown, key: string, at = ''): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const escaped = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+  if (!Array.isArray(value) && key in value) return `${at}/${escaped(key)}`;
+  for (const [k, v] of Object.entries(value)) {
+    const found = pointerOfKey(v, key, `${at}/${escaped(k)}`);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 const lenient = new WeakMap<JsonObject, Validator | null>();

@@ -61,7 +61,7 @@ function settingsProblems(
   if (named !== undefined && missing) {
     problems.push({
       path: [...path, 'provider'],
-      message: `names provider ${named}, which is not configured (${missing})`,
+      message: `names provider ${named}, which is not configured (${missing.replace(/\.$/, '')})`,
     });
   }
   const { provider, deployment } = target(settings, agent, env);

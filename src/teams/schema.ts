@@ -78,8 +78,7 @@ export const teamVariantSchema = z
 
 export const variantNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes, starting with a letter')
-  .refine((name) => name !== 'base', '"base" names the team without a variant');
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes, starting with a letter');
 
 export const teamDefinitionSchema = z
   .object({
@@ -137,6 +136,13 @@ export const teamDefinitionSchema = z
       });
     }
     for (const [variant, overlay] of Object.entries(team.variants ?? {})) {
+      if (variant === 'base') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['variants', variant],
+          message: '"base" names the team without a variant',
+        });
+      }
       for (const agent of Object.keys(overlay.agents)) check(agent, ['variants', variant, 'agents', agent]);
     }
   });
