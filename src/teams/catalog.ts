@@ -254,35 +254,27 @@ export class TeamCatalog implements TeamResolver {
     const { store } = this.deps;
     if (store) await this.started;
     const history = store ? await store.history(name) : [];
-    const head = store ? await store.head(name) : undefined;
-    const file = this.files.get(name);
-    if (!current && history.length === 0) return undefined;
-    const versions = history.map((v) => ({ ...v, current: v.version === current?.version }));
-    let document: Record<string, unknown> | undefined;
-    if (current)
-      document =
-        file?.version === current.version
-          ? file.document
-          : (await store?.get(name, current.version))?.document;
-    const summary =
-      versions.find((v) => v.current) ??
-      (file && current
-        ? {
-            version: file.version,
-            source: 'file' as const,
-            registeredAt: '',
-            registeredBy: `file ${file.file}`,
-          }
-        : undefined);
+    const entry = current ? await this.describeVersion(name, current.version) : undefined;
+    if (!entry && history.length === 0) return undefined;
+    const shown = entry ? withoutResolved(entry) : undefined;
+    const retiredAt = current ? undefined : (await store?.head(name))?.retiredAt;
+    // Without a registry, the file's version is the only one.
+    const versions = history.length > 0 || !shown ? history : [shown];
     return {
       name,
-      current: current && summary && document ? { ...summary, document } : null,
-      ...(!current && head?.retiredAt ? { retiredAt: head.retiredAt } : {}),
-      versions,
+      current: shown ?? null,
+      ...(retiredAt ? { retiredAt } : {}),
+      versions: versions.map(({ version, source, registeredAt, registeredBy }) => ({
+        version,
+        source,
+        registeredAt,
+        registeredBy,
+        current: version === current?.version,
+      })),
     };
   }
 
-  /** One stored version with its document. */
+  /** One version with its documents: from the registry, or the file this process read. */
   async describeVersion(
     name: string,
     version: string,
@@ -295,6 +287,11 @@ export class TeamCatalog implements TeamResolver {
       entry = this.entry(file.team, file.document, 'file', `file ${file.file}`);
     return entry ? { ...entry, current: entry.version === current } : undefined;
   }
+}
+
+function withoutResolved(entry: StoredVersion): VersionSummary & { document: Record<string, unknown> } {
+  const { version, source, registeredAt, registeredBy, document } = entry;
+  return { version, source, registeredAt, registeredBy, document };
 }
 
 function invalid(problems: TeamProblem[]): RefusedError {
