@@ -1,10 +1,10 @@
-import { z } from 'zod';
 import type { ChatMessage, ChatResult, ResponseFormat, TokenUsage } from '../core/model.js';
+import { checkAgainstJsonSchema } from '../core/output-schema.js';
 
 /**
  * Structured outputs, the provider side: whether a JSON Schema can be sent with `strict: true`, a quick check of
  * an answer against the schema, and the one corrective re-ask. The agent runtime still validates the final answer
- * against the agent's zod schema; this only spends one extra model call to give the model a chance to fix its
+ * against the agent's output schema; this only spends one extra model call to give the model a chance to fix its
  * own formatting.
  */
 
@@ -48,27 +48,12 @@ export function strictFlag(format: ResponseFormat): boolean {
   return format.strict && isStrictCompatible(format.schema);
 }
 
-const validators = new WeakMap<object, z.ZodType | null>();
-
-function validatorFor(schema: Schema): z.ZodType | null {
-  let validator = validators.get(schema);
-  if (validator === undefined) {
-    try {
-      validator = z.fromJSONSchema(schema);
-    } catch {
-      // A schema zod cannot express: only the JSON syntax of answers is checked.
-      validator = null;
-    }
-    validators.set(schema, validator);
-  }
-  return validator;
-}
-
 export type StructuredCheck = { ok: true; json: string } | { ok: false; problem: string };
 
 /**
- * Whether `text` is JSON satisfying `schema`. `json` is the answer to keep: `text` itself, or its content when the
- * model wrapped valid JSON in a Markdown fence. `problem` is one phrase saying what is wrong.
+ * Whether `text` is JSON satisfying `schema` (checked with Ajv; a schema Ajv cannot compile leaves only the JSON
+ * syntax checked). `json` is the answer to keep: `text` itself, or its content when the model wrapped valid JSON
+ * in a Markdown fence. `problem` is one phrase saying what is wrong.
  */
 export function checkStructuredAnswer(text: string, schema: Schema): StructuredCheck {
   const json = stripCodeFence(text);
@@ -81,13 +66,9 @@ export function checkStructuredAnswer(text: string, schema: Schema): StructuredC
       problem: `it is not valid JSON (${err instanceof Error ? err.message : String(err)})`,
     };
   }
-  const validator = validatorFor(schema);
-  const parsed = validator?.safeParse(value);
-  if (!parsed || parsed.success) return { ok: true, json };
-  const problems = parsed.error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
-  return { ok: false, problem: `it does not match the schema (${problems.join('; ')})` };
+  const checked = checkAgainstJsonSchema(schema, value);
+  if (!checked || checked.ok) return { ok: true, json };
+  return { ok: false, problem: `it does not match the schema (${checked.problem})` };
 }
 
 /** Models sometimes wrap JSON in a Markdown fence even when asked not to. */
