@@ -155,6 +155,8 @@ export class RunWrites {
       ...(outcome.failedAgents ? { failedAgents: outcome.failedAgents } : {}),
       ...(outcome.details ? { details: outcome.details } : {}),
       ...(outcome.error ? { error: outcome.error } : {}),
+      // What the worker executed (the version pinned at creation, so the same unless the run could not resolve it).
+      ...(outcome.definitionVersion ? { definitionVersion: outcome.definitionVersion } : {}),
     });
     if (outcome.status === 'succeeded') {
       await this.events.append(id, {
