@@ -10,7 +10,7 @@ import { memoryJournal, type RunJournal } from '../../src/runs/journal.js';
 import type { RunRequest } from '../../src/runs/schema.js';
 import { type SimulatedTeamsModelOptions, simulatedModel } from '../../src/simulation/index.js';
 import { shippedTeams } from '../../src/teams/files.js';
-import { staticTeams } from '../../src/teams/resolver.js';
+import { staticTeams, type TeamResolver } from '../../src/teams/resolver.js';
 import type { TeamDefinition } from '../../src/teams/schema.js';
 import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
 
@@ -34,6 +34,8 @@ export interface TestEngineOptions extends SimulatedTeamsModelOptions {
   failureRate?: number;
   hangRate?: number;
   teams?: ReadonlyMap<string, TeamDefinition>;
+  /** Resolves teams instead of `teams` (versions, registries). */
+  resolver?: TeamResolver;
   breakers?: CircuitBreakers;
 }
 
@@ -58,7 +60,7 @@ export function createTestEngine(options: TestEngineOptions = {}) {
       hooks: runtimeTelemetry({ captureContent: false }),
     }),
     hooks: engineTelemetry(),
-    teams: staticTeams(options.teams ?? catalog),
+    teams: options.resolver ?? staticTeams(options.teams ?? catalog),
     orchestrators,
     log: pino({ level: 'silent' }),
   };
