@@ -8,6 +8,7 @@ import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import { parseOptionFlags } from '../src/runs/option-flags.js';
 import { type Pattern, patternSchema, type RunOptions, runOptionsSchema } from '../src/runs/schema.js';
 import type { TeamDefinition } from '../src/teams/schema.js';
+import { BASE_VARIANT } from '../src/teams/variants.js';
 import type { Variant } from './results-schema.js';
 
 /**
@@ -67,6 +68,8 @@ export const experimentSchema = z
       .optional(),
     /** Named model settings, each crossed with every option set as `options.model`. */
     models: z.record(setName, modelSettingsSchema).optional(),
+    /** Team variants (the team's `variants`, and `base`), each crossed with every option set as `options.variant`. */
+    variants: z.array(z.string().min(1)).min(1).optional(),
   })
   .superRefine((exp, ctx) => {
     for (const [name, set] of Object.entries(exp.optionSets ?? {})) {
@@ -123,6 +126,8 @@ export interface EvalFlags {
   record?: boolean;
   replay?: string;
   judge?: boolean;
+  /** Team variants to compare, comma-separated (`base` is the team without a variant). */
+  variants?: string;
 }
 
 export interface EvalPlan {
@@ -138,6 +143,8 @@ export interface EvalPlan {
   experiment: { path: string; name: string } | null;
   /** Score every run with the LLM judge too. */
   judge: boolean;
+  /** The team variants compared (`--variants`), or null when the team runs as it is. */
+  teamVariants: string[] | null;
 }
 
 function positiveInt(value: number | string | undefined, flag: string, min = 1): number | undefined {
@@ -240,14 +247,17 @@ export async function resolvePlan(
           })),
         );
 
+  const teamVariants = variantsOf(flags, experiment, definition);
+  const crossed = teamVariants ? withTeamVariants(optionSets, teamVariants) : optionSets;
+
   const pairs = patterns.flatMap((pattern) =>
-    optionSets
+    crossed
       .filter((set) => set.patterns === undefined || set.patterns.includes(pattern))
       .map((set) => ({ pattern, set })),
   );
   if (pairs.length === 0)
     throw new EvalInputError('The experiment selects no pattern × option-set combination.');
-  const single = optionSets.length === 1;
+  const single = crossed.length === 1 && !teamVariants;
   const variants: Variant[] = pairs.map(({ pattern, set }) => ({
     label: variantLabel(pattern, set.name, single),
     pattern,
@@ -259,7 +269,7 @@ export async function resolvePlan(
     team,
     datasetPath,
     patterns,
-    optionSets: optionSets.map(({ name, options }) => ({ name, options })),
+    optionSets: crossed.map(({ name, options }) => ({ name, options })),
     variants,
     repeat: positiveInt(flags.repeat, '--repeat') ?? experiment?.repeat ?? 1,
     limit: positiveInt(flags.limit, '--limit') ?? experiment?.limit ?? null,
@@ -268,5 +278,56 @@ export async function resolvePlan(
     seed: seedFlag ?? experiment?.seed ?? cliOptions.seed ?? 0,
     experiment: experiment && flags.experiment ? { path: flags.experiment, name: experiment.name } : null,
     judge: flags.judge ?? experiment?.judge ?? false,
+    teamVariants,
   };
+}
+
+type OptionSet = { name: string; options: RunOptions; patterns: Pattern[] | undefined };
+
+/** The team variants an eval compares (`--variants`, else the experiment's), each one the team declares. */
+function variantsOf(
+  flags: EvalFlags,
+  experiment: Experiment | undefined,
+  team: TeamDefinition,
+): string[] | null {
+  const names =
+    flags.variants !== undefined
+      ? [
+          ...new Set(
+            flags.variants
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          ),
+        ]
+      : experiment?.variants;
+  if (!names) return null;
+  if (names.length === 0) throw new EvalInputError('--variants names no variant.');
+  const declared = [BASE_VARIANT, ...Object.keys(team.variants ?? {})];
+  for (const name of names) {
+    if (!declared.includes(name)) {
+      throw new EvalInputError(
+        `Team "${team.name}" has no variant "${name}" (its variants: ${declared.join(', ')}).`,
+      );
+    }
+  }
+  return names;
+}
+
+/**
+ * Every option set once per team variant, as `options.variant` (none for `base`): variants are compared like
+ * patterns, on the same cases with the same seeds. A set is named by its variant alone when it is the only set.
+ */
+function withTeamVariants(sets: OptionSet[], variants: string[]): OptionSet[] {
+  const alone = sets.length === 1 && sets[0]?.name === 'default';
+  return sets.flatMap((set) =>
+    variants.map((variant) => {
+      const { variant: _, ...options } = set.options;
+      return {
+        name: alone ? variant : `${set.name}+${variant}`,
+        options: variant === BASE_VARIANT ? options : { ...options, variant },
+        patterns: set.patterns,
+      };
+    }),
+  );
 }

@@ -60,11 +60,25 @@ export function settingsRows(results: EvalResults): [string, string][] {
     ['wall time', `${fmtMs(c.durationMs)} · concurrency ${c.concurrency}`],
   ];
   if (c.experiment) rows.splice(1, 0, ['experiment', `${c.experiment.name} (${c.experiment.path})`]);
+  const teamVariants = teamVariantVersions(results);
+  if (teamVariants)
+    rows.splice(rows.findIndex((r) => r[0] === 'team') + 1, 0, ['team variants', teamVariants]);
   if (c.replay) {
     rows.push(['replayed from', c.replay.from]);
     rows.push(['modelCalls during replay', String(c.replay.modelCallsDuringReplay)]);
   }
   return rows;
+}
+
+/** `base abc123 · concise def456`: each team variant compared and the definition its runs executed. */
+function teamVariantVersions(results: EvalResults): string | undefined {
+  const byVariant = new Map<string, string>();
+  for (const v of results.config.variants) {
+    const name = v.options.variant ?? 'base';
+    if (v.definitionVersion && !byVariant.has(name)) byVariant.set(name, v.definitionVersion);
+  }
+  if (!results.config.variants.some((v) => v.options.variant)) return undefined;
+  return [...byVariant].map(([name, version]) => `${name} (definition ${version})`).join(' · ');
 }
 
 export function summaryRows(results: EvalResults): string[][] {

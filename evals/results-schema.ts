@@ -18,6 +18,8 @@ export const variantSchema = z.object({
   optionSet: z.string(),
   /** The run options every run of this variant gets (before the per-repeat seed). */
   options: runOptionsSchema,
+  /** `definitionVersion` of what this variant's runs executed (the team, with `options.variant` applied). */
+  definitionVersion: z.string().optional(),
 });
 export type Variant = z.infer<typeof variantSchema>;
 

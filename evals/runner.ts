@@ -10,7 +10,7 @@ import { missingProviderConfig } from '../src/models/router.js';
 import { orchestrators as registeredOrchestrators } from '../src/orchestrators/index.js';
 import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import { createModels } from '../src/services.js';
-import { shippedTeams } from '../src/teams/files.js';
+import { loadTeamsFrom, shippedTeams, TeamFilesError } from '../src/teams/files.js';
 import { compareVariants, defaultStats, type StatsSettings, summarize } from './aggregate.js';
 import {
   apiBackend,
@@ -25,6 +25,7 @@ import { type LoadedDataset, loadDataset } from './datasets/schema.js';
 export type { EvalFlags } from './experiment.js';
 
 import type { TeamDefinition } from '../src/teams/schema.js';
+import { withVariant } from '../src/teams/variants.js';
 import { definitionVersion } from '../src/teams/version.js';
 import { type EvalFlags, EvalInputError, type EvalPlan, resolvePlan, seedFor } from './experiment.js';
 import { keyFindings } from './findings.js';
@@ -43,7 +44,20 @@ import {
 import { qualityScorers, scorableOutput } from './score.js';
 import { defaultRubric } from './scorers/judge.js';
 
-const catalog = shippedTeams();
+/**
+ * The teams an eval can run: BATON_TEAMS_DIR of the environment (default: the shipped teams/ folder), as a
+ * service with the same environment would load them.
+ */
+function teamsOf(env: Record<string, string | undefined>): ReadonlyMap<string, TeamDefinition> {
+  const dir = env.BATON_TEAMS_DIR;
+  if (!dir) return shippedTeams();
+  try {
+    return new Map(loadTeamsFrom(dir, undefined).map((t) => [t.team.name, t.team]));
+  } catch (err) {
+    if (err instanceof TeamFilesError) throw new EvalInputError(`BATON_TEAMS_DIR: ${err.message}`);
+    throw err;
+  }
+}
 
 /**
  * `baton eval`: runs every case of a dataset under each variant (pattern × option set), `repeat` times, scores
@@ -291,6 +305,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
     seed: rc.seed,
     experiment: rc.experiment,
     judge: false,
+    teamVariants: null,
   };
   if (!Number.isInteger(plan.concurrency) || plan.concurrency < 1) {
     throw new EvalInputError(`--concurrency must be an integer of at least 1, got "${flags.concurrency}".`);
@@ -328,7 +343,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
     cases,
     jobs,
     backend: replayBackend(dir, {
-      teams: io.teams ?? catalog,
+      teams: io.teams ?? teamsOf(io.env ?? process.env),
       orchestrators: io.orchestrators ?? registeredOrchestrators,
     }),
     record: false,
@@ -346,7 +361,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
 async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
   if (flags.replay) return prepareReplay(flags, flags.replay, io);
   const env = io.env ?? process.env;
-  const teams = io.teams ?? catalog;
+  const teams = io.teams ?? teamsOf(env);
   const orchestrators = io.orchestrators ?? registeredOrchestrators;
   if (flags.api && flags.record) {
     throw new EvalInputError('--record works in-process only: the API does not expose run journals.');
@@ -436,8 +451,8 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
   const createdAt = new Date();
   const stderr = io.stderr ?? process.stderr;
   const stats = io.stats ?? defaultStats;
-  const teams = io.teams ?? catalog;
-  const p = await prepare(flags, io);
+  const teams = io.teams ?? teamsOf(io.env ?? process.env);
+  const p = await prepare(flags, { ...io, teams });
   const team = teams.get(p.plan.team)!;
   const outDir = flags.out ?? join('out', `eval-${timestamp(createdAt)}`);
   await mkdir(outDir, { recursive: true });
@@ -526,14 +541,22 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
     },
     patterns: p.plan.patterns,
     optionSets: p.plan.optionSets,
-    variants: p.plan.variants,
+    variants: p.plan.variants.map((v) => ({
+      ...v,
+      definitionVersion:
+        results.find((r) => r.variant === v.label && r.definitionVersion)?.definitionVersion ??
+        definitionVersion(withVariant(team, v.options.variant) ?? team),
+    })),
     repeat: p.plan.repeat,
     limit: p.plan.limit,
     concurrency: p.plan.concurrency,
     seed: p.plan.seed,
     gitCommit: commit,
     gitDirty: status === null ? null : status.length > 0,
-    definitionVersion: results.find((r) => r.definitionVersion)?.definitionVersion ?? definitionVersion(team),
+    definitionVersion:
+      results.find(
+        (r) => r.definitionVersion && !p.plan.variants.find((v) => v.label === r.variant)?.options.variant,
+      )?.definitionVersion ?? definitionVersion(team),
     agentVersions: agentVersions(team),
     model: { ...p.model, agents: agentModels, modelsSeen },
     simulated,

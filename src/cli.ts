@@ -309,10 +309,13 @@ teams
 
 program
   .command('eval')
-  .description('compare patterns on a team and dataset; writes results.json, report.md and report.html')
+  .description(
+    'compare patterns (and team variants) on a team and dataset; writes results.json, report.md and report.html',
+  )
   .option('-t, --team <team>', 'team name (default news-desk, or the --dataset team)')
   .option('-d, --dataset <file.jsonl>', "dataset (default: the team's, under evals/datasets/)")
   .option('-p, --patterns <a,b>', 'comma-separated patterns (default: every pattern the team supports)')
+  .option('--variants <a,b>', 'team variants to compare, e.g. base,concise (base: the team as it is)')
   .option('--repeat <n>', 'runs per case and variant; repeat r uses seed + r')
   .option('--limit <n>', 'first n cases of the dataset')
   .option('--concurrency <n>', 'runs in flight at once (default 8)')
