@@ -73,6 +73,11 @@ describe('Dockerfile', () => {
     expect(copies.some((c) => /--from=\S+/.test(c) && /\bdist\b/.test(c))).toBe(true);
   });
 
+  it('ships the team files next to package.json, where the default BATON_TEAMS_DIR is found', () => {
+    const copies = finalStage.instructions.filter((i) => i.op === 'COPY').map((i) => i.args);
+    expect(copies).toContain('--from=build /app/teams ./teams');
+  });
+
   it('switches to a non-root user before the entrypoint', () => {
     const ops = finalStage.instructions.map((i) => i.op);
     const user = finalStage.instructions.filter((i) => i.op === 'USER').at(-1);
