@@ -7,6 +7,8 @@ export interface TeamDescription {
   name: string;
   description: string;
   agents: { name: string; description: string }[];
+  /** The team's variants (`options.variant`), besides `base`. */
+  variants: string[];
   patterns: {
     pattern: PatternName;
     /** The team's wiring for the pattern (order, agents and aggregator, entry and fallback, manager...). */
@@ -22,6 +24,7 @@ const everyPattern = {
   maxTokens: null,
   maxModelCalls: null,
   model: null,
+  variant: null,
   seed: commonRunOptionDefaults.seed,
   stream: commonRunOptionDefaults.stream,
 } as const;
@@ -31,6 +34,7 @@ export function describeTeam(team: TeamDefinition): TeamDescription {
     name: team.name,
     description: team.description,
     agents: team.agents.map((a) => ({ name: a.name, description: a.description })),
+    variants: Object.keys(team.variants ?? {}),
     patterns: registeredPatterns.flatMap((pattern) => {
       const wiring = team.patterns[pattern.name];
       if (wiring === undefined) return [];

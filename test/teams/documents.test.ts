@@ -248,3 +248,14 @@ describe('the shipped teams', () => {
     expect(teams.get('support-desk')?.outputSchema?.jsonSchema).toEqual(jsonOf(supportDeskOutputSchema));
   });
 });
+
+describe('docs/teams.md', () => {
+  it('its complete example is a valid team', () => {
+    const doc = readFileSync(new URL('../../docs/teams.md', import.meta.url), 'utf8');
+    const example = /## A complete example[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    if (!example) throw new Error('no example in docs/teams.md');
+    const parsed = parseTeamText(example, 'docs/teams.md', env);
+    expect(parsed.ok ? [] : parsed.problems.map(problemSentence)).toEqual([]);
+    expect(parsed.ok && Object.keys(parsed.team.patterns)).toEqual(['sequential', 'concurrent', 'handoff']);
+  });
+});

@@ -11,8 +11,14 @@ import { errorEnvelopeSchema } from '../errors.js';
 const teamSchema = z.object({
   name: z.string(),
   description: z.string(),
-  definitionVersion: z.string(),
+  version: z.string().describe('The current version: what new runs take (pin it with `teamVersion`).'),
+  definitionVersion: z
+    .string()
+    .describe('Hash of what a run of the current version executes (the version, with operator overrides).'),
   agents: z.array(z.object({ name: z.string(), description: z.string() })),
+  variants: z
+    .array(z.string())
+    .describe('Variants a run may select with `options.variant` (besides `base`).'),
   patterns: z.array(
     z.object({
       pattern: patternSchema,
@@ -74,8 +80,9 @@ export const catalogRoutes =
         },
       },
       async () => ({
-        items: (await deps.teams.list()).map(({ team }) => ({
+        items: (await deps.teams.list()).map(({ team, version }) => ({
           ...describeTeam(team),
+          version,
           definitionVersion: definitionVersion(team),
         })),
       }),
