@@ -85,7 +85,11 @@ async function serve(
   stopRedis?: () => Promise<void>,
 ) {
   const services = servicesOrExit(config, redisUrl, log);
-  await services.teams.ready();
+  // The team files' versions go into the registry as soon as Redis answers; start-up does not wait for it.
+  services.teams.ready().then(
+    () => log.info({ registry: config.teams.registry }, 'team versions stored in the registry'),
+    (err: unknown) => log.error({ err }, 'could not store the team versions in the registry'),
+  );
   const closers: (() => Promise<void>)[] = [];
   let breakers: (() => ReturnType<typeof services.breakers.snapshot>) | undefined;
   if (roles.worker) {
