@@ -69,10 +69,6 @@ export class TeamCatalog implements TeamResolver {
     return this.started;
   }
 
-  get mode(): RegistryMode {
-    return this.deps.mode;
-  }
-
   private runnable(team: TeamDefinition): TeamDefinition {
     return this.deps.overrides ? withPolicyOverride(team, this.deps.overrides) : team;
   }
