@@ -57,7 +57,8 @@ function capitalisedRuns(text: string): string[] {
   const midSentence = new Set<string>();
   const runs: { words: string[]; opensSentence: boolean }[] = [];
   for (const sentence of splitSentences(text)) {
-    const tokens = sentence.split(/\s+/).map((t) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''));
+    const raw = sentence.split(/\s+/);
+    const tokens = raw.map((t) => t.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''));
     let run: string[] = [];
     let start = 0;
     const flush = (at: number) => {
@@ -70,6 +71,8 @@ function capitalisedRuns(text: string): string[] {
         const word = token.replace(/['’]s$/u, '');
         if (i > 0) midSentence.add(word);
         run.push(word);
+        // Punctuation after a word ends the name ("Oslo, Bergen" are two).
+        if (/[,;:.!?)"”]$/u.test(raw[i] as string)) flush(i);
       } else flush(i);
     }
     flush(tokens.length);

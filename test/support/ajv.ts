@@ -25,3 +25,17 @@ export function ajvProblems(schema: Record<string, unknown> | boolean, value: un
   const validate = ajv.compile(schema as AnySchema);
   return validate(value) ? undefined : ajv.errorsText(validate.errors);
 }
+
+/** An output schema declared as a JSON Schema document and checked by ajv, as team files declare them. */
+export function jsonOutputSchema(schema: Record<string, unknown>): {
+  jsonSchema: Record<string, unknown>;
+  check(value: unknown): { ok: true; value: unknown } | { ok: false; problem: string };
+} {
+  return {
+    jsonSchema: schema,
+    check(value) {
+      const problem = ajvProblems(schema, value);
+      return problem === undefined ? { ok: true, value } : { ok: false, problem };
+    },
+  };
+}
