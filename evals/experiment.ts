@@ -8,6 +8,7 @@ import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import { parseOptionFlags } from '../src/runs/option-flags.js';
 import { type Pattern, patternSchema, type RunOptions, runOptionsSchema } from '../src/runs/schema.js';
 import type { TeamDefinition } from '../src/teams/schema.js';
+import { type DatasetSplit, datasetSplits, splitSchema } from './datasets/schema.js';
 import type { Variant } from './results-schema.js';
 
 /**
@@ -47,6 +48,8 @@ export const experimentSchema = z
     team: z.string().min(1),
     /** Default: the team's dataset (`defaultDatasets`). */
     dataset: z.string().min(1).optional(),
+    /** The part of the dataset to score (default `test`; `dev` is the part heuristics may be tuned on). */
+    split: splitSchema.optional(),
     limit: z.number().int().min(1).optional(),
     repeat: z.number().int().min(1).max(1000).optional(),
     seed: z.number().int().min(0).optional(),
@@ -110,6 +113,7 @@ export async function loadExperiment(path: string): Promise<Experiment> {
 export interface EvalFlags {
   team?: string;
   dataset?: string;
+  split?: string;
   patterns?: string;
   repeat?: number | string;
   limit?: number | string;
@@ -128,6 +132,8 @@ export interface EvalFlags {
 export interface EvalPlan {
   team: string;
   datasetPath: string;
+  /** The part of the dataset the eval scores. */
+  split: DatasetSplit;
   patterns: Pattern[];
   optionSets: { name: string; options: RunOptions }[];
   variants: Variant[];
@@ -221,6 +227,11 @@ export async function resolvePlan(
   if (!datasetPath)
     throw new EvalInputError(`Team "${team}" has no default dataset; pass --dataset <file.jsonl>.`);
 
+  if (flags.split !== undefined && !(datasetSplits as readonly string[]).includes(flags.split)) {
+    throw new EvalInputError(`--split must be one of ${datasetSplits.join(', ')}, got "${flags.split}".`);
+  }
+  const split = (flags.split as DatasetSplit | undefined) ?? experiment?.split ?? 'test';
+
   const seedFlag = positiveInt(flags.seed, '--seed', 0);
   const sets = Object.entries(experiment?.optionSets ?? { default: { options: {} } }).map(([name, set]) => {
     const options = mergeOptions(set.options, cliOptions);
@@ -258,6 +269,7 @@ export async function resolvePlan(
   return {
     team,
     datasetPath,
+    split,
     patterns,
     optionSets: optionSets.map(({ name, options }) => ({ name, options })),
     variants,

@@ -233,6 +233,7 @@ program
   .description('compare patterns on a team and dataset; writes results.json, report.md and report.html')
   .option('-t, --team <team>', 'team name (default news-desk, or the --dataset team)')
   .option('-d, --dataset <file.jsonl>', "dataset (default: the team's, under evals/datasets/)")
+  .option('--split <part>', 'the part of the dataset to score: dev or test (default test)')
   .option('-p, --patterns <a,b>', 'comma-separated patterns (default: every pattern the team supports)')
   .option('--repeat <n>', 'runs per case and variant; repeat r uses seed + r')
   .option('--limit <n>', 'first n cases of the dataset')
