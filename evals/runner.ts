@@ -256,6 +256,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
     'record',
     'experiment',
     'team',
+    'split',
     'patterns',
     'option',
     'seed',
