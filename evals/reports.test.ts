@@ -122,9 +122,7 @@ describe('report.md', () => {
   it('has the banner, settings, summary table, key differences, comparisons and per-case quality', () => {
     const md = renderMarkdown(fixture());
     expect(md).toMatch(/^# Eval: news-desk \(test part\) — sequential, concurrent\n/);
-    expect(md).toContain(
-      '| dataset | evals/datasets/news-articles.jsonl · test part (2 of its 46 cases) |',
-    );
+    expect(md).toContain('| dataset | evals/datasets/news-articles.jsonl · test part (2 of its 46 cases) |');
     expect(md).toContain(`> **${SIMULATED_BANNER}**`);
     for (const section of [
       '## Summary',

@@ -252,6 +252,17 @@ program
     process.exit(await runEvalCommand(opts));
   });
 
+const teams = program.command('teams').description('team definitions');
+teams
+  .command('deploy <team>')
+  .description("provision the team's Foundry agents (model.provider foundry) as Foundry agent versions")
+  .addOption(new Option('--to <target>', 'where to deploy').choices(['foundry']).makeOptionMandatory())
+  .option('--model <deployment>', 'model deployment for agents whose definition names none')
+  .action(async (team: string, opts: { to: string; model?: string }) => {
+    const { teamsDeployCommand } = await import('./teams-command.js');
+    process.exit(await teamsDeployCommand(team, opts));
+  });
+
 program.parseAsync(process.argv).catch((err: unknown) => {
   fail(err instanceof Error ? err.message : String(err));
 });

@@ -47,12 +47,17 @@ function connectRedis(url: string, log: Logger, name: string): Redis {
   return redis;
 }
 
+/** The teams this process serves: the shipped teams with the operator's policy overrides. */
+export function loadTeams(config: Config): ReadonlyMap<string, TeamDefinition> {
+  return withPolicyOverrides(catalog, config.agentPolicy);
+}
+
 export function createServices(
   config: Config,
   redisUrl: string,
   log: Logger,
-  /** The teams runs may use (default: the shipped teams with the operator's policy overrides). */
-  teams: ReadonlyMap<string, TeamDefinition> = withPolicyOverrides(catalog, config.agentPolicy),
+  /** The teams runs may use (default: `loadTeams(config)`). */
+  teams: ReadonlyMap<string, TeamDefinition> = loadTeams(config),
 ): Services {
   const connections: Redis[] = [];
   const connect = (name: string) => {
