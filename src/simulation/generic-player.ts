@@ -1,6 +1,6 @@
 import { PermanentModelError } from '../core/errors.js';
 import type { ChatRequest } from '../core/model.js';
-import { HANDED_OVER, TRANSFER_NOTE_PREFIX } from '../orchestrators/handoff.js';
+import { HANDED_OVER, TRANSFER_NOTE_PREFIX, TRANSFER_PREFIX } from '../orchestrators/handoff.js';
 import type { ParsedPrompt } from '../orchestrators/prompt.js';
 import { offeredTransfers, transferTo } from './handoff-skills.js';
 import { type ManagerPlaybook, managerSkill } from './manager-skills.js';
@@ -86,7 +86,7 @@ function handoffDecision(request: ChatRequest, prompt: ParsedPrompt): SkillOutpu
   const next = offered.find((agent) => !answered.has(agent));
   if (!next) return undefined;
   const description = request.tools
-    ?.find((t) => t.name.endsWith(`_${next}`))
+    ?.find((t) => t.name === `${TRANSFER_PREFIX}${next}`)
     ?.description.replace(/^Hand the conversation to [^:]+:\s*/, '');
   return transferTo(
     next,

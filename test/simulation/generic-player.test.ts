@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { AgentResult } from '../../src/core/agent.js';
+import { PermanentModelError } from '../../src/core/errors.js';
 import type { ChatRequest } from '../../src/core/model.js';
 import { patternNames } from '../../src/orchestrators/index.js';
 import { renderPrompt } from '../../src/orchestrators/prompt.js';
@@ -255,5 +256,22 @@ describe('the generic player plays a team it has never seen', () => {
     const sentences = request.replace(/\s+/g, ' ').split(/(?<=[.;])\s+/);
     expect(sentences.some((s) => text.includes(s.slice(0, 30)))).toBe(true);
     expect(play(ask(0), () => 0.5)).toEqual(play(ask(0), () => 0.5));
+  });
+
+  it('refuses a schema without an instance with a permanent error naming the agent', () => {
+    const play = skillPlayer();
+    const ask: ChatRequest = {
+      agent: 'broken',
+      model: {},
+      messages: [{ role: 'user', content: renderPrompt({ task: request }) }],
+      seed: 0,
+      responseFormat: {
+        name: 'broken',
+        strict: false,
+        schema: { type: 'string', minLength: 3, maxLength: 1 },
+      },
+    };
+    expect(() => play(ask, () => 0.5)).toThrow(PermanentModelError);
+    expect(() => play(ask, () => 0.5)).toThrow(/agent "broken": no value satisfies the schema/);
   });
 });
