@@ -27,6 +27,15 @@ describe('plan from flags', () => {
     expect(p.patterns).toEqual(wired);
     expect(p.variants.map((v) => v.label)).toEqual(wired);
     expect(p).toMatchObject({ repeat: 1, limit: null, seed: 0, concurrency: DEFAULT_CONCURRENCY });
+    expect(p.split).toBe('test');
+  });
+
+  it('scores the test part unless --split (or the experiment) says dev', async () => {
+    expect((await plan({ split: 'dev' })).split).toBe('dev');
+    const file = yamlFile('name: tune\nteam: news-desk\nsplit: dev\npatterns: [sequential]\n');
+    expect((await plan({ experiment: file })).split).toBe('dev');
+    expect((await plan({ experiment: file, split: 'test' })).split).toBe('test');
+    await expect(plan({ split: 'train' })).rejects.toThrow('--split must be one of dev, test, got "train".');
   });
 
   it('parses --patterns, --repeat, --limit, --seed and --option (dots nest)', async () => {

@@ -9,6 +9,7 @@ import { parseOptionFlags } from '../src/runs/option-flags.js';
 import { type Pattern, patternSchema, type RunOptions, runOptionsSchema } from '../src/runs/schema.js';
 import type { TeamDefinition } from '../src/teams/schema.js';
 import { BASE_VARIANT } from '../src/teams/variants.js';
+import { type DatasetSplit, datasetSplits, splitSchema } from './datasets/schema.js';
 import type { Variant } from './results-schema.js';
 
 /**
@@ -48,6 +49,8 @@ export const experimentSchema = z
     team: z.string().min(1),
     /** Default: the team's dataset (`defaultDatasets`). */
     dataset: z.string().min(1).optional(),
+    /** The part of the dataset to score (default `test`; `dev` is the part heuristics may be tuned on). */
+    split: splitSchema.optional(),
     limit: z.number().int().min(1).optional(),
     repeat: z.number().int().min(1).max(1000).optional(),
     seed: z.number().int().min(0).optional(),
@@ -113,6 +116,7 @@ export async function loadExperiment(path: string): Promise<Experiment> {
 export interface EvalFlags {
   team?: string;
   dataset?: string;
+  split?: string;
   patterns?: string;
   repeat?: number | string;
   limit?: number | string;
@@ -133,6 +137,8 @@ export interface EvalFlags {
 export interface EvalPlan {
   team: string;
   datasetPath: string;
+  /** The part of the dataset the eval scores. */
+  split: DatasetSplit;
   patterns: Pattern[];
   optionSets: { name: string; options: RunOptions }[];
   variants: Variant[];
@@ -228,6 +234,11 @@ export async function resolvePlan(
   if (!datasetPath)
     throw new EvalInputError(`Team "${team}" has no default dataset; pass --dataset <file.jsonl>.`);
 
+  if (flags.split !== undefined && !(datasetSplits as readonly string[]).includes(flags.split)) {
+    throw new EvalInputError(`--split must be one of ${datasetSplits.join(', ')}, got "${flags.split}".`);
+  }
+  const split = (flags.split as DatasetSplit | undefined) ?? experiment?.split ?? 'test';
+
   const seedFlag = positiveInt(flags.seed, '--seed', 0);
   const sets = Object.entries(experiment?.optionSets ?? { default: { options: {} } }).map(([name, set]) => {
     const options = mergeOptions(set.options, cliOptions);
@@ -268,6 +279,7 @@ export async function resolvePlan(
   return {
     team,
     datasetPath,
+    split,
     patterns,
     optionSets: crossed.map(({ name, options }) => ({ name, options })),
     variants,

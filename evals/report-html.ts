@@ -3,6 +3,7 @@ import { fmtMs, fmtNum, fmtQ, keyFindings, SIMULATED_BANNER } from './findings.j
 import {
   comparisonHead,
   comparisonRows,
+  evalTitle,
   readingNotes,
   settingsRows,
   summaryHead,
@@ -186,7 +187,7 @@ th{background:#f4f4f4}.banner{background:#fff4ce;border:1px solid #e0b400;paddin
 export function renderHtml(results: EvalResults): string {
   const c = results.config;
   const summary = results.summary.filter((s) => s.n > 0);
-  const title = `Eval: ${c.team} — ${c.variants.map((v) => v.label).join(', ')}`;
+  const title = evalTitle(results);
   const body: string[] = [];
   body.push(`<h1>${escapeHtml(title)}</h1>`);
   if (c.simulated) body.push(`<p class="banner">${escapeHtml(SIMULATED_BANNER)}</p>`);

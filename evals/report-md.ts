@@ -43,7 +43,10 @@ export function settingsRows(results: EvalResults): [string, string][] {
   const rows: [string, string][] = [
     ['mode', c.mode === 'api' && c.api ? `api (${c.api.url})` : c.mode],
     ['team', `${c.team} (definition ${c.definitionVersion})`],
-    ['dataset', `${c.dataset.path} (${c.dataset.caseIds.length} of ${c.dataset.totalCases} cases)`],
+    [
+      'dataset',
+      `${c.dataset.path} · ${c.dataset.split} part (${c.dataset.caseIds.length} of its ${c.dataset.totalCases} cases)`,
+    ],
     ['variants', c.variants.map((v) => v.label).join(', ')],
     ['repeats', `${c.repeat} · seed ${seeds}`],
     ['model', model],
@@ -177,10 +180,16 @@ export function judgeLines(results: EvalResults): string[] {
   return lines;
 }
 
+/** The report's title: team, the part of the dataset scored, and the variants. */
+export function evalTitle(results: EvalResults): string {
+  const c = results.config;
+  return `Eval: ${c.team} (${c.dataset.split} part) — ${c.variants.map((v) => v.label).join(', ')}`;
+}
+
 export function renderMarkdown(results: EvalResults): string {
   const c = results.config;
   const parts: string[] = [];
-  parts.push(`# Eval: ${c.team} — ${c.variants.map((v) => v.label).join(', ')}`);
+  parts.push(`# ${evalTitle(results)}`);
   if (c.simulated) parts.push(`> **${SIMULATED_BANNER}**`);
   parts.push(table(['setting', 'value'], settingsRows(results)));
   parts.push('## Summary');

@@ -57,7 +57,8 @@ function fixture(simulated = true): EvalResults {
       team: 'news-desk',
       dataset: {
         path: 'evals/datasets/news-articles.jsonl',
-        totalCases: 69,
+        split: 'test',
+        totalCases: 46,
         caseIds: ['news-001', 'news-002'],
       },
       patterns: ['sequential', 'concurrent'],
@@ -120,7 +121,8 @@ describe('key differences', () => {
 describe('report.md', () => {
   it('has the banner, settings, summary table, key differences, comparisons and per-case quality', () => {
     const md = renderMarkdown(fixture());
-    expect(md).toMatch(/^# Eval: news-desk — sequential, concurrent\n/);
+    expect(md).toMatch(/^# Eval: news-desk \(test part\) — sequential, concurrent\n/);
+    expect(md).toContain('| dataset | evals/datasets/news-articles.jsonl · test part (2 of its 46 cases) |');
     expect(md).toContain(`> **${SIMULATED_BANNER}**`);
     for (const section of [
       '## Summary',

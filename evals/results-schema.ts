@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { modelSettingsSchema } from '../src/core/model.js';
 import { patternSchema, runOptionsSchema } from '../src/runs/schema.js';
+import { splitSchema } from './datasets/schema.js';
 
 /**
  * The shape of `results.json`, the one file every eval run writes and every report is generated from. Tests
@@ -124,7 +125,9 @@ export const evalConfigSchema = z.object({
   team: z.string(),
   dataset: z.object({
     path: z.string(),
-    /** Cases in the file. */
+    /** The part of the dataset scored (`dev` or `test`, see evals/datasets/schema.ts). */
+    split: splitSchema,
+    /** Cases in that part of the file. */
     totalCases: z.number().int().min(1),
     /** Ids of the cases this eval ran, in file order. */
     caseIds: z.array(z.string()),

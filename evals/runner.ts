@@ -20,7 +20,7 @@ import {
   type RunObservation,
   replayBackend,
 } from './backends.js';
-import { type LoadedDataset, loadDataset } from './datasets/schema.js';
+import { casesOf, type DatasetSplit, type LoadedDataset, loadDataset } from './datasets/schema.js';
 
 export type { EvalFlags } from './experiment.js';
 
@@ -139,9 +139,11 @@ function defaultDeployment(config: Config): string | null {
   }
 }
 
+/** The dataset and the cases of its `split` part, in file order. */
 async function loadCases(
   path: string,
   team: string,
+  split: DatasetSplit,
 ): Promise<{ dataset: LoadedDataset; cases: DatasetCase[] }> {
   if (!existsSync(path)) throw new EvalInputError(`The dataset file ${path} does not exist.`);
   let dataset: LoadedDataset;
@@ -156,7 +158,9 @@ async function loadCases(
       `The dataset ${path} holds ${dataset.team} cases, not ${team} ones; pass --team ${dataset.team} or another --dataset.`,
     );
   }
-  return { dataset, cases: dataset.cases as DatasetCase[] };
+  const cases = casesOf(dataset.cases as (DatasetCase & { split: DatasetSplit })[], split);
+  if (cases.length === 0) throw new EvalInputError(`The dataset ${path} has no ${split} cases.`);
+  return { dataset, cases };
 }
 
 /** Runs `fn` over `items` with at most `concurrency` in flight; the first error stops new work and is rethrown. */
@@ -219,6 +223,8 @@ interface Prepared {
   mode: EvalConfig['mode'];
   plan: EvalPlan;
   dataset: LoadedDataset;
+  /** Every case of the scored part (before `--limit`). */
+  partCases: number;
   cases: DatasetCase[];
   jobs: RunJob[];
   backend: Backend & { modelCalls?(): number };
@@ -266,6 +272,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
     'record',
     'experiment',
     'team',
+    'split',
     'patterns',
     'option',
     'seed',
@@ -296,6 +303,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
   const plan: EvalPlan = {
     team: rc.team,
     datasetPath: flags.dataset ?? rc.dataset.path,
+    split: rc.dataset.split,
     patterns: rc.patterns,
     optionSets: rc.optionSets,
     variants: rc.variants,
@@ -310,7 +318,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
   if (!Number.isInteger(plan.concurrency) || plan.concurrency < 1) {
     throw new EvalInputError(`--concurrency must be an integer of at least 1, got "${flags.concurrency}".`);
   }
-  const { dataset, cases: all } = await loadCases(plan.datasetPath, plan.team);
+  const { dataset, cases: all } = await loadCases(plan.datasetPath, plan.team, plan.split);
   const byId = new Map(all.map((c) => [c.id, c]));
   const cases = rc.dataset.caseIds.map((id) => {
     const found = byId.get(id);
@@ -340,6 +348,7 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
     mode: 'replay',
     plan,
     dataset,
+    partCases: all.length,
     cases,
     jobs,
     backend: replayBackend(dir, {
@@ -379,7 +388,7 @@ async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
     }
   }
   const plan = await resolvePlan(effective, teams, orchestrators);
-  const { dataset, cases: all } = await loadCases(plan.datasetPath, plan.team);
+  const { dataset, cases: all } = await loadCases(plan.datasetPath, plan.team, plan.split);
   const cases = plan.limit === null ? all : all.slice(0, plan.limit);
   const jobs = jobsFor(plan, cases, plan.team);
 
@@ -404,6 +413,7 @@ async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
       mode: 'api',
       plan,
       dataset,
+      partCases: all.length,
       cases,
       jobs,
       backend: apiBackend(flags.api, key as string),
@@ -430,6 +440,7 @@ async function prepare(flags: EvalFlags, io: EvalIO): Promise<Prepared> {
     mode: 'in-process',
     plan,
     dataset,
+    partCases: all.length,
     cases,
     jobs,
     backend: inProcessBackend(config, { teams, orchestrators }),
@@ -460,7 +471,7 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
   const singleOptionSet = p.plan.optionSets.length === 1;
 
   stderr.write(
-    `baton eval: ${p.plan.team} · ${p.cases.length} cases × ${p.plan.variants.length} variants × ${p.plan.repeat} repeats = ${p.jobs.length} runs (${p.mode}, concurrency ${p.plan.concurrency}) → ${outDir}\n`,
+    `baton eval: ${p.plan.team} · ${p.cases.length} ${p.plan.split} cases × ${p.plan.variants.length} variants × ${p.plan.repeat} repeats = ${p.jobs.length} runs (${p.mode}, concurrency ${p.plan.concurrency}) → ${outDir}\n`,
   );
   const progress = createProgress(p.jobs.length, stderr, io.tty !== undefined ? { tty: io.tty } : {});
   const results: CaseResult[] = new Array(p.jobs.length);
@@ -536,7 +547,8 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
     team: p.plan.team,
     dataset: {
       path: p.plan.datasetPath,
-      totalCases: p.dataset.cases.length,
+      split: p.plan.split,
+      totalCases: p.partCases,
       caseIds: p.cases.map((c) => c.id),
     },
     patterns: p.plan.patterns,
@@ -605,6 +617,7 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
       ...(c.simulated
         ? ['SIMULATED MODEL: these figures show the orchestration’s cost/latency shape, not model quality.']
         : []),
+      `${c.team} on the ${c.dataset.split} part of ${c.dataset.path} (${c.dataset.caseIds.length} of its ${c.dataset.totalCases} cases)`,
       table(summaryHead, summaryRows(results)),
       '',
       ...keyFindings(results).map((s) => `- ${s}`),

@@ -318,6 +318,7 @@ program
   )
   .option('-t, --team <team>', 'team name (default news-desk, or the --dataset team)')
   .option('-d, --dataset <file.jsonl>', "dataset (default: the team's, under evals/datasets/)")
+  .option('--split <part>', 'the part of the dataset to score: dev or test (default test)')
   .option('-p, --patterns <a,b>', 'comma-separated patterns (default: every pattern the team supports)')
   .option('--variants <a,b>', 'team variants to compare, e.g. base,concise (base: the team as it is)')
   .option('--repeat <n>', 'runs per case and variant; repeat r uses seed + r')
@@ -335,6 +336,16 @@ program
   .action(async (opts: EvalFlags) => {
     const { runEvalCommand } = await import('../evals/runner.js');
     process.exit(await runEvalCommand(opts));
+  });
+
+teams
+  .command('deploy <team>')
+  .description("provision the team's Foundry agents (model.provider foundry) as Foundry agent versions")
+  .addOption(new Option('--to <target>', 'where to deploy').choices(['foundry']).makeOptionMandatory())
+  .option('--model <deployment>', 'model deployment for agents whose definition names none')
+  .action(async (team: string, opts: { to: string; model?: string }) => {
+    const { teamsDeployCommand } = await import('./teams-command.js');
+    process.exit(await teamsDeployCommand(team, opts));
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolutionCategories } from '../support-desk-output.js';
 import {
+  assignedSplit,
   DatasetError,
   loadDataset,
   loadDatasetWith,
@@ -106,9 +107,66 @@ describe('support-tickets.jsonl', () => {
   });
 });
 
+describe('the dev and test parts', () => {
+  const groups = [
+    {
+      name: 'news-articles.jsonl',
+      cases: newsDataset.cases as NewsCase[],
+      label: (c: NewsCase) => String(c.expected.isBusiness),
+    },
+    {
+      name: 'support-tickets.jsonl',
+      cases: ticketDataset.cases as SupportCase[],
+      label: (c: SupportCase) => c.expected.category,
+    },
+  ] as const;
+
+  it.each(groups)(
+    '$name follows the documented rule: per label, in file order, every third case from the second is dev',
+    ({ cases, label }) => {
+      const seen = new Map<string, number>();
+      for (const c of cases as { id: string; split: string }[]) {
+        const group = (label as (x: unknown) => string)(c);
+        const index = seen.get(group) ?? 0;
+        seen.set(group, index + 1);
+        expect(c.split, c.id).toBe(assignedSplit(index));
+      }
+    },
+  );
+
+  it('keeps every kind of label in both parts', () => {
+    const news = newsDataset.cases as NewsCase[];
+    for (const part of ['dev', 'test'] as const) {
+      const cases = news.filter((c) => c.split === part);
+      expect(
+        cases.some((c) => c.expected.isBusiness),
+        part,
+      ).toBe(true);
+      expect(
+        cases.some((c) => !c.expected.isBusiness),
+        part,
+      ).toBe(true);
+      const directions = new Set(cases.flatMap((c) => c.expected.companies.map((co) => co.direction)));
+      expect(directions.size, part).toBe(3);
+    }
+    const tickets = ticketDataset.cases as SupportCase[];
+    for (const category of Object.values(resolutionCategories).flat()) {
+      for (const part of ['dev', 'test'] as const) {
+        expect(
+          tickets.some((c) => c.split === part && c.expected.category === category),
+          `${category} ${part}`,
+        ).toBe(true);
+      }
+    }
+    expect(news.filter((c) => c.split === 'dev')).toHaveLength(23);
+    expect(tickets.filter((c) => c.split === 'dev')).toHaveLength(12);
+  });
+});
+
 describe('parseDataset / loadDataset errors', () => {
   const good = JSON.stringify({
     id: 'ticket-001',
+    split: 'test',
     text: 'x',
     expected: { specialist: 'billing', category: 'refund' },
   });
@@ -116,6 +174,7 @@ describe('parseDataset / loadDataset errors', () => {
   it('names the file, line and field of a bad line', () => {
     const bad = JSON.stringify({
       id: 'ticket-002',
+      split: 'dev',
       text: 'y',
       expected: { specialist: 'billing', category: 'bug' },
     });
@@ -136,6 +195,7 @@ describe('parseDataset / loadDataset errors', () => {
   it('rejects news labels that contradict themselves', () => {
     const article = {
       id: 'news-001',
+      split: 'dev',
       text: 'A title\n\nBody',
       expected: {
         title: 'A title',

@@ -6,13 +6,34 @@ import { normalizeCompanyName } from '../scorers/company-names.js';
 import { resolutionCategories, specialists } from '../support-desk-output.js';
 
 /**
- * Eval dataset formats. A dataset is a JSONL file: one case per line, `{ id, text, expected }`, where `text` is
- * the run input and `expected` the label, in the shape of the team's output schema minus the free-text parts a
- * label cannot pin down (the per-company `reason`, the support `reply`). Blank lines are ignored.
+ * Eval dataset formats. A dataset is a JSONL file: one case per line, `{ id, split, text, expected }`, where
+ * `split` says which part of the dataset the case belongs to (`dev`: the simulated model's heuristics may be
+ * tuned on it; `test`: they may not — reports score one part), `text` is the run input and `expected` the label,
+ * in the shape of the team's output schema minus the free-text parts a label cannot pin down (the per-company
+ * `reason`, the support `reply`). Blank lines are ignored.
  *
  * Each team's dataset format is registered in `datasetKinds` with its id prefix; `loadDataset(path)` reads the
  * first case's id to pick the format, then validates every line against it.
  */
+
+/** The two parts of every dataset: `dev` for tuning heuristics, `test` for scoring them. */
+export const datasetSplits = ['dev', 'test'] as const;
+export type DatasetSplit = (typeof datasetSplits)[number];
+export const splitSchema = z.enum(datasetSplits);
+
+/**
+ * How the shipped datasets were split, so no one moves a case to suit a heuristic: the cases are grouped by label
+ * (news: business or not; tickets: resolution category) and, within each group in file order, the 2nd, 5th, 8th,
+ * … case is `dev`, every other one `test`. `datasets.test.ts` checks the files still follow it.
+ */
+export function assignedSplit(indexInGroup: number): DatasetSplit {
+  return indexInGroup % 3 === 1 ? 'dev' : 'test';
+}
+
+/** The cases of one part of a dataset, in file order. */
+export function casesOf<C extends { split: DatasetSplit }>(cases: readonly C[], split: DatasetSplit): C[] {
+  return cases.filter((c) => c.split === split);
+}
 
 /** news-desk label: the output schema without `reason`; business articles name ≥ 1 company, others none. */
 export const newsLabelSchema = newsDeskOutputSchema
@@ -52,6 +73,7 @@ export type NewsLabel = z.infer<typeof newsLabelSchema>;
 export const newsCaseSchema = z
   .strictObject({
     id: z.string().regex(/^news-\d{3,}$/, 'news ids look like news-001'),
+    split: splitSchema,
     text: z.string().min(1),
     expected: newsLabelSchema,
   })
@@ -87,6 +109,7 @@ export type SupportLabel = z.infer<typeof supportLabelSchema>;
 
 export const supportCaseSchema = z.strictObject({
   id: z.string().regex(/^ticket-\d{3,}$/, 'ticket ids look like ticket-001'),
+  split: splitSchema,
   text: z.string().min(1),
   expected: supportLabelSchema,
 });

@@ -120,6 +120,14 @@ resource "azurerm_container_app" "api" {
         name  = "AZURE_CLIENT_ID"
         value = azurerm_user_assigned_identity.baton.client_id
       }
+      # Agents with model.provider foundry run in the Foundry project (only when enable_ai_foundry is set).
+      dynamic "env" {
+        for_each = var.enable_ai_foundry ? [local.foundry_project_endpoint] : []
+        content {
+          name  = "AZURE_AI_PROJECT_ENDPOINT"
+          value = env.value
+        }
+      }
       env {
         name  = "LOG_LEVEL"
         value = var.log_level
@@ -167,7 +175,9 @@ resource "azurerm_container_app" "api" {
     azurerm_role_assignment.identity_acr_pull,
     azurerm_role_assignment.identity_key_vault_secrets_user,
     azurerm_role_assignment.identity_openai_user,
+    azurerm_role_assignment.identity_foundry_user,
     azurerm_cognitive_deployment.models,
+    azurerm_cognitive_deployment.foundry,
   ]
 }
 
@@ -288,6 +298,14 @@ resource "azurerm_container_app" "worker" {
         name  = "AZURE_CLIENT_ID"
         value = azurerm_user_assigned_identity.baton.client_id
       }
+      # Agents with model.provider foundry run in the Foundry project (only when enable_ai_foundry is set).
+      dynamic "env" {
+        for_each = var.enable_ai_foundry ? [local.foundry_project_endpoint] : []
+        content {
+          name  = "AZURE_AI_PROJECT_ENDPOINT"
+          value = env.value
+        }
+      }
       env {
         name  = "LOG_LEVEL"
         value = var.log_level
@@ -307,6 +325,8 @@ resource "azurerm_container_app" "worker" {
     azurerm_role_assignment.identity_acr_pull,
     azurerm_role_assignment.identity_key_vault_secrets_user,
     azurerm_role_assignment.identity_openai_user,
+    azurerm_role_assignment.identity_foundry_user,
     azurerm_cognitive_deployment.models,
+    azurerm_cognitive_deployment.foundry,
   ]
 }

@@ -79,6 +79,11 @@ output "log_analytics_workspace_id" {
 }
 
 output "ai_foundry_project_id" {
-  description = "AI Foundry project resource id, or null when enable_ai_foundry is false."
-  value       = var.enable_ai_foundry ? azurerm_ai_foundry_project.baton[0].id : null
+  description = "Foundry project resource id, or null when enable_ai_foundry is false."
+  value       = var.enable_ai_foundry ? azurerm_cognitive_account_project.baton[0].id : null
+}
+
+output "ai_foundry_project_endpoint" {
+  description = "Foundry project endpoint (AZURE_AI_PROJECT_ENDPOINT of the apps and of baton teams deploy), or null when enable_ai_foundry is false."
+  value       = local.foundry_project_endpoint
 }

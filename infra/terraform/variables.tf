@@ -308,7 +308,7 @@ variable "openai_api_version" {
 }
 
 variable "enable_ai_foundry" {
-  description = "Also create an Azure AI Foundry hub and project (with their own storage account and Key Vault)."
+  description = "Also create an Azure AI Foundry resource and project (with the openai_deployments as its model deployments) and give the apps its endpoint (AZURE_AI_PROJECT_ENDPOINT), for agents with model.provider foundry."
   type        = bool
   default     = false
 }

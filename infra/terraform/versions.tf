@@ -5,8 +5,9 @@ terraform {
   required_providers {
     azurerm = {
       source = "hashicorp/azurerm"
-      # 4.42 introduced `rbac_authorization_enabled` on azurerm_key_vault (the 4.x name of the RBAC switch).
-      version = ">= 4.42.0, < 5.0.0"
+      # 4.42 introduced `rbac_authorization_enabled` on azurerm_key_vault (the 4.x name of the RBAC switch),
+      # 4.47 `project_management_enabled` on azurerm_cognitive_account, 4.55 azurerm_cognitive_account_project.
+      version = ">= 4.55.0, < 5.0.0"
     }
     random = {
       source  = "hashicorp/random"

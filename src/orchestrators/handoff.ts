@@ -12,6 +12,21 @@ import { emitOnce, outputOf, parseJson, structuredUnder } from './shared.js';
 /** The tool an agent calls to hand the conversation to `agent`: `transfer_to_<agent>`. */
 export const TRANSFER_PREFIX = 'transfer_to_';
 
+/**
+ * What a transfer leaves in the conversation when the agent said nothing with it. Readers of the transcript (the
+ * simulated model) tell a hand-over from an answer by it.
+ */
+export function transferNote(to: string, reason: string): string {
+  return `${TRANSFER_NOTE_PREFIX}${to}: ${reason}`;
+}
+export const TRANSFER_NOTE_PREFIX = 'Transferred to ';
+
+/** The instruction the agent taking control is given: `<from> handed the conversation to you[: reason]`. */
+export function handedOverInstruction(from: string, reason: string): string {
+  return `${from}${HANDED_OVER}${reason ? `: ${reason}` : '.'}`;
+}
+export const HANDED_OVER = ' handed the conversation to you';
+
 export function transferTool(agent: AgentSpec): ToolDefinition {
   return {
     name: `${TRANSFER_PREFIX}${agent.name}`,
@@ -245,7 +260,7 @@ class HandoffConversation {
     { to, reason }: { to: string; reason: string },
   ): Promise<RunResult | undefined> {
     const from = this.holder;
-    this.transcript.push({ agent: from, text: result.text.trim() || `Transferred to ${to}: ${reason}` });
+    this.transcript.push({ agent: from, text: result.text.trim() || transferNote(to, reason) });
     this.transfers.push({ from, to });
     this.path.push(to);
     await emitOnce(this.ctx, key, { type: 'handoff', from, to, ...(reason ? { reason } : {}) });
@@ -266,7 +281,7 @@ class HandoffConversation {
         );
       }
     }
-    this.instruction = `${from} handed the conversation to you${reason ? `: ${reason}` : '.'}`;
+    this.instruction = handedOverInstruction(from, reason);
     this.holder = to;
     return undefined;
   }

@@ -7,20 +7,20 @@ import {
   type SimulatedPlayer,
 } from '../models/simulated.js';
 import { parsePrompt } from '../orchestrators/prompt.js';
+import { genericSkill } from './generic-player.js';
 import type { Skill } from './skill.js';
 import { defaultSkills } from './skills.js';
 
 /**
- * How the simulated model plays baton's agents: an agent definition names a skill (`simulation.skill`) that reads
- * the prompt in the orchestrators' layout and answers deterministically; an agent without one gets its
- * instruction (or task) echoed back.
+ * How the simulated model plays agents: an agent definition may name a skill (`simulation.skill`, the demo teams'
+ * richer behaviours) that reads the prompt in the orchestrators' layout and answers deterministically; any other
+ * agent is played by the generic player (./generic-player.ts), which plays a team it has never seen from the
+ * request alone — its schema, its transfer tools, its task.
  */
 export function skillPlayer(skills: Record<string, Skill> = defaultSkills): SimulatedPlayer {
   return (request, random) => {
     const prompt = parsePrompt(request.messages);
-    if (!request.simulation) {
-      return { text: `[simulated ${request.agent}] ${prompt.instruction ?? prompt.task}`.slice(0, 400) };
-    }
+    if (!request.simulation) return genericSkill({ request, prompt, random });
     const skill = skills[request.simulation.skill];
     if (!skill)
       throw new PermanentModelError(`The simulated model has no skill "${request.simulation.skill}".`);

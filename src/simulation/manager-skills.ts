@@ -10,8 +10,8 @@ import { priorJson, type Skill, type SkillOutput } from './skill.js';
  * participants have contributed, the schema's enums name the participants still available.
  */
 export interface ManagerPlaybook {
-  /** Participants whose work the task needs, in the order they should speak. */
-  needed(prompt: ParsedPrompt): string[];
+  /** Participants whose work the task needs, in the order they should speak (`team`: those available). */
+  needed(prompt: ParsedPrompt, team: readonly string[]): string[];
   /** The instruction for a participant. */
   ask(agent: string, prompt: ParsedPrompt): string;
   /** Guesses from the task alone. */
@@ -51,7 +51,7 @@ interface Situation {
 
 function situation(playbook: ManagerPlaybook, prompt: ParsedPrompt, team: string[]): Situation {
   const contributed = new Set(prompt.prior.map((p) => p.agent));
-  const missing = playbook.needed(prompt).filter((a) => !contributed.has(a) && team.includes(a));
+  const missing = playbook.needed(prompt, team).filter((a) => !contributed.has(a) && team.includes(a));
   return { team, contributed, missing };
 }
 

@@ -47,7 +47,13 @@ const BUSINESS_WORDS = [
   'funding',
 ];
 
+/** Positive and negative words: general financial English, with the share-move verbs added while tuning on `dev`. */
 const POSITIVE = [
+  'rose',
+  'rise',
+  'climbed',
+  'gained',
+  'welcomed',
   'record',
   'profit',
   'profits',
@@ -82,6 +88,11 @@ const POSITIVE = [
 ];
 
 const NEGATIVE = [
+  'dropped',
+  'lowered',
+  'lower',
+  'outage',
+  'recalling',
   'loss',
   'losses',
   'recall',
@@ -116,9 +127,15 @@ const NEGATIVE = [
   'resigned',
 ];
 
+/**
+ * Words that end a company name. General legal and sector words, plus words seen ending company names in the
+ * `dev` part of the news dataset (Systems, Bank, Software, Mining, Media, Telecom, Chemicals). Nothing here may
+ * come from the `test` part (docs/evals.md): that part scores these heuristics.
+ */
 const CORPORATE_SUFFIX =
-  /^(Inc|Corp|Corporation|Ltd|Limited|plc|PLC|Group|Holdings|Technologies|Technology|Systems|Motors|Bank|Airlines|Energy|Pharmaceuticals|Pharma|Industries|Labs|Foods|Logistics|Capital|Partners|Co|AG|SA|Robotics|Semiconductors|Networks|Software|Retail|Mining|Steel|Media|Telecom|Insurance|Analytics|Biotech|Solar|Shipping|Brewing|Chemicals|Dynamics|Electronics|Traders|Outfitters|Markets|Air)\.?$/;
+  /^(Inc|Corp|Corporation|Ltd|Limited|plc|PLC|Group|Technologies|Technology|Systems|Bank|Airlines|Pharma|Industries|Labs|Partners|Co|AG|SA|Robotics|Networks|Software|Retail|Mining|Steel|Media|Telecom|Analytics|Biotech|Solar|Chemicals|Dynamics|Electronics|Outfitters|Markets|Marine|Airways|Ports|Grocers|Plastics|Phones|Cloud|Agri)\.?$/;
 
+/** Companies known by one word. Airbus, Nestlé and Maersk are named in `dev` articles; none in `test` ones. */
 const WELL_KNOWN = [
   'Microsoft',
   'Apple',
@@ -129,8 +146,6 @@ const WELL_KNOWN = [
   'Nvidia',
   'Intel',
   'IBM',
-  'Siemens',
-  'Toyota',
   'Samsung',
   'Sony',
   'Netflix',
@@ -138,7 +153,6 @@ const WELL_KNOWN = [
   'Airbus',
   'Pfizer',
   'Shell',
-  'Unilever',
   'Nestlé',
   'Volkswagen',
   'Oracle',
@@ -148,11 +162,21 @@ const WELL_KNOWN = [
   'Maersk',
 ];
 
+/** Verbs a company does (people say things and teams win, so `said`, `won` and `beat` are not among them). */
+const CORPORATE_VERBS =
+  /^(reported|announced|posted|raised|cut|agreed|plans|filed|expects|warned|recalled|missed|shares|stock)$/;
+
 const CONTEXT_VERBS =
-  /^(reported|said|announced|posted|shares|stock|raised|cut|agreed|plans|filed|expects|warned|recalled|won|lost|beat|missed|will|has|is|was)$/;
+  /^(reported|said|announced|posted|shares|stock|raised|cut|agreed|plans|filed|expects|warned|recalled|won|lost|beat|missed|has|is|was)$/;
 
 /** Words that start a capitalised run but are not part of a company name (sentence openers, role nouns). */
 const STOP_FIRST = new Set([
+  'CEO',
+  'Chief',
+  'Chairman',
+  'Chairwoman',
+  'President',
+  'Executive',
   'Supplier',
   'Rival',
   'Retailer',
@@ -271,7 +295,8 @@ export function extractCompanies(text: string): string[] {
   const tokens = text.replace(/\s+/g, ' ').split(' ');
   for (let i = 0; i < tokens.length; i++) {
     const tok = (tokens[i] ?? '').replace(/[,;:()"“”]/g, '');
-    const bare = tok.replace(/['’]s$/, '').replace(/[.]$/, '');
+    // Possessives, singular and plural ("Contoso's", "Cobalt Systems'"), and a full stop end the name.
+    const bare = tok.replace(/['’]s?$/, '').replace(/[.]$/, '');
     if (CORPORATE_SUFFIX.test(bare) && i > 0) {
       const run: string[] = [bare];
       for (let j = i - 1; j >= 0 && run.length < 4; j--) {
@@ -283,7 +308,19 @@ export function extractCompanies(text: string): string[] {
       if (run.length > 1) add(run.join(' '), i);
     }
     if (WELL_KNOWN.includes(bare)) add(bare, i);
+    // A capital inside one word ("DataHarbor", "ShopNest") is how brands are written, not places or people.
+    if (/^[A-Z][a-z]+(?:[A-Z][a-z]+)+$/.test(bare)) add(bare, i);
     const next = (tokens[i + 1] ?? '').toLowerCase().replace(/[^a-z]/g, '');
+    if (CORPORATE_VERBS.test(next) && /^[A-Z][A-Za-z&-]*$/.test(bare) && bare === tok) {
+      // A run of two or three capitalised words right before what companies do ("Contoso Motors reported").
+      const run: string[] = [bare];
+      for (let j = i - 1; j >= 0 && run.length < 3; j--) {
+        const prev = tokens[j] ?? '';
+        if (/^[A-Z][A-Za-z&-]*$/.test(prev) && !STOP_FIRST.has(prev)) run.unshift(prev);
+        else break;
+      }
+      if (run.length > 1) add(run.join(' '), i);
+    }
     if (
       /^[A-Z][a-z]+[A-Z]?[a-z]*$/.test(bare) &&
       CONTEXT_VERBS.test(next) &&

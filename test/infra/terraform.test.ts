@@ -28,9 +28,17 @@ function single(type: string): [string, Block] {
   return entries[0]!;
 }
 
+/** One named resource of a type (where a type has several, e.g. the OpenAI and the Foundry account). */
+function named(type: string, name: string): Block {
+  const body = tf.resources[type]?.[name];
+  expect(body, `${type}.${name}`).toBeDefined();
+  return body!;
+}
+
 /** A Terraform expression as hcl2json writes it: `hcl('var.x')` is the string `${var.x}`. */
 const hcl = (expression: string) => `\${${expression}}`;
 const ref = (type: string, attr: string) => `\${${type}.${single(type)[0]}.${attr}}`;
+const openaiAccount = (attr: string) => hcl(`azurerm_cognitive_account.openai.${attr}`);
 const identityId = () => ref('azurerm_user_assigned_identity', 'id');
 
 function app(name: 'api' | 'worker'): Block {
@@ -47,6 +55,16 @@ function container(name: 'api' | 'worker'): Block {
 
 function env(name: 'api' | 'worker'): Block[] {
   return blocks(container(name), 'env');
+}
+
+/** `dynamic "env"` blocks: their `for_each` and their content. */
+function dynamicEnv(name: 'api' | 'worker'): { for_each: unknown; content: Block }[] {
+  // hcl2json writes `dynamic` as an object keyed by block name (or a list of such objects).
+  const raw = container(name).dynamic;
+  const dynamic = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as Block[];
+  return dynamic
+    .flatMap((d) => blocks(d, 'env'))
+    .map((d) => ({ for_each: d.for_each, content: block(d, 'content')! }));
 }
 
 function envVar(name: 'api' | 'worker', variable: string): Block | undefined {
@@ -84,6 +102,9 @@ describe('terraform: providers and variables', () => {
     const lower = /(?:>=|~>)\s*(\d+)\./.exec(providers.azurerm?.version ?? '');
     expect(Number(lower?.[1])).toBeGreaterThanOrEqual(4);
     expect(providers.azurerm?.version).toMatch(/<\s*5\.0/);
+    // azurerm_cognitive_account_project arrived in 4.55.
+    const minor = /(?:>=|~>)\s*4\.(\d+)/.exec(providers.azurerm?.version ?? '');
+    expect(Number(minor?.[1])).toBeGreaterThanOrEqual(55);
   });
 
   it('describes every variable and validates the bounded ones', () => {
@@ -239,7 +260,7 @@ describe('terraform: container apps', () => {
   it('set only environment variables baton knows', () => {
     // AZURE_CLIENT_ID (DefaultAzureCredential with a user-assigned identity) must be in baton's config schema.
     for (const name of ['api', 'worker'] as const) {
-      const names = env(name).map((e) => String(e.name));
+      const names = [...env(name), ...dynamicEnv(name).map((d) => d.content)].map((e) => String(e.name));
       expect(names.length).toBeGreaterThan(0);
       expect(
         names.filter((n) => !isKnownEnvVar(n)),
@@ -266,7 +287,7 @@ describe('terraform: container apps', () => {
       const provider = envVar(name, 'BATON_MODEL_PROVIDER')?.value;
       expect(provider).toBe('azure-openai');
       expect(modelProviders).toContain(provider);
-      expect(envVar(name, 'AZURE_OPENAI_ENDPOINT')?.value).toBe(ref('azurerm_cognitive_account', 'endpoint'));
+      expect(envVar(name, 'AZURE_OPENAI_ENDPOINT')?.value).toBe(openaiAccount('endpoint'));
       expect(envVar(name, 'AZURE_OPENAI_DEPLOYMENT')?.value).toBe(hcl('var.default_openai_deployment'));
       expect(envVar(name, 'AZURE_CLIENT_ID')?.value).toBe(ref('azurerm_user_assigned_identity', 'client_id'));
       expect(envVar(name, 'AZURE_OPENAI_API_KEY')).toBeUndefined();
@@ -356,7 +377,7 @@ describe('terraform: supporting resources', () => {
     expect(block(redis, 'redis_configuration')?.maxmemory_policy).toBe('noeviction');
   });
 
-  it('grant the identity exactly AcrPull, Cognitive Services OpenAI User and Key Vault Secrets User', () => {
+  it('grant the identity exactly AcrPull, Cognitive Services OpenAI User, Key Vault Secrets User and (with Foundry) Azure AI User', () => {
     const principal = ref('azurerm_user_assigned_identity', 'principal_id');
     const assignments = Object.values(tf.resources.azurerm_role_assignment ?? {}).filter(
       (a) => a.principal_id === principal,
@@ -364,12 +385,18 @@ describe('terraform: supporting resources', () => {
     const byRole = Object.fromEntries(assignments.map((a) => [String(a.role_definition_name), a.scope]));
     expect(Object.keys(byRole).sort()).toEqual([
       'AcrPull',
+      'Azure AI User',
       'Cognitive Services OpenAI User',
       'Key Vault Secrets User',
     ]);
-    expect(assignments).toHaveLength(3);
+    expect(assignments).toHaveLength(4);
     expect(byRole.AcrPull).toBe(ref('azurerm_container_registry', 'id'));
-    expect(byRole['Cognitive Services OpenAI User']).toBe(ref('azurerm_cognitive_account', 'id'));
+    expect(byRole['Cognitive Services OpenAI User']).toBe(openaiAccount('id'));
+    // On the Foundry project only, and only when there is one.
+    expect(byRole['Azure AI User']).toBe(hcl('azurerm_cognitive_account_project.baton[0].id'));
+    expect(named('azurerm_role_assignment', 'identity_foundry_user').count).toBe(
+      hcl('var.enable_ai_foundry ? 1 : 0'),
+    );
     expect(byRole['Key Vault Secrets User']).toBe(hcl('azurerm_key_vault.baton.id'));
     for (const name of ['api', 'worker'] as const) {
       const deps = app(name).depends_on as string[];
@@ -384,28 +411,79 @@ describe('terraform: supporting resources', () => {
   });
 
   it('create an Entra-only Azure OpenAI account with deployments from a map', () => {
-    const [, openai] = single('azurerm_cognitive_account');
+    const openai = named('azurerm_cognitive_account', 'openai');
     expect(openai.kind).toBe('OpenAI');
     expect(openai.local_auth_enabled).toBe(false);
     expect(openai.custom_subdomain_name).toBeDefined();
-    const [, deployment] = single('azurerm_cognitive_deployment');
+    const deployment = named('azurerm_cognitive_deployment', 'models');
     expect(deployment.for_each).toBe(hcl('var.openai_deployments'));
     expect(String(tf.variables.openai_deployments?.type)).toMatch(/^\$\{map\(object\(/);
   });
 
-  it('keep the AI Foundry hub and project optional and off by default', () => {
+  it('create no hub: a hub-based project has no endpoint @azure/ai-projects 2.x can use', () => {
+    expect(tf.resources.azurerm_ai_foundry).toBeUndefined();
+    expect(tf.resources.azurerm_ai_foundry_project).toBeUndefined();
+  });
+
+  it('keep the Foundry resource and project optional and off by default', () => {
     const flag = tf.variables.enable_ai_foundry;
     expect(flag?.type).toBe(hcl('bool'));
     expect(flag?.default).toBe(false);
-    expect(Object.keys(tf.resources.azurerm_ai_foundry ?? {})).toHaveLength(1);
-    expect(Object.keys(tf.resources.azurerm_ai_foundry_project ?? {})).toHaveLength(1);
+    const toggled = hcl('var.enable_ai_foundry ? 1 : 0');
+    expect(named('azurerm_cognitive_account', 'foundry').count).toBe(toggled);
+    expect(named('azurerm_cognitive_account_project', 'baton').count).toBe(toggled);
+    // Everything that refers to them exists only with them.
     for (const [type, byName] of Object.entries(tf.resources)) {
       for (const [name, body] of Object.entries(byName)) {
-        const foundryOnly =
-          type.startsWith('azurerm_ai_foundry') || JSON.stringify(body).includes('azurerm_ai_foundry.');
-        if (foundryOnly) expect(body.count, `${type}.${name}`).toBe(hcl('var.enable_ai_foundry ? 1 : 0'));
+        const text = JSON.stringify({ ...body, depends_on: undefined });
+        if (!/azurerm_cognitive_account\.foundry|azurerm_cognitive_account_project\./.test(text)) continue;
+        if (body.for_each !== undefined)
+          expect(body.for_each, `${type}.${name}`).toBe(hcl('local.foundry_deployments'));
+        else expect(body.count, `${type}.${name}`).toBe(toggled);
       }
     }
+    expect(String(tf.locals.foundry_deployments)).toBe(
+      hcl('var.enable_ai_foundry ? var.openai_deployments : {}'),
+    );
+  });
+
+  it('make the Foundry resource an Entra-only AIServices account that can hold projects', () => {
+    const account = named('azurerm_cognitive_account', 'foundry');
+    expect(account.kind).toBe('AIServices');
+    expect(account.project_management_enabled).toBe(true);
+    expect(account.local_auth_enabled).toBe(false);
+    expect(account.custom_subdomain_name).toBe(hcl('local.foundry_subdomain'));
+    expect(block(account, 'identity')?.type).toBe('SystemAssigned');
+    const project = named('azurerm_cognitive_account_project', 'baton');
+    expect(project.cognitive_account_id).toBe(hcl('azurerm_cognitive_account.foundry[0].id'));
+    expect(project.name).toBe(hcl('local.foundry_project'));
+    expect(block(project, 'identity')?.type).toBe('SystemAssigned');
+    const deployment = named('azurerm_cognitive_deployment', 'foundry');
+    expect(deployment.cognitive_account_id).toBe(hcl('azurerm_cognitive_account.foundry[0].id'));
+  });
+
+  it('give the apps the project endpoint as AZURE_AI_PROJECT_ENDPOINT, only when there is a project', () => {
+    const endpoint = String(tf.locals.foundry_project_endpoint);
+    expect(endpoint).toContain('var.enable_ai_foundry');
+    expect(endpoint).toContain('azurerm_cognitive_account_project.baton[0].endpoints');
+    expect(endpoint).toContain('"AI Foundry API"');
+    // The fallback is the documented project endpoint shape, which the foundry provider is given.
+    expect(tf.locals.foundry_project_endpoint_built).toBe(
+      `https://${hcl('local.foundry_subdomain')}.services.ai.azure.com/api/projects/${hcl('local.foundry_project')}`,
+    );
+    const sample = 'https://aif-baton-prod-abc123.services.ai.azure.com/api/projects/proj-baton-prod';
+    expect(() => loadConfig({ AZURE_AI_PROJECT_ENDPOINT: sample })).not.toThrow();
+    for (const name of ['api', 'worker'] as const) {
+      expect(envVar(name, 'AZURE_AI_PROJECT_ENDPOINT'), `${name}: not a plain env`).toBeUndefined();
+      const dynamic = dynamicEnv(name).filter((d) => d.content.name === 'AZURE_AI_PROJECT_ENDPOINT');
+      expect(dynamic, name).toHaveLength(1);
+      expect(dynamic[0]?.for_each).toBe(hcl('var.enable_ai_foundry ? [local.foundry_project_endpoint] : []'));
+      expect(dynamic[0]?.content.value).toBe(hcl('env.value'));
+    }
+    expect(tf.outputs.ai_foundry_project_endpoint?.value).toBe(hcl('local.foundry_project_endpoint'));
+    expect(tf.outputs.ai_foundry_project_id?.value).toBe(
+      hcl('var.enable_ai_foundry ? azurerm_cognitive_account_project.baton[0].id : null'),
+    );
   });
 
   it('send container logs and telemetry to one Log Analytics workspace', () => {

@@ -57,7 +57,13 @@ describe('baton eval (in-process)', () => {
       repeat: 1,
       limit: 3,
       definitionVersion: first.cases[0]!.definitionVersion,
-      dataset: { path: 'evals/datasets/news-articles.jsonl', caseIds: ['news-001', 'news-002', 'news-003'] },
+      // The test part by default: news-002 is a dev case.
+      dataset: {
+        path: 'evals/datasets/news-articles.jsonl',
+        split: 'test',
+        totalCases: 46,
+        caseIds: ['news-001', 'news-003', 'news-004'],
+      },
       model: { provider: 'simulated', simulatedLatencyMs: [20, 40], modelsSeen: ['simulated'] },
     });
     const head = await sh('git', ['rev-parse', 'HEAD'], { cwd: ROOT }).then(
@@ -126,11 +132,12 @@ describe('record and replay', () => {
     const figures = (r: EvalResults) => r.cases.map((c) => [c.latencyMs, c.tokens, c.modelCalls, c.status]);
     expect(figures(replayed.results)).toEqual(figures(recorded.results));
     expect(await readFile(replayed.files.markdown, 'utf8')).toContain('| modelCalls during replay | 0 |');
+    expect(replayed.results.config.dataset).toEqual(recorded.results.config.dataset);
   });
 
   it('counts and fails a replay whose recording misses a step', async () => {
     const dir = recorded.outDir;
-    const file = join(dir, 'recordings/news-002/sequential/0.json');
+    const file = join(dir, 'recordings/news-003/sequential/0.json');
     const recording = JSON.parse(await readFile(file, 'utf8')) as { entries: [string, { kind: string }][] };
     const last = recording.entries.filter(([, e]) => e.kind === 'agent').at(-1)![0];
     recording.entries = recording.entries.filter(([k]) => k !== last);

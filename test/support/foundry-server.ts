@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import type { AIProjectClientOptionalParams } from '@azure/ai-projects';
+import type {
+  AgentVersion,
+  AIProjectClientOptionalParams,
+  FunctionTool,
+  PromptAgentDefinition,
+} from '@azure/ai-projects';
 import { estimateTokens } from '../../src/core/tokens.js';
 import {
   closeServer,
@@ -23,10 +28,17 @@ import {
 } from './azure-openai-server.js';
 
 /**
- * A local Azure AI Foundry project, speaking what `@azure/ai-projects` 2.2.0 requests to run an agent:
+ * A local Azure AI Foundry project, speaking what `@azure/ai-projects` 2.2.0 requests to define and run agents:
  *
  * - `GET  /api/projects/{project}/agents/{name}?api-version=v1` — the agent with its latest version
  *   (`AIProjectClient.agents.get`);
+ * - `POST /api/projects/{project}/agents/{name}/versions?api-version=v1` — a new, immutable version from
+ *   `{ definition, description?, metadata? }` (`agents.createVersion`), the agent created with its first one;
+ *   validated as the service does (a prompt definition needs a model; a function tool a name and parameters —
+ *   the Chat Completions tool shape arrives as a bare `{ type: 'function' }` and is refused; a `json_schema` text
+ *   format a name and a schema; at most 16 metadata entries);
+ * - `GET  /api/projects/{project}/agents/{name}/versions[/{version}]?api-version=v1` — the versions, newest first
+ *   (`agents.listVersions`), or one (`agents.getVersion`);
  * - `POST /api/projects/{project}/openai/v1/responses` — the OpenAI Responses protocol with
  *   `agent: { name, type: 'agent_reference' }` (`getOpenAIClient().responses.create`), JSON or SSE
  *   (`response.created` … `response.output_text.delta` … `response.completed`).
@@ -59,6 +71,8 @@ export interface FoundryServerOptions {
 
 export interface FoundryServer {
   url: string;
+  /** The versions of an agent as stored (wire form), oldest first. */
+  versions(agent: string): StoredVersion[];
   /** `{url}/api/projects/{project}`: what AZURE_AI_PROJECT_ENDPOINT would be. */
   projectUrl: string;
   requests: RecordedRequest[];
@@ -111,51 +125,142 @@ function lastUserText(input: unknown): string {
   return '';
 }
 
-function agentJson(spec: FoundryAgentSpec): unknown {
+/** An agent version as the service stores and returns it (`AgentVersion`, with `created_at` in seconds). */
+export type StoredVersion = Omit<AgentVersion, 'created_at' | 'definition'> & {
+  created_at: number;
+  definition: PromptAgentDefinition;
+};
+
+/** The first version of an agent given to the server at start. */
+function seededVersion(spec: FoundryAgentSpec): StoredVersion {
   const version = spec.version ?? '1';
   return {
-    object: 'agent',
-    id: `${spec.name}`,
+    metadata: {},
+    object: 'agent.version',
+    id: `${spec.name}:${version}`,
     name: spec.name,
-    versions: {
-      latest: {
-        metadata: {},
-        object: 'agent.version',
-        id: `${spec.name}:${version}`,
-        name: spec.name,
-        version,
-        description: '',
-        created_at: Math.floor(Date.now() / 1000),
-        status: 'active',
-        definition: {
-          kind: 'prompt',
-          model: spec.model ?? 'gpt-4o-mini',
-          instructions: spec.instructions ?? '',
-          ...(spec.tools
-            ? {
-                tools: spec.tools.map((t) => ({
-                  type: 'function',
-                  name: t.name,
-                  parameters: t.parameters ?? {},
-                })),
-              }
-            : {}),
-          ...(spec.responseSchema
-            ? {
-                text: {
-                  format: { type: 'json_schema', name: 'output', schema: spec.responseSchema, strict: false },
-                },
-              }
-            : {}),
-        },
-      },
+    version,
+    description: '',
+    created_at: Math.floor(Date.now() / 1000),
+    status: 'active',
+    definition: {
+      kind: 'prompt',
+      model: spec.model ?? 'gpt-4o-mini',
+      instructions: spec.instructions ?? '',
+      ...(spec.tools
+        ? {
+            tools: spec.tools.map(
+              (t): FunctionTool => ({
+                type: 'function',
+                name: t.name,
+                parameters: t.parameters ?? {},
+                strict: false,
+              }),
+            ),
+          }
+        : {}),
+      ...(spec.responseSchema
+        ? {
+            text: {
+              format: { type: 'json_schema', name: 'output', schema: spec.responseSchema, strict: false },
+            },
+          }
+        : {}),
     },
   };
 }
 
+/** How the Responses endpoint plays an agent: from its latest version's definition. */
+function runtimeSpec(version: StoredVersion): FoundryAgentSpec {
+  const d = version.definition;
+  const format = d.text?.format;
+  const tools = (d.tools ?? []).filter((t): t is FunctionTool => t.type === 'function');
+  return {
+    name: version.name,
+    model: d.model,
+    version: version.version,
+    ...(d.instructions !== undefined ? { instructions: d.instructions } : {}),
+    ...(tools.length > 0 ? { tools: tools.map((t) => ({ name: t.name, parameters: t.parameters })) } : {}),
+    ...(format?.type === 'json_schema' ? { responseSchema: (format as { schema: JsonSchema }).schema } : {}),
+  };
+}
+
+const AGENT_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** What the service says about a `createVersion` body it will not store, or `undefined` when it is valid. */
+function invalidVersionBody(body: unknown): { message: string; param: string } | undefined {
+  if (!isObject(body)) return { message: 'Body must be an object.', param: 'body' };
+  const { definition, metadata, description } = body;
+  if (!isObject(definition)) return { message: 'definition is required.', param: 'definition' };
+  if (definition.kind !== 'prompt') {
+    return { message: `Unsupported agent kind '${String(definition.kind)}'.`, param: 'definition.kind' };
+  }
+  if (typeof definition.model !== 'string' || definition.model === '') {
+    return { message: 'A prompt agent needs a model deployment.', param: 'definition.model' };
+  }
+  if (definition.instructions !== undefined && typeof definition.instructions !== 'string') {
+    return { message: 'instructions must be a string.', param: 'definition.instructions' };
+  }
+  if (definition.tools !== undefined && !Array.isArray(definition.tools)) {
+    return { message: 'tools must be an array.', param: 'definition.tools' };
+  }
+  for (const [i, tool] of ((definition.tools as unknown[]) ?? []).entries()) {
+    if (!isObject(tool) || typeof tool.type !== 'string') {
+      return { message: 'Each tool needs a type.', param: `definition.tools[${i}].type` };
+    }
+    if (tool.type !== 'function') continue;
+    if (typeof tool.name !== 'string' || !TOOL_NAME.test(tool.name)) {
+      return {
+        message: "Missing required parameter: 'tools[0].name'.".replace('0', String(i)),
+        param: `definition.tools[${i}].name`,
+      };
+    }
+    if (!isObject(tool.parameters)) {
+      return {
+        message: 'A function tool needs a parameters schema.',
+        param: `definition.tools[${i}].parameters`,
+      };
+    }
+  }
+  const text = definition.text;
+  if (text !== undefined) {
+    const format = isObject(text) ? text.format : undefined;
+    if (isObject(format) && format.type === 'json_schema') {
+      if (typeof format.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(format.name)) {
+        return { message: 'A json_schema format needs a name.', param: 'definition.text.format.name' };
+      }
+      if (!isObject(format.schema)) {
+        return { message: 'A json_schema format needs a schema.', param: 'definition.text.format.schema' };
+      }
+    }
+  }
+  if (metadata !== undefined && metadata !== null) {
+    if (!isObject(metadata)) return { message: 'metadata must be an object.', param: 'metadata' };
+    const entries = Object.entries(metadata);
+    if (entries.length > 16) return { message: 'metadata holds at most 16 entries.', param: 'metadata' };
+    for (const [k, v] of entries) {
+      if (k.length > 64 || typeof v !== 'string' || v.length > 512) {
+        return { message: `metadata entry '${k}' is too long or not a string.`, param: 'metadata' };
+      }
+    }
+  }
+  if (description !== undefined && description !== null && typeof description !== 'string') {
+    return { message: 'description must be a string.', param: 'description' };
+  }
+  return undefined;
+}
+
 export async function startFoundryServer(options: FoundryServerOptions = {}): Promise<FoundryServer> {
   const project = options.project ?? 'baton';
-  const agents = new Map((options.agents ?? [{ name: 'researcher' }]).map((a) => [a.name, a]));
+  const store = new Map<string, StoredVersion[]>(
+    (options.agents ?? [{ name: 'researcher' }]).map((a) => [a.name, [seededVersion(a)]]),
+  );
+  const agentNamed = (name: string): FoundryAgentSpec | undefined => {
+    const versions = store.get(name);
+    const latest = versions?.[versions.length - 1];
+    return latest ? runtimeSpec(latest) : undefined;
+  };
   const requests: RecordedRequest[] = [];
   let plan = new FaultPlan(options.behaviour ?? {});
   const prefix = `/api/projects/${project}`;
@@ -201,7 +306,7 @@ export async function startFoundryServer(options: FoundryServerOptions = {}): Pr
         });
       }
     }
-    const agent = agents.get(agentRef.name);
+    const agent = agentNamed(agentRef.name);
     if (!agent) {
       return sendJson(res, record, 404, {
         error: { code: 'not_found', message: `Agent with name '${agentRef.name}' was not found.` },
@@ -347,6 +452,82 @@ export async function startFoundryServer(options: FoundryServerOptions = {}): Pr
     });
   }
 
+  const notFound = (name: string, version?: string) => ({
+    error: {
+      code: 'NotFound',
+      message:
+        version === undefined
+          ? `Agent '${name}' was not found in project '${project}'.`
+          : `Version '${version}' of agent '${name}' was not found in project '${project}'.`,
+    },
+  });
+
+  async function handleAgents(
+    req: IncomingMessage,
+    res: ServerResponse,
+    record: RecordedRequest,
+    target: { name: string; versions: boolean; version: string | undefined },
+  ): Promise<void> {
+    const { name } = target;
+    const versions = store.get(name) ?? [];
+    const latest = versions[versions.length - 1];
+    if (req.method === 'GET' && !target.versions) {
+      if (!latest) return sendJson(res, record, 404, notFound(name));
+      return sendJson(res, record, 200, { object: 'agent', id: name, name, versions: { latest } });
+    }
+    if (req.method === 'GET' && target.version === undefined) {
+      if (!latest) return sendJson(res, record, 404, notFound(name));
+      const data = [...versions].reverse();
+      return sendJson(res, record, 200, {
+        object: 'list',
+        data,
+        first_id: data[0]?.id ?? null,
+        last_id: data[data.length - 1]?.id ?? null,
+        has_more: false,
+      });
+    }
+    if (req.method === 'GET') {
+      const found = versions.find((v) => v.version === target.version);
+      if (!found) return sendJson(res, record, 404, notFound(name, target.version));
+      return sendJson(res, record, 200, found);
+    }
+    if (req.method === 'POST' && target.versions && target.version === undefined) {
+      if (!AGENT_NAME.test(name)) {
+        return sendJson(res, record, 400, {
+          error: { code: 'invalid_payload', message: `Invalid agent name '${name}'.`, param: 'agent_name' },
+        });
+      }
+      const problem = invalidVersionBody(record.body);
+      if (problem) {
+        return sendJson(res, record, 400, {
+          error: { code: 'invalid_payload', type: 'invalid_request_error', ...problem },
+        });
+      }
+      const body = record.body as {
+        definition: PromptAgentDefinition;
+        description?: string | null;
+        metadata?: Record<string, string> | null;
+      };
+      const version = String(Number(latest?.version ?? '0') + 1);
+      const stored: StoredVersion = {
+        metadata: body.metadata ?? {},
+        object: 'agent.version',
+        id: `${name}:${version}`,
+        name,
+        version,
+        description: body.description ?? '',
+        created_at: Math.floor(Date.now() / 1000),
+        status: 'active',
+        definition: body.definition,
+      };
+      store.set(name, [...versions, stored]);
+      return sendJson(res, record, 200, stored);
+    }
+    return sendJson(res, record, 405, {
+      error: { code: 'MethodNotAllowed', message: 'Method not allowed.' },
+    });
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/_control/behaviour' && req.method === 'PUT') {
@@ -370,23 +551,18 @@ export async function startFoundryServer(options: FoundryServerOptions = {}): Pr
       }
     }
     if (!authorized(req)) return sendJson(res, record, 401, unauthorized);
-    const agentPath = new RegExp(`^${prefix}/agents/([^/]+)$`).exec(url.pathname);
-    if (req.method === 'GET' && agentPath) {
+    const agentPath = new RegExp(`^${prefix}/agents/([^/]+)(/versions(?:/([^/]+))?)?$`).exec(url.pathname);
+    if (agentPath) {
       if (!record.query['api-version']) {
         return sendJson(res, record, 400, {
           error: { code: 'BadRequest', message: 'api-version is required.' },
         });
       }
-      const agent = agents.get(decodeURIComponent(agentPath[1] ?? ''));
-      if (!agent) {
-        return sendJson(res, record, 404, {
-          error: {
-            code: 'NotFound',
-            message: `Agent '${agentPath[1]}' was not found in project '${project}'.`,
-          },
-        });
-      }
-      return sendJson(res, record, 200, agentJson(agent));
+      return handleAgents(req, res, record, {
+        name: decodeURIComponent(agentPath[1] ?? ''),
+        versions: agentPath[2] !== undefined,
+        version: agentPath[3] === undefined ? undefined : decodeURIComponent(agentPath[3]),
+      });
     }
     if (req.method === 'POST' && url.pathname === `${prefix}/openai/v1/responses`) {
       return handleResponses(res, record);
@@ -404,6 +580,7 @@ export async function startFoundryServer(options: FoundryServerOptions = {}): Pr
     url,
     projectUrl: `${url}${prefix}`,
     requests,
+    versions: (agent) => [...(store.get(agent) ?? [])],
     setBehaviour(behaviour) {
       plan = new FaultPlan(behaviour);
     },
