@@ -22,6 +22,8 @@ export const teamDefinitionSchema = z
     patterns: teamPatternsSchema,
     /** The final output of a run of this team validates against this schema. */
     outputSchema: outputSchemaField.optional(),
+    /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
+    summarizer: agentNameSchema.optional(),
   })
   .strict()
   .superRefine((team, ctx) => {
@@ -29,6 +31,7 @@ export const teamDefinitionSchema = z
     const check = (name: string, where: (string | number)[]) => {
       if (!names.has(name)) ctx.addIssue({ code: 'custom', path: where, message: `unknown agent "${name}"` });
     };
+    if (team.summarizer !== undefined) check(team.summarizer, ['summarizer']);
     for (const [i, a] of team.agents.entries()) {
       for (const [j, h] of a.handoffs.entries()) check(h, ['agents', i, 'handoffs', j]);
     }
