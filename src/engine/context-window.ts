@@ -1,4 +1,4 @@
-import { agentDefinitionSchema, type AgentDefinition } from '../agents/schema.js';
+import { type AgentDefinition, agentDefinitionSchema } from '../agents/schema.js';
 import type { AgentCall, AgentResult, PriorWork } from '../core/agent.js';
 import { hashString } from '../core/random.js';
 import type { ContextMode } from '../core/run-options.js';
@@ -29,7 +29,9 @@ export interface ContextWindowScope {
  * model call journaled under a key derived from the piece (`summary/<agent>/<hash>`), so a replay, or a second
  * agent shown the same piece, reuses it; the call is budgeted and counted like any other.
  */
-export function contextWindow(scope: ContextWindowScope): (prior: readonly PriorWork[]) => Promise<PriorWork[]> {
+export function contextWindow(
+  scope: ContextWindowScope,
+): (prior: readonly PriorWork[]) => Promise<PriorWork[]> {
   const summaries = new Map<string, Promise<AgentResult>>();
   const summarize = async (piece: PriorWork): Promise<PriorWork> => {
     if (piece.text.length <= SHORT_WORK_CHARS) return piece;

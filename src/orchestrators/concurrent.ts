@@ -1,18 +1,11 @@
 import { z } from 'zod';
 import { agentNameSchema } from '../agents/schema.js';
 import type { AgentResult, AgentSpec, PriorWork } from '../core/agent.js';
-import {
-  AgentFailedError,
-  BatonError,
-  BudgetExceededError,
-  InvalidRunError,
-  toErrorInfo,
-} from '../core/errors.js';
-import type { ErrorInfo } from '../core/run.js';
+import { AgentFailedError, BudgetExceededError, InvalidRunError, toErrorInfo } from '../core/errors.js';
 import type { RunContext, RunResult } from '../core/run-context.js';
+import { type Branch, branchDetails, fanOut as fanOutCalls, minSuccessfulOption } from './fan-out.js';
 import { agentMessages } from './messages.js';
 import { definePattern } from './pattern.js';
-import { type Branch, branchDetails, fanOut as fanOutCalls, minSuccessfulOption } from './fan-out.js';
 import { outputOf, parseJson } from './shared.js';
 
 type Aggregation = { kind: 'merge' } | { kind: 'vote' } | { kind: 'agent'; agent: string };
@@ -244,7 +237,10 @@ async function byAgent(ctx: RunContext, name: string, fanIn: FanIn): Promise<Run
       // The aggregator sees every branch in full, or summarised / cut short when the run asks for that.
       messages: agentMessages(aggregator, {
         task: ctx.input,
-        prior: ctx.options.context === 'summary' || ctx.options.context === 'truncate' ? await ctx.context(prior) : prior,
+        prior:
+          ctx.options.context === 'summary' || ctx.options.context === 'truncate'
+            ? await ctx.context(prior)
+            : prior,
         instruction,
       }),
       ...(ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : {}),

@@ -10,7 +10,6 @@ export const TASK_HEADING = '# Task';
 export const WORK_HEADING = '# Work so far';
 export const INSTRUCTION_HEADING = '# Instruction';
 
-
 export function renderPrompt(parts: {
   task: string;
   prior?: readonly PriorWork[];

@@ -53,7 +53,10 @@ export async function askStructured<T>(
       if (!(err instanceof AgentFailedError) || causeOf(err).code !== 'MODEL_OUTPUT_INVALID') throw err;
       const why = await ctx.step(`${key}/rejected`, async () => {
         const cause = causeOf(err);
-        return { problem: cause.message, raw: typeof cause.details?.raw === 'string' ? cause.details.raw : '' };
+        return {
+          problem: cause.message,
+          raw: typeof cause.details?.raw === 'string' ? cause.details.raw : '',
+        };
       });
       ctx.log.warn({ key, problem: why.problem }, 'structured answer rejected');
       rejected.push({ key, ...why });

@@ -79,6 +79,15 @@ const definition: TeamDefinitionInput = {
     concurrent: { agents: ['summarizer', 'classifier', 'extractor', 'analyst'], aggregator: 'merge' },
     handoff: { entry: 'desk-chief', fallback: 'editor' },
     magentic: { manager: 'desk-manager', participants: ['summarizer', 'classifier', 'extractor', 'analyst'] },
+    'group-chat': {
+      mode: 'round-robin',
+      participants: ['summarizer', 'classifier', 'extractor', 'analyst', 'editor'],
+      manager: 'desk-manager',
+      finalizer: 'editor',
+      maxTurns: 5,
+    },
+    // The per-company prediction: the extractor lists the companies, the analyst runs once per company.
+    map: { splitter: 'extractor', items: 'companies', worker: 'analyst', reducer: { agent: 'editor' } },
   },
 };
 
