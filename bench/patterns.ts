@@ -10,7 +10,7 @@ import { orchestrators, patternNames as patterns } from '../src/orchestrators/in
 import { CircuitBreakers } from '../src/policies/breakers.js';
 import { MemoryEventLog } from '../src/runs/events.js';
 import { memoryJournal } from '../src/runs/journal.js';
-import type { Pattern } from '../src/runs/schema.js';
+import type { Pattern, RunOptions } from '../src/runs/schema.js';
 import { simulatedModel } from '../src/simulation/index.js';
 import { shippedTeams } from '../src/teams/files.js';
 import { staticTeams } from '../src/teams/resolver.js';
@@ -31,8 +31,14 @@ const deps = {
   log: pino({ level: 'silent' }),
 };
 
-const rows: { pattern: Pattern; ms: number; calls: number; tokens: number }[] = [];
-for (const pattern of patterns) {
+/** Every pattern with its defaults, plus group chat with a manager choosing the speakers. */
+const cases: { label: string; pattern: Pattern; options?: RunOptions }[] = [
+  ...patterns.map((pattern) => ({ label: pattern, pattern })),
+  { label: 'group-chat (manager)', pattern: 'group-chat', options: { chatMode: 'manager' } },
+];
+
+const rows: { pattern: string; ms: number; calls: number; tokens: number }[] = [];
+for (const { label, pattern, options } of cases) {
   const times: number[] = [];
   let calls = 0;
   let tokens = 0;
@@ -40,8 +46,8 @@ for (const pattern of patterns) {
     const t0 = performance.now();
     const out = await execute(
       {
-        runId: `bench-${pattern}-${i}`,
-        request: { team: 'news-desk', pattern, input: article, options: { stream: false } },
+        runId: `bench-${label}-${i}`,
+        request: { team: 'news-desk', pattern, input: article, options: { stream: false, ...options } },
         attempt: 1,
         journal: memoryJournal(),
         events: new MemoryEventLog(),
@@ -49,12 +55,12 @@ for (const pattern of patterns) {
       deps,
     );
     times.push(performance.now() - t0);
-    if (out.status !== 'succeeded') throw new Error(`${pattern} ${out.status}: ${out.error?.message}`);
+    if (out.status !== 'succeeded') throw new Error(`${label} ${out.status}: ${out.error?.message}`);
     calls = out.usage.modelCalls;
     tokens = out.usage.inputTokens + out.usage.outputTokens;
   }
   times.sort((a, b) => a - b);
-  rows.push({ pattern, ms: times[Math.floor(times.length / 2)] ?? 0, calls, tokens });
+  rows.push({ pattern: label, ms: times[Math.floor(times.length / 2)] ?? 0, calls, tokens });
 }
 const sequentialMs = rows.find((r) => r.pattern === 'sequential')?.ms ?? Number.NaN;
 console.log(`news-desk, simulated latency ${LATENCY_MS} ms per call, median of ${REPEATS} runs\n`);

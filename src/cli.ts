@@ -9,6 +9,7 @@ import { buildApi } from './api/app.js';
 import { type Config, ConfigError, loadConfig } from './config/index.js';
 import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js';
 import { assertProviderConfigured } from './models/router.js';
+import { patternNames } from './orchestrators/index.js';
 import { collectQueueStats, queueGaugeSnapshot } from './queue/stats.js';
 import { runCommand } from './run-client.js';
 import { apiDeps, createServices, loadTeamFiles, workerDeps } from './services.js';
@@ -266,7 +267,7 @@ program
   .description('submit a run to a running API, follow its progress live and print the result')
   .addOption(
     new Option('-p, --pattern <pattern>', 'orchestration pattern')
-      .choices(['sequential', 'concurrent', 'handoff', 'magentic'])
+      .choices(patternNames)
       .makeOptionMandatory(),
   )
   .requiredOption('-i, --input <file|text>', 'the task: a file path or the text itself')

@@ -46,6 +46,8 @@ function describe(event: RunEvent): string | undefined {
       return `  ☰ round ${event.round}`;
     case 'replanned':
       return `  ↻ replanned (reset ${event.reset})`;
+    case 'speaker.selected':
+      return `  ☰ turn ${event.turn}: ${event.speaker}`;
     case 'budget.exceeded':
       return `  ! ${event.budget} budget of ${event.limit} exceeded`;
     case 'run.completed':

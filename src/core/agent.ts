@@ -53,3 +53,9 @@ export interface CallSpend {
 }
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** One agent's earlier contribution to a run, as later agents are shown it. */
+export interface PriorWork {
+  agent: string;
+  text: string;
+}

@@ -52,6 +52,13 @@ export const runEventSchema = z.discriminatedUnion('type', [
     ledger: z.record(z.string(), z.unknown()),
   }),
   z.object({
+    type: z.literal('speaker.selected'),
+    ...base,
+    turn: z.number().int(),
+    speaker: z.string(),
+    reason: z.string().optional(),
+  }),
+  z.object({
     type: z.literal('budget.exceeded'),
     ...base,
     budget: z.enum(['tokens', 'modelCalls']),

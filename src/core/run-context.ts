@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AgentCall, AgentResult, AgentSpec, BreakerState } from './agent.js';
+import type { AgentCall, AgentResult, AgentSpec, BreakerState, PriorWork } from './agent.js';
 import type { RunEventInput } from './events.js';
 import type { OutputSchema } from './output-schema.js';
 import type { RunOutput, RunUsage } from './run.js';
@@ -43,6 +43,12 @@ export interface RunContext<Wiring = unknown, Options = object> {
    * agent ultimately fails (also replayed), `BudgetExceededError`, or the run's cancel/deadline/interrupt error.
    */
   callAgent(call: AgentCall): Promise<AgentResult>;
+  /**
+   * The earlier work an agent is shown under `options.context`: all of it (`full`), the last piece (`last`), each
+   * long piece summarised by a journaled, budgeted model call (`summary`), or each long piece cut short
+   * (`truncate`).
+   */
+  context(prior: readonly PriorWork[]): Promise<PriorWork[]>;
   /** Runs `fn` once per run and journals its JSON result under `key`; later attempts replay it. */
   step<T>(key: string, fn: () => Promise<T>): Promise<T>;
   emit(event: RunEventInput): Promise<void>;

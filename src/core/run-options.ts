@@ -7,7 +7,7 @@ import { modelSettingsSchema } from './model.js';
  * `options` schema is these plus every pattern's, assembled in src/runs/schema.ts.
  */
 
-export const contextModes = ['full', 'last', 'summary'] as const;
+export const contextModes = ['full', 'last', 'summary', 'truncate'] as const;
 export type ContextMode = (typeof contextModes)[number];
 
 export const commonRunOptionsShape = {
@@ -19,7 +19,12 @@ export const commonRunOptionsShape = {
     .optional()
     .describe('Token budget over every model call of the run.'),
   maxModelCalls: z.number().int().positive().optional().describe('Model-call budget, retries included.'),
-  context: z.enum(contextModes).optional().describe('What earlier work each agent sees (default full).'),
+  context: z
+    .enum(contextModes)
+    .optional()
+    .describe(
+      'What earlier work each agent sees: all of it (full, the default), the last piece, a model-made summary of each long piece, or each piece cut short (truncate).',
+    ),
   concurrency: z
     .number()
     .int()

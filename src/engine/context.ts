@@ -11,6 +11,7 @@ import type { RunJournal } from '../runs/journal.js';
 import type { RunRequest } from '../runs/schema.js';
 import type { TeamDefinition } from '../teams/schema.js';
 import { journaledAgentCall } from './agent-step.js';
+import { builtInSummarizer, contextWindow } from './context-window.js';
 import type { EngineDeps } from './deps.js';
 import type { RunSignal } from './run-signal.js';
 
@@ -37,33 +38,43 @@ export function buildRunContext(
 ): RunContext<unknown, Record<string, unknown>> {
   const { runId, request, team, journal, run, hooks, now } = scope;
   const emit = (event: Parameters<EventSink['append']>[1]) => scope.events.append(runId, event);
+  const summarizer = team.summarizer ? team.agents.find((a) => a.name === team.summarizer) : undefined;
   const agent = (name: string): AgentDefinition => {
     const found = team.agents.find((a) => a.name === name);
-    if (!found) throw new InvalidRunError(`Team "${team.name}" has no agent "${name}".`);
-    return found;
+    if (found) return found;
+    if (name === builtInSummarizer.name && !summarizer) return builtInSummarizer;
+    throw new InvalidRunError(`Team "${team.name}" has no agent "${name}".`);
   };
+  const callAgent = journaledAgentCall({
+    journal,
+    runtime: deps.runtime,
+    budget: scope.budget,
+    options: scope.options,
+    run,
+    hooks,
+    emit,
+    agent,
+    now,
+    captureContent: deps.captureContent ?? false,
+  });
+  const input = renderTask(request.input);
   return {
     runId,
     pattern: request.pattern,
     team,
     wiring: team.patterns[request.pattern],
-    input: renderTask(request.input),
+    input,
     options: scope.options,
     signal: run.signal,
     budget: scope.budget,
     log: deps.log.child({ runId, pattern: request.pattern, team: team.name }),
     agent,
-    callAgent: journaledAgentCall({
-      journal,
-      runtime: deps.runtime,
-      budget: scope.budget,
-      options: scope.options,
-      run,
-      hooks,
-      emit,
-      agent,
-      now,
-      captureContent: deps.captureContent ?? false,
+    callAgent,
+    context: contextWindow({
+      mode: scope.options.context,
+      task: input,
+      summarizer: summarizer ?? builtInSummarizer,
+      callAgent,
     }),
     async step<T>(key: string, fn: () => Promise<T>): Promise<T> {
       const recorded = journal.get(key);

@@ -1,36 +1,16 @@
 import { z } from 'zod';
 import { agentNameSchema } from '../agents/schema.js';
-import type { AgentResult, AgentSpec } from '../core/agent.js';
-import {
-  AgentFailedError,
-  BatonError,
-  BudgetExceededError,
-  InvalidRunError,
-  toErrorInfo,
-} from '../core/errors.js';
-import type { ErrorInfo } from '../core/run.js';
+import type { AgentResult, AgentSpec, PriorWork } from '../core/agent.js';
+import { AgentFailedError, BudgetExceededError, InvalidRunError, toErrorInfo } from '../core/errors.js';
 import type { RunContext, RunResult } from '../core/run-context.js';
-import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { type Branch, branchDetails, fanOut as fanOutCalls, minSuccessfulOption } from './fan-out.js';
+import { agentMessages } from './messages.js';
 import { definePattern } from './pattern.js';
-import { outputOf, parseJson, settleAll } from './shared.js';
-
-/** Fewer branches succeeded than `options.minSuccessful` asks for. */
-export class TooFewBranchesError extends BatonError {
-  constructor(succeeded: string[], required: number, failed: { agent: string; error: ErrorInfo }[]) {
-    super(
-      'TOO_FEW_BRANCHES',
-      `${succeeded.length} of ${succeeded.length + failed.length} branches succeeded; at least ${required} must.`,
-      { succeeded, required, failedAgents: failed.map((f) => f.agent), errors: failed },
-    );
-  }
-}
+import { outputOf, parseJson } from './shared.js';
 
 type Aggregation = { kind: 'merge' } | { kind: 'vote' } | { kind: 'agent'; agent: string };
 
-interface Succeeded {
-  agent: string;
-  result: AgentResult;
-}
+type Succeeded = Branch;
 
 const aggregatorSchema = z.union([
   z.literal('merge'),
@@ -70,7 +50,7 @@ function answerOf(result: AgentResult): unknown {
  */
 export function mergeAnswers(branches: readonly Succeeded[]): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
-  for (const { agent, result } of branches) {
+  for (const { name: agent, result } of branches) {
     const answer = answerOf(result);
     if (isPlainObject(answer)) Object.assign(merged, answer);
     else merged[agent] = answer;
@@ -111,7 +91,7 @@ export interface Ballot {
  */
 export function countVotes(branches: readonly Succeeded[]): Ballot[] {
   const ballots = new Map<string, Ballot>();
-  for (const { agent, result } of branches) {
+  for (const { name: agent, result } of branches) {
     const answer = JSON.stringify(normaliseAnswer(answerOf(result)));
     const ballot = ballots.get(answer) ?? { answer, agents: [] };
     ballot.agents.push(agent);
@@ -141,12 +121,7 @@ export const concurrent = definePattern({
       .enum(['merge', 'vote', 'agent'])
       .optional()
       .describe('Concurrent: override the team aggregator.'),
-    minSuccessful: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('Concurrent: branches that must succeed (default 1).'),
+    minSuccessful: minSuccessfulOption,
   },
   optionDefaults: { minSuccessful: 1 },
   agentsIn: (wiring) => [
@@ -206,45 +181,26 @@ async function fanOut(
   // Under vote one branch's answer becomes the run's: each is asked in the team's output schema when it has one.
   const final =
     aggregation.kind === 'vote' && ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : {};
-  const settled = await settleAll(agents, ctx.options.concurrency, (agent, index) =>
-    ctx.callAgent({
-      key: `conc/${index}/agent:${agent.name}`,
-      agent: agent.name,
-      messages: agentMessages(agent, { task: ctx.input }),
-      ...final,
-    }),
+  const branches = await fanOutCalls(
+    ctx,
+    agents,
+    (agent) => agent.name,
+    (agent, index) =>
+      ctx.callAgent({
+        key: `conc/${index}/agent:${agent.name}`,
+        agent: agent.name,
+        messages: agentMessages(agent, { task: ctx.input }),
+        ...final,
+      }),
+    required,
   );
-  const succeeded: Succeeded[] = [];
-  const failed: { agent: string; error: ErrorInfo }[] = [];
-  const notRun: string[] = [];
-  let budgetError: BudgetExceededError | undefined;
-  let fatal: unknown;
-  for (const [index, outcome] of settled.entries()) {
-    const agent = agents[index]?.name ?? '';
-    if (outcome.status === 'fulfilled') succeeded.push({ agent, result: outcome.value });
-    else if (outcome.reason instanceof AgentFailedError)
-      failed.push({ agent, error: toErrorInfo(outcome.reason) });
-    else if (outcome.reason instanceof BudgetExceededError) {
-      budgetError ??= outcome.reason;
-      notRun.push(agent);
-    } else fatal ??= outcome.reason;
-  }
-  if (fatal !== undefined) throw fatal;
-  if (succeeded.length < required) {
-    if (budgetError) throw budgetError;
-    throw new TooFewBranchesError(
-      succeeded.map((s) => s.agent),
-      required,
-      failed,
-    );
-  }
+  const { succeeded, failed, notRun, budgetError } = branches;
   const details: Record<string, unknown> = {
     aggregator: aggregation.kind === 'agent' ? { agent: aggregation.agent } : aggregation.kind,
-    branches: agents.map((a) => {
-      const f = failed.find((x) => x.agent === a.name);
-      if (f) return { agent: a.name, status: 'failed', error: f.error };
-      return { agent: a.name, status: notRun.includes(a.name) ? 'not-run' : 'succeeded' };
-    }),
+    branches: branchDetails(
+      agents.map((a) => a.name),
+      branches,
+    ),
     ...(budgetError ? { stopReason: 'BUDGET_EXCEEDED', notRun } : {}),
   };
   return {
@@ -261,10 +217,10 @@ function byVote(fanIn: FanIn): RunResult {
   const { succeeded, details } = fanIn;
   const ballots = countVotes(succeeded);
   const winner = ballots[0]?.agents[0];
-  const chosen = succeeded.find((s) => s.agent === winner) ?? succeeded[0];
+  const chosen = succeeded.find((s) => s.name === winner) ?? succeeded[0];
   if (!chosen) throw new InvalidRunError('No branch answered.');
   details.votes = ballots.map((b) => ({ agents: b.agents, count: b.agents.length }));
-  details.winner = chosen.agent;
+  details.winner = chosen.name;
   return result(outputOf(chosen.result), fanIn.partial, fanIn.failedAgents, details);
 }
 
@@ -275,7 +231,7 @@ function byVote(fanIn: FanIn): RunResult {
 async function byAgent(ctx: RunContext, name: string, fanIn: FanIn): Promise<RunResult | undefined> {
   const aggregator = ctx.agent(name);
   const { succeeded, failedAgents, details } = fanIn;
-  const prior: PriorWork[] = succeeded.map((s) => ({ agent: s.agent, text: s.result.text }));
+  const prior: PriorWork[] = succeeded.map((s) => ({ agent: s.name, text: s.result.text }));
   const missing = [...failedAgents, ...fanIn.notRun];
   const instruction =
     `Combine the answers of the ${succeeded.length} team members above into one final answer.` +
@@ -284,10 +240,13 @@ async function byAgent(ctx: RunContext, name: string, fanIn: FanIn): Promise<Run
     const combined = await ctx.callAgent({
       key: `conc/aggregate/agent:${aggregator.name}`,
       agent: aggregator.name,
-      // The aggregator sees every branch (cut to summaries under `context: summary`).
+      // The aggregator sees every branch in full, or summarised / cut short when the run asks for that.
       messages: agentMessages(aggregator, {
         task: ctx.input,
-        prior: ctx.options.context === 'summary' ? selectContext(prior, 'summary') : prior,
+        prior:
+          ctx.options.context === 'summary' || ctx.options.context === 'truncate'
+            ? await ctx.context(prior)
+            : prior,
         instruction,
       }),
       ...(ctx.team.outputSchema ? { outputSchema: ctx.team.outputSchema } : {}),

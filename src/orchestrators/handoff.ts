@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { agentNameSchema } from '../agents/schema.js';
-import type { AgentCall, AgentResult, AgentSpec } from '../core/agent.js';
+import type { AgentCall, AgentResult, AgentSpec, PriorWork } from '../core/agent.js';
 import { AgentFailedError, BatonError, BudgetExceededError, toErrorInfo } from '../core/errors.js';
 import type { ToolCall, ToolDefinition } from '../core/model.js';
 import type { OutputSchema } from '../core/output-schema.js';
 import type { RunContext, RunResult } from '../core/run-context.js';
-import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { agentMessages } from './messages.js';
 import { definePattern } from './pattern.js';
 import { emitOnce, outputOf, parseJson, structuredUnder } from './shared.js';
 
@@ -190,7 +190,7 @@ class HandoffConversation {
   }
 
   /** The holder's call: with the transfer tools it may use, or asked to answer when it has none left. */
-  private answerCall(key: string, extraInstruction?: string): AgentCall {
+  private async answerCall(key: string, extraInstruction?: string): Promise<AgentCall> {
     const agent = this.ctx.agent(this.holder);
     const finalSchema = this.finalSchema();
     const instruction = [this.instruction, extraInstruction].filter(Boolean).join('\n\n');
@@ -199,7 +199,7 @@ class HandoffConversation {
       agent: this.holder,
       messages: agentMessages(agent, {
         task: this.ctx.input,
-        prior: this.visibleTranscript(),
+        prior: await this.visibleTranscript(),
         ...(instruction ? { instruction } : {}),
       }),
       ...(this.isOwnerTurn && finalSchema ? { outputSchema: finalSchema } : {}),
@@ -207,8 +207,8 @@ class HandoffConversation {
   }
 
   /** The owner sees the whole conversation; others see it per `options.context`. */
-  private visibleTranscript(): PriorWork[] {
-    return this.isOwnerTurn ? this.transcript : selectContext(this.transcript, this.ctx.options.context);
+  private async visibleTranscript(): Promise<PriorWork[]> {
+    return this.isOwnerTurn ? [...this.transcript] : this.ctx.context(this.transcript);
   }
 
   /**
@@ -222,9 +222,9 @@ class HandoffConversation {
     const targets = ctx.agent(holder).handoffs.filter((h) => h !== holder && !this.unavailable.has(h));
     try {
       if (targets.length === 0)
-        return { result: await ctx.callAgent(this.answerCall(`${key}/agent:${holder}`)) };
+        return { result: await ctx.callAgent(await this.answerCall(`${key}/agent:${holder}`)) };
       // Turns that may hand off ask for text: an answer is read against the schema later.
-      const { outputSchema: _, ...call } = this.answerCall(`${key}/agent:${holder}`);
+      const { outputSchema: _, ...call } = await this.answerCall(`${key}/agent:${holder}`);
       const result = await ctx.callAgent({
         ...call,
         tools: targets.map((t) => transferTool(ctx.agent(t))),
@@ -237,7 +237,7 @@ class HandoffConversation {
         return { result, ...(transfer ? { transfer } : {}) };
       this.refusedTransfer = true;
       const refusal = `No more handoffs are allowed in this conversation (${ctx.options.maxHandoffs} used): answer yourself.`;
-      return { result: await ctx.callAgent(this.answerCall(`${key}/answer:${holder}`, refusal)) };
+      return { result: await ctx.callAgent(await this.answerCall(`${key}/answer:${holder}`, refusal)) };
     } catch (err) {
       if (err instanceof AgentFailedError && this.canFallBackFrom(holder)) {
         ctx.log.warn(
@@ -318,7 +318,7 @@ class HandoffConversation {
     }
     try {
       const retry = 'Give your final answer now, as JSON in the required schema.';
-      const final = await ctx.callAgent(this.answerCall(`${key}/final:${holder}`, retry));
+      const final = await ctx.callAgent(await this.answerCall(`${key}/final:${holder}`, retry));
       return this.finish(outputOf(final), false);
     } catch (err) {
       if (err instanceof BudgetExceededError) return this.stopWithBest('BUDGET_EXCEEDED', err, {});

@@ -1,6 +1,8 @@
 import { concurrent } from './concurrent.js';
+import { groupChat } from './group-chat.js';
 import { handoff } from './handoff.js';
 import { magentic } from './magentic.js';
+import { map } from './map.js';
 import type { RegisteredPattern } from './pattern.js';
 import { sequential } from './sequential.js';
 
@@ -8,7 +10,7 @@ import { sequential } from './sequential.js';
  * Every pattern baton can run. The run request's `pattern` enum, the team schema's `patterns` section, the run
  * options and `GET /v1/teams` are all derived from this list: a new pattern is one module plus one entry here.
  */
-export const registeredPatterns = [sequential, concurrent, handoff, magentic] as const;
+export const registeredPatterns = [sequential, concurrent, handoff, magentic, groupChat, map] as const;
 
 export type PatternName = (typeof registeredPatterns)[number]['name'];
 

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { agentNameSchema } from '../agents/schema.js';
-import type { AgentResult, AgentSpec } from '../core/agent.js';
+import type { AgentResult, AgentSpec, PriorWork } from '../core/agent.js';
 import { AgentFailedError, BatonError, BudgetExceededError, toErrorInfo } from '../core/errors.js';
-import { zodOutputSchema } from '../core/output-schema.js';
 import type { RunContext, RunResult } from '../core/run-context.js';
-import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { agentMessages } from './messages.js';
 import { definePattern } from './pattern.js';
-import { causeOf, emitOnce, outputOf } from './shared.js';
+import { emitOnce, names, outputOf, teamLines } from './shared.js';
+import { askStructured, STRUCTURED_RETRIES } from './structured-ask.js';
 
 /** Retries of a ledger that fails schema validation, each under its own journal key. */
-export const LEDGER_RETRIES = 2;
+export const LEDGER_RETRIES = STRUCTURED_RETRIES;
 
 const factsSchema = z.object({
   given_or_verified: z.array(z.string()),
@@ -44,57 +44,25 @@ export type ProgressLedger = z.infer<ReturnType<typeof progressLedgerSchema>>;
 type LedgerKind = 'task' | 'progress';
 
 /**
- * Asks the manager for a ledger in `schema`. An answer that fails validation is asked again (up to
- * `LEDGER_RETRIES` times, each under `<key>/retry:<n>`, the problem quoted); then the run fails with
- * `LEDGER_INVALID`, keeping each rejected raw answer in the error details.
+ * Asks the manager for a ledger in `schema`, retried like every structured answer (`askStructured`); then the run
+ * fails with `LEDGER_INVALID`, keeping each rejected raw answer in the error details.
  */
-async function askLedger<T>(
+function askLedger<T>(
   ctx: RunContext,
   manager: AgentSpec,
   request: { key: string; kind: LedgerKind; schema: z.ZodType; prior: PriorWork[]; instruction: string },
 ): Promise<T> {
-  const rejected: { key: string; problem: string; raw: string }[] = [];
-  for (let attempt = 0; attempt <= LEDGER_RETRIES; attempt++) {
-    const key = attempt === 0 ? request.key : `${request.key}/retry:${attempt}`;
-    const last = rejected[rejected.length - 1];
-    const instruction = last
-      ? `${request.instruction}\n\nYour previous ledger was rejected: ${last.problem}\nAnswer again with JSON in the required schema.`
-      : request.instruction;
-    try {
-      const result = await ctx.callAgent({
-        key,
-        agent: manager.name,
-        messages: agentMessages(manager, { task: ctx.input, prior: request.prior, instruction }),
-        outputSchema: zodOutputSchema(request.schema),
-      });
-      return result.structured as T;
-    } catch (err) {
-      if (!(err instanceof AgentFailedError) || causeOf(err).code !== 'MODEL_OUTPUT_INVALID') throw err;
-      // Journaled: a replayed failure carries no details, the raw answer must survive a resume.
-      const why = await ctx.step(`${key}/rejected`, async () => {
-        const cause = causeOf(err);
-        return {
-          problem: cause.message,
-          raw: typeof cause.details?.raw === 'string' ? cause.details.raw : '',
-        };
-      });
-      ctx.log.warn({ key, problem: why.problem }, 'manager ledger rejected');
-      rejected.push({ key, ...why });
-    }
-  }
-  throw new BatonError(
-    'LEDGER_INVALID',
-    `The manager's ${request.kind} ledger failed schema validation ${rejected.length} times.`,
-    { ledger: request.kind, attempts: rejected },
+  return askStructured<T>(
+    ctx,
+    manager,
+    { ...request, what: 'ledger' },
+    (rejected) =>
+      new BatonError(
+        'LEDGER_INVALID',
+        `The manager's ${request.kind} ledger failed schema validation ${rejected.length} times.`,
+        { ledger: request.kind, attempts: rejected },
+      ),
   );
-}
-
-function teamLines(agents: readonly AgentSpec[]): string {
-  return agents.map((a) => `- ${a.name}: ${a.description}`).join('\n');
-}
-
-function names(agents: readonly AgentSpec[]): [string, ...string[]] {
-  return agents.map((a) => a.name) as [string, ...string[]];
 }
 
 /**
@@ -235,7 +203,7 @@ class MagenticRun {
         agent: speaker.name,
         messages: agentMessages(speaker, {
           task: ctx.input,
-          prior: selectContext(this.context, ctx.options.context),
+          prior: await ctx.context(this.context),
           instruction: progress.instruction_or_question.answer,
         }),
       });

@@ -1,23 +1,6 @@
-import type { AgentSpec } from '../core/agent.js';
+import type { AgentSpec, PriorWork } from '../core/agent.js';
 import type { ChatMessage } from '../core/model.js';
-import type { ContextMode } from '../core/run-options.js';
-import { type PriorWork, renderPrompt } from './prompt.js';
-
-export type { PriorWork } from './prompt.js';
-
-const SUMMARY_CHARS = 600;
-
-/** Chooses what earlier work an agent sees: all of it, the last piece, or each piece cut to a short summary. */
-export function selectContext(prior: readonly PriorWork[], mode: ContextMode): PriorWork[] {
-  if (mode === 'last') return prior.slice(-1);
-  if (mode === 'summary') {
-    return prior.map((p) => ({
-      agent: p.agent,
-      text: p.text.length > SUMMARY_CHARS ? `${p.text.slice(0, SUMMARY_CHARS)}…` : p.text,
-    }));
-  }
-  return [...prior];
-}
+import { renderPrompt } from './prompt.js';
 
 /** The agent's instructions as the system message, then the task, earlier work and this turn's instruction. */
 export function agentMessages(

@@ -3,16 +3,12 @@
  * optional instruction for this turn. Orchestrators write it (orchestrators/messages.ts); the simulated model
  * reads it back. One layout keeps prompts comparable across patterns.
  */
+import type { PriorWork } from '../core/agent.js';
 import type { ChatMessage } from '../core/model.js';
 
 export const TASK_HEADING = '# Task';
 export const WORK_HEADING = '# Work so far';
 export const INSTRUCTION_HEADING = '# Instruction';
-
-export interface PriorWork {
-  agent: string;
-  text: string;
-}
 
 export function renderPrompt(parts: {
   task: string;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { agentNameSchema } from '../agents/schema.js';
-import type { AgentResult } from '../core/agent.js';
+import type { AgentResult, PriorWork } from '../core/agent.js';
 import { AgentFailedError, BudgetExceededError } from '../core/errors.js';
-import { agentMessages, type PriorWork, selectContext } from './messages.js';
+import { agentMessages } from './messages.js';
 import { definePattern } from './pattern.js';
 
 /**
@@ -30,7 +30,7 @@ export const sequential = definePattern({
 
     for (const [index, name] of wiring.order.entries()) {
       const agent = ctx.agent(name);
-      const parts = { task: ctx.input, prior: selectContext(prior, ctx.options.context) };
+      const parts = { task: ctx.input, prior: await ctx.context(prior) };
       const isFinal = index === wiring.order.length - 1 && ctx.team.outputSchema !== undefined;
       const final = isFinal ? { outputSchema: ctx.team.outputSchema } : {};
       try {

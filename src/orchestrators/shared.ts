@@ -1,4 +1,4 @@
-import type { AgentResult } from '../core/agent.js';
+import type { AgentResult, AgentSpec } from '../core/agent.js';
 import type { AgentFailedError } from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
 import type { OutputSchema } from '../core/output-schema.js';
@@ -84,4 +84,14 @@ export async function settleAll<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
   return results;
+}
+
+/** The team members as lines a manager reads: `- name: description`. */
+export function teamLines(agents: readonly AgentSpec[]): string {
+  return agents.map((a) => `- ${a.name}: ${a.description}`).join('\n');
+}
+
+/** The agents' names as a non-empty tuple (for `z.enum` in a manager's schema). */
+export function names(agents: readonly AgentSpec[]): [string, ...string[]] {
+  return agents.map((a) => a.name) as [string, ...string[]];
 }

@@ -111,10 +111,29 @@ function progressLedger(playbook: ManagerPlaybook, prompt: ParsedPrompt, s: Situ
   };
 }
 
+/** A group chat's manager choosing the next speaker: whoever's work is still missing; done when none is. */
+function speakerChoice(playbook: ManagerPlaybook, prompt: ParsedPrompt, s: Situation): SkillOutput {
+  const next = s.missing[0] ?? s.team[0] ?? '';
+  return {
+    json: {
+      done: s.missing.length === 0,
+      next_speaker: next,
+      reason: s.missing[0]
+        ? `${next} has not contributed yet.`
+        : 'Every part of the answer is in the conversation.',
+      instruction: playbook.ask(next, prompt),
+    },
+  };
+}
+
 export function managerSkill(playbook: ManagerPlaybook): Skill {
   return (input) => {
     const schema = input.request.responseFormat?.schema;
     const properties = child(schema, 'properties');
+    if (properties && 'next_speaker' in properties && 'done' in properties) {
+      const team = enumAt(properties, 'next_speaker');
+      return speakerChoice(playbook, input.prompt, situation(playbook, input.prompt, team));
+    }
     if (properties && 'is_request_satisfied' in properties) {
       const team = enumAt(properties, 'next_speaker', 'properties', 'answer');
       return progressLedger(playbook, input.prompt, situation(playbook, input.prompt, team));

@@ -6,7 +6,7 @@ import {
   parseArticle,
   summarize,
 } from './news-heuristics.js';
-import { priorJson, type Skill } from './skill.js';
+import { priorJson, priorJsonAll, type Skill } from './skill.js';
 
 /** Skills for the `news-desk` team: each really reads the article (and earlier agents' work when it has it). */
 
@@ -39,8 +39,14 @@ function companiesFrom(value: Record<string, unknown> | undefined): string[] | u
     .filter((n): n is string => typeof n === 'string');
 }
 
+/** A map's worker is asked about one item: `Work on this item only: <item>`. */
+const ONE_ITEM = /^Work on this item only: (.+)$/;
+
 const analyzeSkill: Skill = ({ prompt }) => {
-  const names = companiesFrom(priorJson(prompt, 'extractor')) ?? extractCompanies(prompt.task);
+  const item = ONE_ITEM.exec(prompt.instruction?.trim() ?? '')?.[1];
+  const names = item
+    ? [item]
+    : (companiesFrom(priorJson(prompt, 'extractor')) ?? extractCompanies(prompt.task));
   return { json: { companies: names.map((name) => ({ name, ...directionFor(prompt.task, name) })) } };
 };
 
@@ -48,7 +54,11 @@ const editSkill: Skill = ({ prompt }) => {
   const article = parseArticle(prompt.task);
   const summary = priorJson(prompt, 'summarizer');
   const classification = priorJson(prompt, 'classifier');
-  const analysis = priorJson(prompt, 'analyst');
+  // One analysis, or one per company from a map's per-item runs.
+  const analyses = priorJsonAll(prompt, 'analyst').filter((a) => Array.isArray(a.companies));
+  const analysis = analyses.length
+    ? { companies: analyses.flatMap((a) => a.companies as unknown[]) }
+    : undefined;
   const business =
     typeof classification?.isBusiness === 'boolean' ? classification.isBusiness : isBusiness(prompt.task);
   const analysed = Array.isArray(analysis?.companies)

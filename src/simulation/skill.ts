@@ -15,6 +15,25 @@ export interface SkillOutput {
   toolCalls?: ToolCall[];
 }
 
+/**
+ * Every piece of earlier work by `agent` — or by its per-item runs in a map (`agent[0]`, `agent[1]`, …) — parsed
+ * as JSON objects, in prompt order.
+ */
+export function priorJsonAll(prompt: ParsedPrompt, agent: string): Record<string, unknown>[] {
+  const mine = (name: string) => name === agent || /^\[\d+\]$/.test(name.slice(agent.length));
+  return prompt.prior.flatMap((p) => {
+    if (!p.agent.startsWith(agent) || !mine(p.agent)) return [];
+    try {
+      const value: unknown = JSON.parse(p.text);
+      return value && typeof value === 'object' && !Array.isArray(value)
+        ? [value as Record<string, unknown>]
+        : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** The earlier work of `agent` in the prompt, parsed as JSON when it is JSON. */
 export function priorJson(prompt: ParsedPrompt, agent: string): Record<string, unknown> | undefined {
   const entry = [...prompt.prior].reverse().find((p) => p.agent === agent);

@@ -95,6 +95,8 @@ export const teamDefinitionSchema = z
       .record(variantNameSchema, teamVariantSchema)
       .refine((v) => Object.keys(v).length <= teamLimits.variants, `at most ${teamLimits.variants} variants`)
       .optional(),
+    /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
+    summarizer: agentNameSchema.optional(),
   })
   .strict()
   .superRefine((team, ctx) => {
@@ -112,6 +114,7 @@ export const teamDefinitionSchema = z
     const check = (name: string, where: (string | number)[]) => {
       if (!names.has(name)) ctx.addIssue({ code: 'custom', path: where, message: `unknown agent "${name}"` });
     };
+    if (team.summarizer !== undefined) check(team.summarizer, ['summarizer']);
     for (const [i, a] of team.agents.entries()) {
       for (const [j, h] of a.handoffs.entries()) {
         if (h === a.name) {

@@ -88,6 +88,52 @@ describe('a worker killed mid-run', () => {
   }, 60_000);
 });
 
+describe('a worker killed in the middle of a map', () => {
+  it('resumes with exactly one worker call for each item not journaled yet', async () => {
+    const prefix = redis.prefix;
+    const env = { BATON_SIMULATED_LATENCY_MS: '200', ...fastRecovery };
+    const first = startWorker(redis.url, prefix, env);
+    await first.waitFor(/worker ready/);
+    const c = client(api.url, CLIENT_KEY);
+    const input = `Suppliers rally as Contoso Motors raises guidance
+
+Contoso Motors raised its full-year guidance on Tuesday and its shares rose. Its suppliers Fabrikam Industries, Northwind Motors and Tailspin Industries expect higher orders. Woodgrove Industries warned that its profit will fall after a recall.`;
+    const { run } = await c.createRun({
+      team: 'news-desk',
+      pattern: 'map',
+      input,
+      options: { concurrency: 1 },
+    });
+
+    let items = 0;
+    await c.events(run.id, {
+      until: (e) => e.type === 'agent.completed' && e.step.startsWith('map/item:') && ++items === 2,
+    });
+    await first.kill('SIGKILL');
+
+    const second = startWorker(redis.url, prefix, env);
+    try {
+      const finished = await c.waitForStatus(run.id, ['succeeded', 'failed', 'cancelled'], 30_000);
+      expect(finished.status).toBe('succeeded');
+      const n = (finished.details as { items: number }).items;
+      expect(n).toBeGreaterThanOrEqual(4);
+      expect(finished.steps).toHaveLength(1 + n + 1);
+
+      const events = await c.events(run.id);
+      const { starts, completedBefore, restartedAfter } = startedAfterResume(events);
+      expect(starts).toHaveLength(2);
+      const itemsBefore = [...completedBefore].filter((k) => k.startsWith('map/item:'));
+      const itemsAfter = restartedAfter.filter((k) => k.startsWith('map/item:'));
+      expect(itemsBefore.length).toBeGreaterThanOrEqual(2);
+      expect(itemsAfter).toHaveLength(n - itemsBefore.length);
+      for (const step of completedBefore) expect(restartedAfter).not.toContain(step);
+      for (const [, count] of completedPerStep(events)) expect(count).toBe(1);
+    } finally {
+      await second.kill();
+    }
+  }, 60_000);
+});
+
 describe('a worker stopped with SIGTERM', () => {
   it('finishes the step in flight, hands the run back, exits, and another worker completes it', async () => {
     const prefix = redis.prefix;

@@ -38,6 +38,37 @@ const scores = (r: EvalResults) => r.cases.map((c) => [c.caseId, c.variant, c.re
 const qualitySummary = (r: EvalResults) => r.summary.map((s) => [s.variant, s.n, s.successRate, s.quality]);
 const byVariant = (r: EvalResults) => new Map(r.summary.map((s) => [s.pattern, s]));
 
+describe('baton eval over the new patterns', () => {
+  it('compares sequential, concurrent, map and group-chat in one report', async () => {
+    const out = tmp('eval-new');
+    await sh(
+      process.execPath,
+      [
+        CLI,
+        'eval',
+        '--team',
+        'news-desk',
+        '--patterns',
+        'sequential,concurrent,map,group-chat',
+        '--limit',
+        '2',
+        '--out',
+        out,
+      ],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', BATON_SIMULATED_LATENCY_MS: '0', LOG_LEVEL: 'silent' },
+      },
+    );
+    const results = evalResultsSchema.parse(JSON.parse(await readFile(join(out, 'results.json'), 'utf8')));
+    expect(results.summary.map((s) => s.pattern)).toEqual(['sequential', 'concurrent', 'map', 'group-chat']);
+    expect(results.comparisons).toHaveLength(6);
+    expect(results.cases.every((c) => c.status === 'succeeded')).toBe(true);
+    const report = await readFile(join(out, 'report.md'), 'utf8');
+    for (const pattern of ['map', 'group-chat']) expect(report).toContain(`| ${pattern} |`);
+  }, 60_000);
+});
+
 describe('baton eval (in-process)', () => {
   let first: EvalResults;
 

@@ -23,10 +23,12 @@ const promised: Record<string, RunEventType[]> = {
   concurrent: ['run.started', 'agent.started', 'agent.completed', 'run.completed'],
   handoff: ['run.started', 'agent.started', 'handoff', 'agent.completed', 'run.completed'],
   magentic: ['run.started', 'plan.created', 'ledger.updated', 'agent.completed', 'run.completed'],
+  'group-chat': ['run.started', 'speaker.selected', 'agent.completed', 'run.completed'],
+  map: ['run.started', 'agent.started', 'agent.completed', 'run.completed'],
 };
 
 describe('news-desk under every pattern, through the API', () => {
-  for (const pattern of ['sequential', 'concurrent', 'handoff', 'magentic'] as const) {
+  for (const pattern of ['sequential', 'concurrent', 'handoff', 'magentic', 'group-chat', 'map'] as const) {
     it(`${pattern}: succeeds with the team's output schema and the pattern's events`, async () => {
       const c = client(service.url, CLIENT_KEY);
       const { run, status } = await c.createRun({ team: 'news-desk', pattern, input: sampleArticle });
@@ -42,8 +44,29 @@ describe('news-desk under every pattern, through the API', () => {
       });
       expect(done.steps.length).toBe(done.usage.modelCalls);
       if (pattern === 'magentic') expect(done.details).toHaveProperty('taskLedger');
+      if (pattern === 'map')
+        expect(done.steps.map((s) => s.agent)).toEqual(['extractor', 'analyst', 'analyst', 'editor']);
     });
   }
+
+  it('group-chat with the manager choosing speakers (options.chatMode)', async () => {
+    const c = client(service.url, CLIENT_KEY);
+    const { run } = await c.createRun({
+      team: 'news-desk',
+      pattern: 'group-chat',
+      input: sampleArticle,
+      options: { chatMode: 'manager' },
+    });
+    const events = await c.events(run.id);
+    const chosen = events
+      .map((e) => e.event)
+      .flatMap((e) => (e.type === 'speaker.selected' ? [e.speaker] : []));
+    expect(chosen).toEqual(['summarizer', 'classifier', 'extractor', 'analyst']);
+    const done = await c.getRun(run.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.details).toMatchObject({ mode: 'manager', stopReason: 'MANAGER_DONE' });
+    expect(done.output?.structured).toMatchObject({ isBusiness: true });
+  });
 });
 
 describe('support-desk under handoff, through the API', () => {

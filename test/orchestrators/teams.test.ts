@@ -48,13 +48,22 @@ describe('catalog teams', () => {
   it('describeTeam lists each wired pattern with the options that apply and their defaults', () => {
     const news = describeTeam(catalogTeam('news-desk'));
     expect(news.agents.map((a) => a.name)).toEqual(catalogTeam('news-desk').agents.map((a) => a.name));
-    expect(news.patterns.map((p) => p.pattern)).toEqual(['sequential', 'concurrent', 'handoff', 'magentic']);
+    expect(news.patterns.map((p) => p.pattern)).toEqual([
+      'sequential',
+      'concurrent',
+      'handoff',
+      'magentic',
+      'group-chat',
+      'map',
+    ]);
     const byPattern = Object.fromEntries(news.patterns.map((p) => [p.pattern, p.options]));
     expect(byPattern.concurrent).toMatchObject({ aggregator: 'merge', concurrency: 4, minSuccessful: 1 });
     expect(byPattern.handoff).toMatchObject({ entryAgent: 'desk-chief', maxHandoffs: 8, context: 'full' });
     expect(byPattern.magentic).toMatchObject({ maxRounds: 20, maxStalls: 3, maxResets: 3 });
     expect(byPattern.sequential).toMatchObject({ context: 'full', maxModelCalls: null, seed: 0 });
     expect(byPattern.sequential).not.toHaveProperty('maxHandoffs');
+    expect(byPattern['group-chat']).toMatchObject({ chatMode: 'round-robin', maxTurns: 5, maxIterations: 3 });
+    expect(byPattern.map).toMatchObject({ concurrency: 4, minSuccessful: 1, maxItems: 50 });
 
     const support = describeTeam(catalogTeam('support-desk'));
     expect(support.patterns.map((p) => p.pattern)).toEqual(['concurrent', 'handoff', 'magentic']);

@@ -95,7 +95,7 @@ describe('team documents', () => {
     [
       'an unknown pattern',
       valid.replace('  sequential: { order', '  sequental: { order'),
-      'teams/review-desk.yaml, line 29, patterns.sequental: unknown pattern "sequental"; the patterns are sequential, concurrent, handoff, magentic.',
+      'teams/review-desk.yaml, line 29, patterns.sequental: unknown pattern "sequental"; the patterns are sequential, concurrent, handoff, magentic, group-chat, map.',
     ],
     [
       'a handoff to nobody',
