@@ -21,7 +21,7 @@ describe('plan from flags', () => {
     const p = await plan({});
     expect(p.team).toBe('news-desk');
     expect(p.datasetPath).toBe('evals/datasets/news-articles.jsonl');
-    const wired = ['sequential', 'concurrent', 'handoff', 'magentic'].filter((x) =>
+    const wired = ['sequential', 'concurrent', 'handoff', 'magentic', 'group-chat', 'map'].filter((x) =>
       orchestrators.has(x as never),
     );
     expect(p.patterns).toEqual(wired);
@@ -65,7 +65,7 @@ describe('plan from flags', () => {
       'Unknown team "nope"; known teams: news-desk, support-desk.',
     );
     await expect(plan({ patterns: 'sequential,groupchat' })).rejects.toThrow(
-      'Unknown pattern "groupchat"; patterns are sequential, concurrent, handoff, magentic.',
+      'Unknown pattern "groupchat"; patterns are sequential, concurrent, handoff, magentic, group-chat, map.',
     );
     await expect(plan({ team: 'support-desk', patterns: 'sequential' })).rejects.toThrow(
       /^Team "support-desk" is not wired for the sequential pattern \(it supports [a-z, ]+\)\.$/,
