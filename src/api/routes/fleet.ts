@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectQueueStats, type QueueStats } from '../../queue/stats.js';
-import { runRecordSchema } from '../../runs/schema.js';
+import { runIdSchema, runRecordSchema } from '../../runs/schema.js';
 import { currentTraceId } from '../../telemetry/tracing.js';
 import { listWorkers } from '../../worker/heartbeat.js';
 import { type Caller, requireRole } from '../auth.js';
@@ -139,10 +139,11 @@ export const fleetRoutes =
           description:
             'A new attempt of a failed run under the same id. Successful agent calls are replayed from the journal (not called again); journaled failures, and pattern steps decided after the first failure, run again. The record goes back to `queued`. 409 when the run is not failed. Operator or admin.',
           tags: ['operations'],
-          params: z.object({ id: z.string().min(1).max(128) }),
+          params: z.object({ id: runIdSchema }),
           response: {
             202: runRecordSchema,
             ...errors,
+            400: errorEnvelopeSchema,
             404: errorEnvelopeSchema,
             409: errorEnvelopeSchema,
             503: errorEnvelopeSchema,
