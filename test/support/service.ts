@@ -31,6 +31,7 @@ export async function startService(
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,
+    app,
     config,
     services,
     deps,
