@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import { fastifySSE } from '@fastify/sse';
 import swagger from '@fastify/swagger';
@@ -68,6 +69,34 @@ function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: F
     .send({ error: { code: 'INTERNAL', message: 'The server could not handle the request.' } });
 }
 
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KB, a malformed request line, a
+ * client too slow to send its request), answered with the error envelope too.
+ */
+function clientError(err: NodeJS.ErrnoException, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'The request did not arrive in time.']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [
+            431,
+            'Request Header Fields Too Large',
+            'HEADERS_TOO_LARGE',
+            'The request line and headers exceed 16 KB.',
+          ]
+        : [400, 'Bad Request', 'BAD_REQUEST', 'The request is not valid HTTP.'];
+  const body = JSON.stringify({ error: { code, message } });
+  // The answer to a HEAD request has no body (the client would take one for the next answer).
+  const head = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${head ? '' : body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 /** The HTTP API: routes, auth, OpenAPI and docs. No business logic lives here. */
 export async function buildApi(deps: ApiDeps) {
   const { config } = deps;
@@ -83,6 +112,7 @@ export async function buildApi(deps: ApiDeps) {
       ? { trustProxy: (_address: string, hop: number) => hop < config.http.trustProxy }
       : {}),
     frameworkErrors,
+    clientErrorHandler: clientError,
   }).withTypeProvider<ZodTypeProvider>();
 
   const routes: RegisteredRoute[] = [];
