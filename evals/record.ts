@@ -1,5 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { PermanentModelError } from '../src/core/errors.js';
 import type { ChatModel, ChatRequest } from '../src/core/model.js';
@@ -55,18 +55,52 @@ export function recordingPath(
   return join('recordings', safe(caseId), safe(dir), `${repeat}.json`);
 }
 
-export async function writeRecording(outDir: string, relative: string, recording: Recording): Promise<void> {
-  const file = join(outDir, relative);
+export async function writeRecording(
+  outDir: string,
+  relativePath: string,
+  recording: Recording,
+): Promise<void> {
+  const file = join(outDir, relativePath);
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(recording)}\n`);
 }
 
-export async function readRecording(dir: string, relative: string): Promise<Recording> {
-  const file = join(dir, relative);
+/** Whether `path` lies under `dir` (lexically; `dir` itself is not a file inside it). */
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/** The absolute path of a recording named in `dir`'s results file; refused when it is not inside `dir`. */
+export function recordingFile(dir: string, relativePath: string): { root: string; file: string } {
+  const root = resolve(dir);
+  const file = resolve(root, relativePath);
+  if (!inside(root, file)) {
+    throw new EvalInputError(
+      `The recording "${relativePath}" is outside ${dir}: a replay reads recordings from its own directory only.`,
+    );
+  }
+  return { root, file };
+}
+
+/**
+ * Reads a recording named by a results file. The name comes from a file that may have been edited or handed
+ * over, so it must stay inside the replayed directory: `../`, absolute paths and symbolic links that lead out are
+ * refused before anything is read.
+ */
+export async function readRecording(dir: string, relativePath: string): Promise<Recording> {
+  const { root, file } = recordingFile(dir, relativePath);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    const [realRoot, realFile] = await Promise.all([realpath(root), realpath(file)]);
+    if (!inside(realRoot, realFile)) {
+      throw new EvalInputError(
+        `The recording "${relativePath}" leads outside ${dir} (a symbolic link): a replay reads recordings from its own directory only.`,
+      );
+    }
+    text = await readFile(realFile, 'utf8');
   } catch (err) {
+    if (err instanceof EvalInputError) throw err;
     throw new EvalInputError(`Cannot read the recording ${file}: ${(err as Error).message}.`);
   }
   const parsed = recordingSchema.safeParse(JSON.parse(text));

@@ -31,7 +31,7 @@ import { type EvalFlags, EvalInputError, type EvalPlan, resolvePlan, seedFor } f
 import { keyFindings } from './findings.js';
 import { labelAgreement, modelJudge, type RunJudge } from './judge-run.js';
 import { createProgress } from './progress.js';
-import { recordingPath, writeRecording } from './record.js';
+import { recordingFile, recordingPath, writeRecording } from './record.js';
 import { renderHtml } from './report-html.js';
 import { renderMarkdown, summaryHead, summaryRows, table } from './report-md.js';
 import {
@@ -299,6 +299,8 @@ async function prepareReplay(flags: EvalFlags, dir: string, io: EvalIO): Promise
   if (recorded.cases.some((c) => !c.recording)) {
     throw new EvalInputError(`${dir} was not recorded: run the eval with --record first.`);
   }
+  // Every recording the results file names must lie inside DIR: checked before anything runs.
+  for (const c of recorded.cases) recordingFile(dir, c.recording as string);
   const rc = recorded.config;
   const plan: EvalPlan = {
     team: rc.team,

@@ -229,9 +229,9 @@ async function role(which: 'api' | 'worker'): Promise<void> {
   const config = configOrExit(process.env, which === 'worker');
   if (!config.redisUrl)
     fail(`REDIS_URL is required for "baton ${which}" (baton dev starts its own Redis).`, 2);
-  if (which === 'api' && !config.apiKeys?.length) {
+  if (which === 'api' && !config.apiKeys?.length && !config.oidc) {
     fail(
-      'BATON_API_KEYS is required for "baton api": a comma-separated list of key:role (client, operator, admin).',
+      'BATON_API_KEYS is required for "baton api": a comma-separated list of key:role (client, operator, admin) (or BATON_OIDC_ISSUER for access tokens only).',
       2,
     );
   }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AgentRuntime } from './agents/runtime.js';
 import { ApiKeys } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
+import { OidcVerifier } from './api/oidc.js';
 import type { Config } from './config/index.js';
 import type { EngineDeps } from './engine/index.js';
 import { RunLifecycle } from './lifecycle/lifecycle.js';
@@ -12,6 +13,7 @@ import { orchestrators } from './orchestrators/index.js';
 import { CircuitBreakers } from './policies/breakers.js';
 import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
+import { RunEventHub } from './runs/event-hub.js';
 import { RedisEventLog } from './runs/events.js';
 import { RunStore } from './runs/store.js';
 import { simulatedModel } from './simulation/index.js';
@@ -153,16 +155,20 @@ export function engineDeps(
 }
 
 export function apiDeps(config: Config, services: Services, log: Logger): ApiDeps {
-  if (!config.apiKeys?.length) throw new Error('BATON_API_KEYS is not set.');
+  if (!config.apiKeys?.length && !config.oidc) {
+    throw new Error('Neither BATON_API_KEYS nor BATON_OIDC_ISSUER is set.');
+  }
   return {
     config,
     redis: services.redis,
     store: services.store,
     lifecycle: services.lifecycle,
     events: services.events,
+    eventHub: new RunEventHub(services.connect('event-streams'), config.redisPrefix, log),
     queue: services.queue,
     teams: services.teams,
-    keys: new ApiKeys(config.apiKeys),
+    keys: new ApiKeys(config.apiKeys ?? []),
+    ...(config.oidc ? { oidc: new OidcVerifier(config.oidc, log) } : {}),
     log,
   };
 }

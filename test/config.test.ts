@@ -44,4 +44,40 @@ describe('config', () => {
     expect(isKnownEnvVar('OTEL_EXPORTER_OTLP_ENDPOINT')).toBe(true);
     expect(isKnownEnvVar('BATON_WORKERS')).toBe(false);
   });
+
+  it('reads the OIDC issuer settings: audience required, role map parsed, defaults for the rest', () => {
+    expect(loadConfig({}).oidc).toBeUndefined();
+    expect(() => loadConfig({ BATON_OIDC_ISSUER: 'https://login.example.com/t/v2.0' })).toThrow(
+      /BATON_OIDC_AUDIENCE is required with BATON_OIDC_ISSUER/,
+    );
+    const c = loadConfig({
+      BATON_OIDC_ISSUER: 'https://login.example.com/t/v2.0',
+      BATON_OIDC_AUDIENCE: 'api://baton',
+      BATON_OIDC_ROLE_MAP: 'Baton.Admin=admin, Baton.Reader=client',
+    });
+    expect(c.oidc).toEqual({
+      issuer: 'https://login.example.com/t/v2.0',
+      audience: 'api://baton',
+      jwksUri: undefined,
+      clockSkewSeconds: 60,
+      roleClaim: 'roles',
+      roleMap: { 'Baton.Admin': 'admin', 'Baton.Reader': 'client' },
+      tenantClaim: 'sub',
+    });
+    expect(
+      loadConfig({ BATON_OIDC_ISSUER: 'https://x.example', BATON_OIDC_AUDIENCE: 'a' }).oidc?.roleMap,
+    ).toEqual({
+      client: 'client',
+      operator: 'operator',
+      admin: 'admin',
+    });
+    expect(() => loadConfig({ BATON_OIDC_ROLE_MAP: 'Baton.Admin=root' })).toThrow(/BATON_OIDC_ROLE_MAP/);
+  });
+
+  it('bounds event streams and throttles failed authentications by default', () => {
+    const c = loadConfig({});
+    expect(c.http.sse).toEqual({ maxStreams: 1000, maxStreamsPerKey: 20 });
+    expect(c.http.authFailuresPerMinute).toBe(30);
+    expect(c.http.trustProxy).toBe(0);
+  });
 });

@@ -75,6 +75,8 @@ const fastifyCodes: Record<string, { status: number; code: string; message: stri
 /** Maps every error to the envelope; never leaks internals (5xx answers say only that something failed). */
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof ApiError) {
+    const wait = error.details?.retryAfterSeconds;
+    if (typeof wait === 'number') reply.header('retry-after', String(wait));
     return reply.status(error.status).send({ error: error.toJSON() });
   }
   if (error instanceof RefusedError) {

@@ -54,6 +54,28 @@ const apiKeyList = z.string().transform((raw, ctx) => {
   return keys;
 });
 
+/** `claim-value=role` pairs (`Baton.Admin=admin,Baton.Operator=operator`): which role a token's role claim gives. */
+const roleMap = z.string().transform((raw, ctx) => {
+  const map: Record<string, ApiRole> = Object.create(null);
+  for (const entry of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = entry.lastIndexOf('=');
+    const value = at > 0 ? entry.slice(0, at).trim() : '';
+    const role = at > 0 ? entry.slice(at + 1).trim() : '';
+    if (!value || !(apiRoles as readonly string[]).includes(role)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `each entry must be claim-value=role with role one of ${apiRoles.join(', ')} (got "${entry}")`,
+      });
+      return z.NEVER;
+    }
+    map[value] = role as ApiRole;
+  }
+  return map;
+});
+
 /** The environment variables and what they mean. Keys are the exact names operators set. */
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).optional(),
@@ -105,6 +127,17 @@ export const envSchema = z.object({
   BATON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   BATON_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   BATON_RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
+  BATON_AUTH_FAILURES_PER_MINUTE: nonNegativeInt.default(30),
+  BATON_TRUST_PROXY: nonNegativeInt.max(10).default(0),
+  BATON_SSE_MAX_STREAMS: positiveInt.default(1000),
+  BATON_SSE_MAX_STREAMS_PER_KEY: positiveInt.default(20),
+  BATON_OIDC_ISSUER: url.optional(),
+  BATON_OIDC_AUDIENCE: z.string().min(1).optional(),
+  BATON_OIDC_JWKS_URI: url.optional(),
+  BATON_OIDC_CLOCK_SKEW_SECONDS: nonNegativeInt.max(600).default(60),
+  BATON_OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
+  BATON_OIDC_ROLE_MAP: roleMap.default(roleMap.parse('client=client,operator=operator,admin=admin')),
+  BATON_OIDC_TENANT_CLAIM: z.string().min(1).default('sub'),
   BATON_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   BATON_SESSION_TTL_SECONDS: positiveInt
     .min(60)
@@ -175,8 +208,33 @@ export interface Config {
    */
   teams: { dir: string | undefined; registry: 'files' | 'both' | 'api' };
   retentionSeconds: number;
-  http: { bodyLimit: number; requestTimeoutMs: number; rateLimitPerMinute: number };
+  http: {
+    bodyLimit: number;
+    requestTimeoutMs: number;
+    rateLimitPerMinute: number;
+    /** Failed authentications (wrong key or token) one client address may make per minute before it gets 429. */
+    authFailuresPerMinute: number;
+    /** Proxies in front of the API whose X-Forwarded-For is trusted for the client address (0: none). */
+    trustProxy: number;
+    /** Concurrent event streams (SSE): in all, and per caller. */
+    sse: { maxStreams: number; maxStreamsPerKey: number };
+  };
+  /** JWT bearer tokens from an OpenID Connect issuer (Entra ID), beside the API keys; unset: keys only. */
+  oidc: OidcConfig | undefined;
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
+}
+
+export interface OidcConfig {
+  issuer: string;
+  audience: string;
+  /** Where the issuer publishes its signing keys; unset: read from its discovery document. */
+  jwksUri: string | undefined;
+  clockSkewSeconds: number;
+  /** The claim holding the caller's role(s) (a string or an array), and which claim value gives which role. */
+  roleClaim: string;
+  roleMap: Record<string, ApiRole>;
+  /** The claim that names the tenant: runs created with the token belong to it (as runs belong to a key). */
+  tenantClaim: string;
 }
 
 export class ConfigError extends Error {
@@ -206,6 +264,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.BATON_HEARTBEAT_TTL_MS <= e.BATON_HEARTBEAT_INTERVAL_MS) {
     throw new ConfigError(
       'Invalid configuration: BATON_HEARTBEAT_TTL_MS must be longer than BATON_HEARTBEAT_INTERVAL_MS.',
+    );
+  }
+  if (e.BATON_OIDC_ISSUER && !e.BATON_OIDC_AUDIENCE) {
+    throw new ConfigError(
+      'Invalid configuration: BATON_OIDC_AUDIENCE is required with BATON_OIDC_ISSUER (the API accepts only tokens issued for it).',
     );
   }
   const [lo, hi] = e.BATON_SIMULATED_LATENCY_MS.split('-').map(Number) as [number, number | undefined];
@@ -251,7 +314,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bodyLimit: e.BATON_BODY_LIMIT_BYTES,
       requestTimeoutMs: e.BATON_REQUEST_TIMEOUT_MS,
       rateLimitPerMinute: e.BATON_RATE_LIMIT_PER_MINUTE,
+      authFailuresPerMinute: e.BATON_AUTH_FAILURES_PER_MINUTE,
+      trustProxy: e.BATON_TRUST_PROXY,
+      sse: { maxStreams: e.BATON_SSE_MAX_STREAMS, maxStreamsPerKey: e.BATON_SSE_MAX_STREAMS_PER_KEY },
     },
+    oidc:
+      e.BATON_OIDC_ISSUER && e.BATON_OIDC_AUDIENCE
+        ? {
+            issuer: e.BATON_OIDC_ISSUER,
+            audience: e.BATON_OIDC_AUDIENCE,
+            jwksUri: e.BATON_OIDC_JWKS_URI,
+            clockSkewSeconds: e.BATON_OIDC_CLOCK_SKEW_SECONDS,
+            roleClaim: e.BATON_OIDC_ROLE_CLAIM,
+            roleMap: e.BATON_OIDC_ROLE_MAP,
+            tenantClaim: e.BATON_OIDC_TENANT_CLAIM,
+          }
+        : undefined,
     telemetry: { captureContent: e.BATON_CAPTURE_CONTENT, logLevel: e.LOG_LEVEL },
   };
 }

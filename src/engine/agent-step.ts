@@ -119,6 +119,7 @@ async function completed(
     ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
     startedAt: new Date(startedAt).toISOString(),
     completedAt: new Date(scope.now()).toISOString(),
+    order: performance.timeOrigin + performance.now(),
   };
   await scope.journal.put(call.key, entry);
   await scope.emit({
@@ -153,6 +154,7 @@ async function failed(
     ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
     startedAt: new Date(startedAt).toISOString(),
     completedAt: new Date(scope.now()).toISOString(),
+    order: performance.timeOrigin + performance.now(),
   });
   await scope.emit({ type: 'agent.failed', agent: call.agent, step: call.key, attempts, error });
 }

@@ -1,7 +1,7 @@
 import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RunQueue } from '../core/ports.js';
-import type { RunRequest } from '../runs/schema.js';
+import { isRunId, type RunRequest } from '../runs/schema.js';
 import { produceRunJob } from '../telemetry/job-spans.js';
 import { RUNS_QUEUE } from './names.js';
 
@@ -46,10 +46,28 @@ export async function enqueueRun(
 /** Job states in which a run's job is still in play (a worker has it or will take it). */
 export const LIVE_JOB_STATES = ['active', 'waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
 
+/**
+ * A job's data if the job is a run job as `enqueueRun` makes them: its id is a run id, its data names the same
+ * run and carries a request with a team and a pattern. Jobs added by other tools (bull-board's "add", a script)
+ * may carry anything — no data at all, a string, another run's id — and every reader of job data goes through
+ * this instead of trusting `job.data`.
+ */
+export function runJobData(job: Pick<Job, 'id' | 'data'>): RunJobData | undefined {
+  const data: unknown = job.data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const { runId, request, trace } = data as Record<string, unknown>;
+  if (!isRunId(runId) || job.id !== runId) return undefined;
+  if (typeof request !== 'object' || request === null) return undefined;
+  const { team, pattern } = request as Record<string, unknown>;
+  if (typeof team !== 'string' || typeof pattern !== 'string') return undefined;
+  const traceOk =
+    typeof trace === 'object' && trace !== null && Object.values(trace).every((v) => typeof v === 'string');
+  return { runId, request: request as RunRequest, trace: traceOk ? (trace as Record<string, string>) : {} };
+}
+
 /** The team a job's request names; jobs added by other tools (bull-board's "add") may carry anything. */
 function teamOf(job: Job<RunJobData>): string | undefined {
-  const team = (job.data as Partial<RunJobData> | undefined)?.request?.team;
-  return typeof team === 'string' ? team : undefined;
+  return runJobData(job)?.request.team;
 }
 
 /** The run lifecycle's view of the BullMQ `runs` queue. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { type RunEvent, type RunEventInput, runEventSchema } from '../core/events.js';
 import { withoutTracing } from '../telemetry/tracing.js';
 import { runKeys } from './keys.js';
@@ -62,12 +63,26 @@ export class RedisEventLog implements EventSink {
       options.blockMs !== undefined
         ? await conn.xread('COUNT', count, 'BLOCK', options.blockMs, 'STREAMS', key, afterId)
         : await conn.xread('COUNT', count, 'STREAMS', key, afterId);
-    const entries = reply?.[0]?.[1] ?? [];
-    return entries.map(([id, fields]) => ({
-      id,
-      event: runEventSchema.parse(JSON.parse(fields[1] ?? '{}')),
-    }));
+    return storedEvents(reply?.[0]?.[1] ?? []);
   }
+}
+
+/** Stream entries (`[id, ['e', json]]`, as XREAD returns them) as events. */
+export function storedEvents(entries: readonly [string, string[]][]): StoredEvent[] {
+  return entries.map(([id, fields]) => ({
+    id,
+    event: runEventSchema.parse(JSON.parse(fields[1] ?? '{}')),
+  }));
+}
+
+/** Compares two Redis stream ids (`<ms>-<seq>`) as the numbers they are: negative, zero or positive. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const ms = BigInt(am) - BigInt(bm);
+  if (ms !== 0n) return ms < 0n ? -1 : 1;
+  const seq = BigInt(as) - BigInt(bs);
+  return seq === 0n ? 0 : seq < 0n ? -1 : 1;
 }
 
 /** Collects events in memory (unit tests, evals). */
@@ -80,3 +95,11 @@ export class MemoryEventLog implements EventSink {
     return this.events.map((e) => e.type);
   }
 }
+
+/**
+ * A stream id a client may resume from (`Last-Event-ID`): `<ms>-<seq>`, each part a whole number Redis and
+ * JavaScript both hold exactly (at most 15 digits). Anything else is refused rather than handed to Redis.
+ */
+export const eventIdSchema = z
+  .string()
+  .regex(/^\d{1,15}-\d{1,15}$/, 'must be an event id this API sent (<milliseconds>-<sequence>)');

@@ -16,6 +16,11 @@ interface AgentEntryBase {
   costUsd?: number;
   startedAt: string;
   completedAt: string;
+  /**
+   * When the step completed, in fractional milliseconds since the epoch: steps that finish within one millisecond
+   * keep their order (entries written before this field sort by `completedAt`, then key).
+   */
+  order?: number;
 }
 
 export type JournalEntry =
@@ -25,13 +30,14 @@ export type JournalEntry =
 
 /** The run record's `steps`: one per journaled agent call, in completion order. */
 export function stepsFromJournal(entries: readonly [string, JournalEntry][]): StepRecord[] {
-  const steps: (StepRecord & { completedAt: string })[] = [];
+  const steps: (StepRecord & { completedAt: string; order: number | undefined })[] = [];
   for (const [key, e] of entries) {
     if (e.kind !== 'agent') continue;
     const common = {
       key,
       startedAt: e.startedAt,
       completedAt: e.completedAt,
+      order: e.order,
       usage: e.usage,
       ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
     };
@@ -56,10 +62,12 @@ export function stepsFromJournal(entries: readonly [string, JournalEntry][]): St
     );
   }
   // ISO timestamps of one format sort as strings; plain comparison is much cheaper than localeCompare.
-  steps.sort((a, b) =>
-    a.completedAt < b.completedAt ? -1 : a.completedAt > b.completedAt ? 1 : a.key < b.key ? -1 : 1,
-  );
-  return steps.map(({ completedAt: _, ...step }) => step);
+  steps.sort((a, b) => {
+    if (a.order !== undefined && b.order !== undefined && a.order !== b.order) return a.order - b.order;
+    if (a.completedAt !== b.completedAt) return a.completedAt < b.completedAt ? -1 : 1;
+    return a.key < b.key ? -1 : 1;
+  });
+  return steps.map(({ completedAt: _, order: __, ...step }) => step);
 }
 
 export interface RunJournal {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nestedDeeperThan } from '../core/json.js';
 import { errorInfoSchema, runOutputSchema, stepRecordSchema, usageSchema } from '../core/run.js';
 import {
   commonRunOptionDefaults,
@@ -52,6 +53,23 @@ const inputSchema = z.union([
   z.record(z.string(), z.unknown()).refine((o) => Object.keys(o).length > 0, 'must not be an empty object'),
 ]);
 
+/** How deep a run's JSON `input` may nest objects and arrays (deeper inputs are refused with 400). */
+export const MAX_INPUT_DEPTH = 32;
+
+/**
+ * A run id as the lifecycle allocates it: a lowercase UUID. Every route that takes one checks this format, so an
+ * id can never name another Redis key of the run (`<id>:events`, `<id>:journal`).
+ */
+export const runIdSchema = z
+  .string()
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    'must be a run id (a lowercase UUID)',
+  )
+  .describe('Run id (a UUID).');
+
+export const isRunId = (value: unknown): value is string => runIdSchema.safeParse(value).success;
+
 export const runRequestSchema = z
   .object({
     team: z.string().min(1).default('news-desk'),
@@ -61,7 +79,11 @@ export const runRequestSchema = z
         'Run exactly this version of the team (default: its current version when the run is created).',
       ),
     pattern: patternSchema,
-    input: inputSchema.describe('The task: text, or a JSON object.'),
+    input: inputSchema
+      .refine((input) => !nestedDeeperThan(input, MAX_INPUT_DEPTH), {
+        message: `must not nest objects or arrays more than ${MAX_INPUT_DEPTH} levels deep`,
+      })
+      .describe(`The task: text, or a JSON object (at most ${MAX_INPUT_DEPTH} levels deep).`),
     options: runOptionsSchema.optional(),
     metadata: z.record(z.string().min(1).max(64), z.string().max(512)).optional(),
   })

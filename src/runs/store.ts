@@ -1,8 +1,14 @@
 import type { Redis } from 'ioredis';
 import { readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
-import type { FeedbackEntry } from './schema.js';
-import { type RunRecord, type RunStatus, runRecordSchema, terminalStatuses } from './schema.js';
+import {
+  type FeedbackEntry,
+  isRunId,
+  type RunRecord,
+  type RunStatus,
+  runRecordSchema,
+  terminalStatuses,
+} from './schema.js';
 
 /** Stored beside the record, never served: which API key (by hash) created the run. */
 export interface StoredRun {
@@ -43,6 +49,8 @@ export class RunStore {
   ) {}
 
   async get(id: string): Promise<StoredRun | undefined> {
+    // Only a run id names a run: anything else (a foreign job id, `<id>:events`) could reach another key.
+    if (!isRunId(id)) return undefined;
     const raw = await this.redis.hgetall(runKeys(this.prefix, id).record);
     if (!raw.owner) return undefined;
     const { owner, trace, ...fields } = raw;

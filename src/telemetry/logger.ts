@@ -55,6 +55,104 @@ export const contentPaths = [
   '*.output',
 ];
 
+/**
+ * Key names whose values are secrets at ANY depth of a logged object (compared lowercase, without `-` and `_`):
+ * `authorization`, `x-api-key`, `client_secret`, `accessToken`… pino's path redaction above reaches fixed depths
+ * only; `redactSecrets` walks the whole object.
+ */
+const secretKeys = new Set([
+  'authorization',
+  'proxyauthorization',
+  'cookie',
+  'setcookie',
+  'apikey',
+  'apikeys',
+  'xapikey',
+  'key',
+  'password',
+  'passwd',
+  'secret',
+  'clientsecret',
+  'sessionsecret',
+  'token',
+  'accesstoken',
+  'refreshtoken',
+  'idtoken',
+  'bearer',
+  'connectionstring',
+  'privatekey',
+  'xxsrftoken',
+  'csrf',
+]);
+
+export const isSecretKey = (key: string): boolean => secretKeys.has(key.toLowerCase().replace(/[-_]/g, ''));
+
+const CENSOR = '[redacted]';
+/** Deeper than this, a logged object is cut off (nothing past it reaches the log, secret or not). */
+const MAX_LOGGED_DEPTH = 32;
+
+function isPlainContainer(value: unknown): value is Record<string, unknown> | unknown[] {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * A copy of `value` with the value of every secret-named key replaced, however deep it is nested. Only plain
+ * objects and arrays are walked (class instances such as errors or requests have their own serializers); a
+ * container reached twice is logged once; past `MAX_LOGGED_DEPTH` levels the rest is cut off.
+ */
+export function redactSecrets(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+  if (!isPlainContainer(value)) return value;
+  if (depth >= MAX_LOGGED_DEPTH) return '[too deep]';
+  if (seen.has(value)) return '[circular]';
+  seen.add(value);
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSecretKey(k) && v !== undefined && v !== null ? CENSOR : redactSecrets(v, depth + 1, seen);
+  }
+  return out;
+}
+
+/** The parts of an HTTP request a log line may carry (structurally a Fastify request). */
+interface LoggableRequest {
+  method: string;
+  ip?: string;
+  query?: unknown;
+  routeOptions?: { url?: string };
+  raw: unknown;
+}
+
+function isLoggableRequest(value: unknown): value is LoggableRequest {
+  return typeof value === 'object' && value !== null && 'raw' in value && 'method' in value;
+}
+
+/**
+ * How a request appears in log lines (`incoming request`): its method, the ROUTE PATTERN it matched
+ * (`/v1/runs/:id`, never the URL: a caller may put a key in a path or a query) and the names of its query
+ * parameters with every value redacted. Anything that is not a server request (a plain object) is left as it is.
+ */
+export function serializeRequest(req: unknown): unknown {
+  if (!isLoggableRequest(req)) return req;
+  let query: Record<string, string> | undefined;
+  try {
+    if (req.query && typeof req.query === 'object') {
+      const names = Object.keys(req.query);
+      if (names.length > 0) query = Object.fromEntries(names.map((name) => [name, CENSOR]));
+    }
+  } catch {
+    // An unparseable query string is left out.
+  }
+  return {
+    method: req.method,
+    route: req.routeOptions?.url ?? null,
+    ...(query ? { query } : {}),
+    ...(req.ip ? { remoteAddress: req.ip } : {}),
+  };
+}
+
 export interface LoggerSettings {
   level: string;
   /** Pretty, human output (baton dev on a terminal); JSON otherwise. */
@@ -85,7 +183,11 @@ export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     level: settings.level,
     base: settings.base ?? null,
-    redact: { paths, censor: '[redacted]' },
+    redact: { paths, censor: CENSOR },
+    serializers: { req: serializeRequest },
+    formatters: {
+      log: (object) => redactSecrets(object) as Record<string, unknown>,
+    },
     mixin(_merge, _level, logger) {
       const ctx = context.active();
       const fields: Record<string, string> = {};

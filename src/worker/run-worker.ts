@@ -8,7 +8,7 @@ import { type EngineDeps, execute } from '../engine/index.js';
 import type { RunLifecycle } from '../lifecycle/lifecycle.js';
 import type { CircuitBreakers } from '../policies/breakers.js';
 import { RUNS_QUEUE } from '../queue/names.js';
-import type { RunJobData } from '../queue/runs-queue.js';
+import { type RunJobData, runJobData } from '../queue/runs-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
 import { openRedisJournal } from '../runs/journal.js';
 import { indexKeys } from '../runs/keys.js';
@@ -58,10 +58,11 @@ async function processRunJob(
   deps: WorkerDeps,
   worker: { id: string; active: Map<string, AbortController>; drain: AbortSignal },
   job: Job<RunJobData>,
+  data: RunJobData,
   token: string | undefined,
   span: RunJobSpan,
 ): Promise<boolean> {
-  const { runId, request } = job.data;
+  const { runId, request } = data;
   const log = deps.log.child({ runId });
   const start = await deps.lifecycle.start(runId);
   if (start.kind === 'gone') {
@@ -124,18 +125,24 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
   const worker = new Worker<RunJobData>(
     RUNS_QUEUE,
     async (job, token) => {
-      const { runId, request } = job.data;
+      const data = runJobData(job);
+      if (!data) {
+        // Not a run job (added by hand, e.g. bull-board's "add"): failed at once, never retried, no run touched.
+        log.warn({ jobId: job.id, name: job.name }, 'a job that is not a run job was failed');
+        throw new UnrecoverableError('FOREIGN_JOB: this job was not created by baton and is not a run job');
+      }
+      const { runId, request } = data;
       const info = {
         queue: RUNS_QUEUE,
         runId,
         pattern: request.pattern,
         team: request.team,
-        trace: job.data.trace,
+        trace: data.trace,
         workerId: id,
       };
       const handedOver = await consumeRunJob(info, async (span) => {
         try {
-          return await processRunJob(deps, { id, active, drain: drain.signal }, job, token, span);
+          return await processRunJob(deps, { id, active, drain: drain.signal }, job, data, token, span);
         } catch (err) {
           if (!(err instanceof UnrecoverableError)) {
             log.error({ err: toErrorInfo(err), runId }, 'run attempt failed; the job will be retried');
@@ -157,10 +164,11 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
     },
   );
   worker.on('failed', (job, err) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? settings.attempts)) return;
+    const runId = job ? runJobData(job)?.runId : undefined;
+    if (!job || !runId || job.attemptsMade < (job.opts.attempts ?? settings.attempts)) return;
     // Out of attempts: the run fails for good instead of staying "running" forever.
     deps.lifecycle
-      .abandon(job.data.runId, `The run failed on every attempt: ${err.message}`)
+      .abandon(runId, `The run failed on every attempt: ${err.message}`)
       .catch((e: unknown) => log.error({ err: toErrorInfo(e) }, 'could not mark an abandoned run failed'));
   });
   worker.on('error', (err) => log.error({ err: toErrorInfo(err) }, 'worker error'));

@@ -4,7 +4,7 @@ import type { RunRecord } from '../../src/runs/schema.js';
 import { CLIENT_KEY, client, OPERATOR_KEY, startWorker } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
-import { type Console, callsTo, FAIL_MARKER, HANG_MARKER, startConsole } from './harness.js';
+import { ADMIN_KEY, type Console, callsTo, FAIL_MARKER, HANG_MARKER, startConsole } from './harness.js';
 
 interface Worker {
   id: string;
@@ -351,7 +351,11 @@ describe('retrying a failed run', () => {
     const again = await operator.call('POST', `/v1/runs/${failed.id}/retry`);
     expect(again.status).toBe(409);
     expect((again.body as { error: { code: string } }).error.code).toBe('RUN_NOT_FAILED');
-    expect((await operator.call('POST', '/v1/runs/no-such-run/retry')).status).toBe(404);
+    expect((await operator.call('POST', '/v1/runs/00000000-0000-4000-8000-000000000000/retry')).status).toBe(
+      404,
+    );
+    // Not a run id at all: refused before any lookup.
+    expect((await operator.call('POST', '/v1/runs/no-such-run/retry')).status).toBe(400);
   });
 
   it("bull-board's retry of a failed job retries the run the same way", async () => {
@@ -403,15 +407,20 @@ describe('retrying a failed run', () => {
     expect(shown).toContain('Only a failed run can be retried');
   });
 
-  it('removing a waiting job from bull-board cancels its run', async () => {
+  it('removing a waiting job from bull-board (an admin action) cancels its run', async () => {
     const operator = client(c.url, OPERATOR_KEY);
     await operator.call('POST', '/v1/queue/pause');
     try {
       const created = (await operator.createRun(run(`${sampleArticle} removed`))).run;
-      const res = await fetch(`${c.url}/admin/queues/api/queues/runs/${created.id}/clean`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${OPERATOR_KEY}` },
-      });
+      const remove = (key: string) =>
+        fetch(`${c.url}/admin/queues/api/queues/runs/${created.id}/clean`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${key}` },
+        });
+      // Removing jobs is for admins: an operator is refused and the run stays queued.
+      expect((await remove(OPERATOR_KEY)).status).toBe(403);
+      expect((await operator.getRun(created.id)).status).toBe('queued');
+      const res = await remove(ADMIN_KEY);
       expect(res.status).toBe(204);
       expect((await operator.getRun(created.id)).status).toBe('cancelled');
       expect(await c.deps.queue.getJob(created.id)).toBeUndefined();

@@ -149,7 +149,12 @@ function tripDesk(): TeamDefinition {
       concurrent: { agents: ['scout', 'planner', 'critic'], aggregator: { agent: 'lead' } },
       handoff: { entry: 'lead' },
       magentic: { manager: 'lead', participants: ['scout', 'planner', 'critic'] },
-      'group-chat': { mode: 'round-robin', participants: ['scout', 'planner', 'critic'], finalizer: 'editor', maxTurns: 3 },
+      'group-chat': {
+        mode: 'round-robin',
+        participants: ['scout', 'planner', 'critic'],
+        finalizer: 'editor',
+        maxTurns: 3,
+      },
       map: { splitter: 'scout', items: 'destinations', worker: 'planner', reducer: { agent: 'editor' } },
     },
   });

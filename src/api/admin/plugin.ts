@@ -1,34 +1,46 @@
 import { randomBytes } from 'node:crypto';
-import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import type { ApiRole } from '../../config/index.js';
 import { RefusedError } from '../../core/errors.js';
 import { collectQueueStats } from '../../queue/stats.js';
-import type { RunRecord } from '../../runs/schema.js';
+import { type RunRecord, runIdSchema } from '../../runs/schema.js';
 import { currentTraceId } from '../../telemetry/tracing.js';
 import { listWorkers } from '../../worker/heartbeat.js';
-import type { Caller } from '../auth.js';
+import type { Authenticator, Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError } from '../errors.js';
+import { ApiError, errorHandler } from '../errors.js';
 import { mountBoard } from './board.js';
 import { CONSOLE_CSS } from './html.js';
 import { fleetPage, loginPage, messagePage, overviewPage, type Who } from './pages.js';
-import { type Session, SessionManager, sameOrigin, XSRF_HEADER } from './session.js';
+import {
+  type ConsoleUser,
+  checkLoginToken,
+  clearLoginToken,
+  endSession,
+  issueLoginToken,
+  pageCsrfToken,
+  registerConsoleSessions,
+  sameOrigin,
+  sessionUser,
+  startSession,
+} from './session.js';
 
 /**
- * The operator console under /admin: a login form that starts a signed cookie session, an overview page, the
+ * The operator console under /admin: a login form that starts a server-side session, an overview page, the
  * fleet page and bull-board (/admin/queues). Every route needs an operator or admin key, by session cookie or
- * `Authorization: Bearer`. Without credentials, pages redirect to the login form and API paths answer 401;
- * client keys get 403. Cookie-authenticated state changes pass the CSRF checks described in session.ts.
- * Helmet's security headers (with a CSP that bull-board's UI works under) apply to everything here.
+ * `Authorization: Bearer` (an API key or an access token). Without credentials, pages redirect to the login form
+ * and API paths answer 401; client keys get 403. Cookie-authenticated state changes pass the CSRF checks
+ * described in session.ts. Helmet's security headers (with a CSP that bull-board's UI works under) apply to
+ * everything here.
  */
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set when an /admin request is authenticated by a session cookie (not a bearer key). */
-    adminSession?: Session;
+    /** Set when an /admin request is authenticated by a session cookie (not a bearer credential). */
+    adminSession?: ConsoleUser;
   }
 }
 
@@ -36,13 +48,8 @@ const OPERATOR_ROLES: readonly ApiRole[] = ['operator', 'admin'];
 /** Reachable without a session. */
 const PUBLIC_PATHS = new Set(['/admin/login', '/admin/console.css']);
 const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
-/** Whether `path` belongs to the console (the API's bearer-only auth hook leaves these to it). */
-export function isAdminPath(path: string): boolean {
-  return path === '/admin' || path.startsWith('/admin/');
-}
-
-const revokedKey = (prefix: string, sid: string) => `${prefix}:admin:revoked:${sid}`;
+const CSRF_REFUSED =
+  'The request was refused: it did not come from a page of this console (missing or wrong CSRF token, or another origin). Reload the page and try again.';
 
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? '';
@@ -73,6 +80,9 @@ function field(body: unknown, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+const isCsrfError = (error: FastifyError) =>
+  error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET';
+
 const NOTICES: Record<string, string> = {
   paused: 'The queue is paused: workers finish what they have and take no new runs. New runs wait.',
   resumed: 'The queue is running again.',
@@ -85,7 +95,7 @@ const ERRORS: Record<string, string> = {
   NOT_FOUND: 'That run no longer exists (its retention period has passed).',
 };
 
-export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
+export const adminPlugin = (deps: ApiDeps, auth: Authenticator) => async (app: FastifyInstance) => {
   const { config, log } = deps;
   const secret = config.admin.sessionSecret ?? randomBytes(32).toString('base64url');
   if (!config.admin.sessionSecret) {
@@ -93,15 +103,8 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
       'BATON_SESSION_SECRET is not set: operator console sessions are signed with a random per-process secret, so they end when this process restarts and are not valid on other API replicas',
     );
   }
-  const sessions = new SessionManager(secret, config.admin.sessionTtlSeconds);
-  /** Roles by key id, from the configured keys: a session of a key that was removed or demoted ends. */
-  const roleOfKey = new Map<string, ApiRole>();
-  for (const { key } of config.apiKeys ?? []) {
-    const caller = deps.keys.identify(key);
-    if (caller) roleOfKey.set(caller.keyId, caller.role);
-  }
-
-  await app.register(cookie, { secret, hook: 'onRequest' });
+  const ttlSeconds = config.admin.sessionTtlSeconds;
+  await registerConsoleSessions(app, { secret, ttlSeconds, redis: deps.redis, prefix: config.redisPrefix });
   await app.register(formbody, { bodyLimit: 16_384 });
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -141,20 +144,32 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
       .send({ error: { code: status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message } });
   };
 
+  // Errors of console routes: a refused CSRF token is answered like every other refusal here.
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    isCsrfError(error) ? deny(request, reply, 403, CSRF_REFUSED) : errorHandler(error, request, reply),
+  );
+
   app.addHook('onRequest', async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    if (PUBLIC_PATHS.has(pathOf(request))) return;
+    if (PUBLIC_PATHS.has(request.routeOptions.url ?? '')) return;
     let caller: Caller;
     if (request.headers.authorization !== undefined) {
       try {
-        caller = deps.keys.authenticate(request);
+        caller = await auth.authenticate(request);
       } catch (err) {
+        if (err instanceof ApiError && err.status === 429) {
+          const wait = err.details?.retryAfterSeconds;
+          if (typeof wait === 'number') reply.header('retry-after', String(wait));
+          return reply.code(429).send({ error: err.toJSON() });
+        }
+        if (err instanceof ApiError && err.status === 403) return deny(request, reply, 403, err.message);
         return deny(request, reply, 401, err instanceof ApiError ? err.message : 'The API key is not valid.');
       }
     } else {
-      const session = sessions.read(request);
-      const role = session ? roleOfKey.get(session.keyId) : undefined;
-      if (!session || !role) {
+      const user = sessionUser(request);
+      // The role is the key's role now: a session of a key that was removed or demoted ends.
+      const role = user ? deps.keys.roleOf(user.keyId) : undefined;
+      if (!user || !role) {
         return deny(
           request,
           reply,
@@ -162,12 +177,8 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
           'Sign in at /admin/login, or send "Authorization: Bearer <key>" with an operator or admin key.',
         );
       }
-      if ((await deps.redis.exists(revokedKey(config.redisPrefix, session.sid))) === 1) {
-        return deny(request, reply, 401, 'This session has ended; sign in again.');
-      }
-      caller = { role, keyId: session.keyId };
-      request.adminSession = { ...session, role };
-      if (wantsHtml(request)) sessions.refreshXsrfCookie(request, reply, session);
+      caller = { role, keyId: user.keyId, via: 'key' };
+      request.adminSession = { keyId: user.keyId, role };
     }
     if (!OPERATOR_ROLES.includes(caller.role)) {
       return deny(
@@ -181,28 +192,25 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
   });
 
   // CSRF: cookie-authenticated state changes must come from this origin and carry the session's token.
-  app.addHook('preHandler', async (request, reply) => {
-    const session = request.adminSession;
-    if (!session || !UNSAFE_METHODS.has(request.method)) return;
-    const headerToken = request.headers[XSRF_HEADER];
-    const token = (Array.isArray(headerToken) ? headerToken[0] : headerToken) ?? field(request.body, '_csrf');
-    if (!sameOrigin(request) || !sessions.checkCsrfToken(session, token)) {
-      request.log.warn({ path: pathOf(request), keyId: session.keyId }, 'cross-site admin request refused');
-      return deny(
-        request,
-        reply,
-        403,
-        'The request was refused: it did not come from a page of this console (missing or wrong CSRF token, or another origin). Reload the page and try again.',
+  app.addHook('preHandler', (request, reply, done) => {
+    if (!request.adminSession || !UNSAFE_METHODS.has(request.method)) return done();
+    if (!sameOrigin(request)) {
+      request.log.warn(
+        { route: request.routeOptions.url, keyId: request.adminSession.keyId },
+        'cross-site admin request refused',
       );
+      deny(request, reply, 403, CSRF_REFUSED);
+      return;
     }
+    app.csrfProtection(request, reply, done);
   });
 
-  const who = (request: FastifyRequest): Who => {
+  const who = (request: FastifyRequest, reply: FastifyReply): Who => {
     const caller = request.caller as Caller;
     return {
       role: caller.role,
       keyId: caller.keyId,
-      csrf: request.adminSession ? sessions.csrfToken(request.adminSession) : '',
+      csrf: request.adminSession ? pageCsrfToken(request, reply) : '',
     };
   };
   const sendHtml = (reply: FastifyReply, body: string, status = 200) =>
@@ -214,7 +222,7 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
 
   app.get('/admin/login', { schema: { hide: true } }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const csrf = sessions.issueLoginToken(request, reply);
+    const csrf = issueLoginToken(request, reply);
     return sendHtml(
       reply,
       loginPage({
@@ -228,13 +236,19 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
   app.post('/admin/login', { schema: { hide: true } }, async (request, reply) => {
     const next = safeNext(field(request.body, 'next'));
     const again = (status: number, error: string) =>
-      sendHtml(reply, loginPage({ csrf: sessions.issueLoginToken(request, reply), next, error }), status);
-    if (!sameOrigin(request) || !sessions.checkLoginToken(request, field(request.body, '_csrf'))) {
+      sendHtml(reply, loginPage({ csrf: issueLoginToken(request, reply), next, error }), status);
+    if (!sameOrigin(request) || !checkLoginToken(request, field(request.body, '_csrf'))) {
       request.log.warn('cross-site or stale login form refused');
       return again(403, 'The sign-in form expired or came from another site. Try again.');
     }
     const key = field(request.body, 'key')?.trim();
-    const caller = key ? deps.keys.identify(key) : undefined;
+    let caller: Caller | undefined;
+    try {
+      caller = key ? auth.identifyKey(request, key) : undefined;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 429) return again(429, err.message);
+      throw err;
+    }
     if (!caller) return again(401, 'That key is not valid.');
     if (!OPERATOR_ROLES.includes(caller.role)) {
       request.log.warn({ keyId: caller.keyId }, 'client key refused at the operator console');
@@ -243,20 +257,16 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
         'This is a client key: the operator console needs an operator or admin key. Client keys work with the /v1 API only.',
       );
     }
-    sessions.clearLoginToken(request, reply);
-    const session = sessions.start(request, reply, caller);
-    request.log.info({ keyId: session.keyId, role: session.role }, 'operator console sign-in');
+    clearLoginToken(request, reply);
+    await startSession(request, reply, { keyId: caller.keyId, role: caller.role }, ttlSeconds);
+    request.log.info({ keyId: caller.keyId, role: caller.role }, 'operator console sign-in');
     return reply.redirect(next, 303);
   });
 
   app.post('/admin/logout', { schema: { hide: true } }, async (request, reply) => {
-    const session = request.adminSession;
-    if (session) {
-      const ttl = session.exp - Date.now();
-      if (ttl > 0) await deps.redis.set(revokedKey(config.redisPrefix, session.sid), '1', 'PX', ttl);
-      request.log.info({ keyId: session.keyId }, 'operator console sign-out');
-    }
-    sessions.clear(request, reply);
+    const user = request.adminSession;
+    if (user) request.log.info({ keyId: user.keyId }, 'operator console sign-out');
+    await endSession(request, reply);
     return reply.redirect('/admin/login?signedOut=1', 303);
   });
 
@@ -286,7 +296,7 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
     return sendHtml(
       reply,
       overviewPage({
-        who: who(request),
+        who: who(request, reply),
         stats,
         workers: workers.length,
         running,
@@ -302,7 +312,7 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
     sendHtml(
       reply,
       fleetPage({
-        who: who(request),
+        who: who(request, reply),
         workers: await listWorkers(deps.redis, deps.config.redisPrefix),
         teams: new Map((await deps.teams.list()).map((t) => [t.team.name, t.team])),
       }),
@@ -336,12 +346,15 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
       return 'resumed';
     }),
   );
-  app.post('/admin/runs/:id/retry', { schema: { hide: true } }, async (request, reply) =>
-    action(reply, async () => {
-      await deps.lifecycle.retry((request.params as { id: string }).id, currentTraceId());
-      return 'retried';
-    }),
+  app.post(
+    '/admin/runs/:id/retry',
+    { schema: { hide: true, params: z.object({ id: runIdSchema }) } },
+    async (request, reply) =>
+      action(reply, async () => {
+        await deps.lifecycle.retry((request.params as { id: string }).id, currentTraceId());
+        return 'retried';
+      }),
   );
 
-  await mountBoard(app, deps);
+  await mountBoard(app, deps, deny);
 };

@@ -1,39 +1,55 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type {} from '@fastify/cookie';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import session from '@fastify/session';
+import type { FastifyInstance, FastifyReply, FastifyRequest, Session } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { ApiRole } from '../../config/index.js';
 
 /**
- * Operator console sessions: a signed, stateless cookie holding the session id, the key id (a hash of the
- * API key, never the key) and the role, with an expiry inside the signed payload. Logout revokes the session
- * id in Redis until it would have expired anyway.
+ * Operator console sessions and CSRF protection, from maintained libraries:
  *
- * CSRF: every state-changing request authenticated by the cookie must (1) come from this origin (`Origin`, or
- * `Sec-Fetch-Site: same-origin` when a browser sends no Origin) and (2) carry the session's CSRF token — a
- * hidden `_csrf` form field, or the `X-XSRF-TOKEN` header that bull-board's HTTP client copies from the
- * readable `XSRF-TOKEN` cookie (double submit). The token is an HMAC of the session id, so it needs no
- * storage and cannot be derived without the secret. Both cookies are `SameSite=Strict`, so a cross-site
- * request does not even carry them. Requests with `Authorization: Bearer` are not subject to CSRF checks:
- * browsers never attach that header on their own.
+ * - `@fastify/session` keeps each session server-side in Redis (`RedisSessionStore`) under a random id that the
+ *   `baton_session` cookie carries, signed (HMAC-SHA256, `@fastify/cookie`) with `BATON_SESSION_SECRET`. The id
+ *   also reads as the key id, role and expiry (base64url JSON around 18 random bytes) so an operator looking at a
+ *   cookie can tell whose it is; what counts is the store entry. Sign-out deletes the entry: a copied cookie stops
+ *   working at once, on every replica.
+ * - `@fastify/csrf-protection` keeps a CSRF secret in the session; every cookie-authenticated state change must
+ *   carry a token made from it — the hidden `_csrf` form field, or the `X-XSRF-TOKEN` header that bull-board's
+ *   HTTP client copies from the readable `XSRF-TOKEN` cookie — and must come from this origin (`Origin`, or
+ *   `Sec-Fetch-Site: same-origin`; `sameOrigin` below, which the library does not check). Both cookies are
+ *   `SameSite=Strict`. Requests with `Authorization: Bearer` are not subject to CSRF checks: browsers never
+ *   attach that header on their own.
+ * - The sign-in form has no session yet. Its token is a double submit: a random value in a signed, HttpOnly
+ *   `baton_login` cookie scoped to the form's path, repeated in the form. Keeping it out of the session store
+ *   means anonymous visitors of the form create no server-side state (the CSRF plugin holds one mode per
+ *   Fastify context, and the console's mode is the session).
  */
 
 export const SESSION_COOKIE = 'baton_session';
 /** Read by bull-board's axios (`xsrfCookieName` default) and echoed as `X-XSRF-TOKEN`. */
 export const XSRF_COOKIE = 'XSRF-TOKEN';
 export const XSRF_HEADER = 'x-xsrf-token';
-/** Double-submit token of the login form (there is no session yet to derive one from). */
+/** Double-submit token of the login form (there is no session yet). */
 export const LOGIN_COOKIE = 'baton_login';
 export const COOKIE_PATH = '/admin';
 const LOGIN_COOKIE_PATH = '/admin/login';
 const LOGIN_FORM_TTL_SECONDS = 3600;
 
-export interface Session {
-  sid: string;
+/** Who a console session belongs to: the key's id (a hash, never the key) and its role at sign-in. */
+export interface ConsoleUser {
   keyId: string;
   role: ApiRole;
-  /** Issued and expiry times, ms since epoch. */
-  iat: number;
-  exp: number;
+}
+
+declare module 'fastify' {
+  interface Session {
+    user?: ConsoleUser;
+    /** The session's token for the readable XSRF-TOKEN cookie and the pages' forms. */
+    xsrf?: string;
+    /** @fastify/csrf-protection's secret. */
+    _csrf?: string;
+  }
 }
 
 /** Whether the request arrived over TLS, directly or (as X-Forwarded-Proto says) at a TLS-terminating proxy. */
@@ -74,124 +90,190 @@ export function sameOrigin(request: FastifyRequest): boolean {
   return site === undefined || site === 'same-origin';
 }
 
+type StoreCallback = (err?: unknown) => void;
+
+/** The session store @fastify/session asks for (express-session's callback shape), over Redis with expiry. */
+export class RedisSessionStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  key(sessionId: string): string {
+    return `${this.prefix}:admin:session:${sessionId}`;
+  }
+
+  set(sessionId: string, value: Session, callback: StoreCallback): void {
+    const expires = value.cookie?.expires ? new Date(value.cookie.expires).getTime() : Number.NaN;
+    const ttl = Number.isFinite(expires) ? Math.max(1, expires - Date.now()) : this.ttlMs;
+    this.redis.set(this.key(sessionId), JSON.stringify(value), 'PX', ttl).then(() => callback(), callback);
+  }
+
+  get(sessionId: string, callback: (err: unknown, value?: Session | null) => void): void {
+    this.redis.get(this.key(sessionId)).then((raw) => {
+      let value: Session | null = null;
+      try {
+        value = raw ? (JSON.parse(raw) as Session) : null;
+      } catch {
+        value = null; // an unreadable entry is no session
+      }
+      callback(null, value);
+    }, callback);
+  }
+
+  destroy(sessionId: string, callback: StoreCallback): void {
+    this.redis.del(this.key(sessionId)).then(() => callback(), callback);
+  }
+}
+
+export interface ConsoleSessionSettings {
+  secret: string;
+  ttlSeconds: number;
+  redis: Redis;
+  prefix: string;
+}
+
+/** Identity of a sign-in in progress, read by the session id generator. */
+const signingIn = new WeakMap<FastifyRequest, ConsoleUser>();
+
+function sessionId(request: FastifyRequest, ttlSeconds: number): string {
+  const sid = randomBytes(18).toString('base64url');
+  const who = signingIn.get(request);
+  if (!who) return sid;
+  const iat = Date.now();
+  const claims = { sid, keyId: who.keyId, role: who.role, iat, exp: iat + ttlSeconds * 1000 };
+  return Buffer.from(JSON.stringify(claims)).toString('base64url');
+}
+
+/**
+ * Registers cookies, sessions and CSRF protection on the console's Fastify context. Sessions live only under
+ * /admin (the cookie's path); no session is stored until someone signs in.
+ */
+export async function registerConsoleSessions(app: FastifyInstance, settings: ConsoleSessionSettings) {
+  const ttlMs = settings.ttlSeconds * 1000;
+  await app.register(cookie, { secret: settings.secret, hook: 'onRequest' });
+  await app.register(session, {
+    secret: settings.secret,
+    cookieName: SESSION_COOKIE,
+    // `secure` is decided per sign-in (`overTls`, see startSession).
+    cookie: { path: COOKIE_PATH, httpOnly: true, sameSite: 'strict', secure: false, maxAge: ttlMs },
+    store: new RedisSessionStore(settings.redis, settings.prefix, ttlMs),
+    idGenerator: (request) => sessionId(request as FastifyRequest, settings.ttlSeconds),
+    saveUninitialized: false,
+    rolling: false,
+  });
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/session',
+    getToken: (request) => {
+      const header = request.headers[XSRF_HEADER];
+      return (Array.isArray(header) ? header[0] : header) ?? field(request.body, '_csrf');
+    },
+    // Tokens are `<4-char salt>-<HMAC-SHA-224>`: 43 URL-safe characters, as the console's tokens always were.
+    csrfOpts: { algorithm: 'sha224', saltLength: 4, hmacKey: settings.secret },
+  });
+}
+
+/** The signed-in user of the request's session, if any. */
+export function sessionUser(request: FastifyRequest): ConsoleUser | undefined {
+  const user = request.session?.get?.('user');
+  return user && typeof user.keyId === 'string' ? user : undefined;
+}
+
+const xsrfCookieOptions = (request: FastifyRequest, expires: Date | null | undefined) => ({
+  path: COOKIE_PATH,
+  sameSite: 'strict' as const,
+  secure: overTls(request),
+  httpOnly: false,
+  ...(expires
+    ? { expires, maxAge: Math.max(1, Math.floor((new Date(expires).getTime() - Date.now()) / 1000)) }
+    : {}),
+});
+
+/**
+ * Starts a session for `who`: a new session id (any previous session of the request is destroyed), its CSRF
+ * secret and token, the session cookie and the readable XSRF cookie with the same lifetime.
+ */
+export async function startSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  who: ConsoleUser,
+  ttlSeconds: number,
+): Promise<void> {
+  signingIn.set(request, who);
+  try {
+    await request.session.regenerate();
+  } finally {
+    signingIn.delete(request);
+  }
+  request.session.options({ maxAge: ttlSeconds * 1000 });
+  // The attributes the cookie is written with. @fastify/session writes Expires only: Max-Age is added. And it
+  // decides Secure from `request.protocol`, skipping a Secure cookie on plain HTTP — but behind a TLS-terminating
+  // proxy the request is plain HTTP and the browser's is not (X-Forwarded-Proto): Secure follows `overTls`.
+  const secure = overTls(request);
+  const sessionCookie = request.session.cookie as typeof request.session.cookie & { toJSON(): object };
+  const plain = sessionCookie.toJSON.bind(sessionCookie);
+  sessionCookie.toJSON = () => ({ ...plain(), maxAge: ttlSeconds, secure });
+  request.session.set('user', { keyId: who.keyId, role: who.role });
+  const token = reply.generateCsrf();
+  request.session.set('xsrf', token);
+  reply.setCookie(XSRF_COOKIE, token, xsrfCookieOptions(request, request.session.cookie.expires));
+}
+
+/** The session's CSRF token for a page's forms; (re)sets the readable XSRF cookie when the browser lacks it. */
+export function pageCsrfToken(request: FastifyRequest, reply: FastifyReply): string {
+  let token = request.session.get('xsrf');
+  if (!token) {
+    token = reply.generateCsrf();
+    request.session.set('xsrf', token);
+  }
+  if (request.cookies[XSRF_COOKIE] !== token) {
+    reply.setCookie(XSRF_COOKIE, token, xsrfCookieOptions(request, request.session.cookie.expires));
+  }
+  return token;
+}
+
+/** Ends the request's session: deleted from the store (revoked everywhere) and both cookies cleared. */
+export async function endSession(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.session?.sessionId) await request.session.destroy();
+  const common = { path: COOKIE_PATH, sameSite: 'strict' as const, secure: overTls(request) };
+  reply.clearCookie(SESSION_COOKIE, { ...common, httpOnly: true });
+  reply.clearCookie(XSRF_COOKIE, { ...common, httpOnly: false });
+}
+
+function field(body: unknown, name: string): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export class SessionManager {
-  constructor(
-    private readonly secret: string,
-    private readonly ttlSeconds: number,
-  ) {}
-
-  /** The CSRF token of a session: HMAC(secret, "csrf:" + sid). */
-  csrfToken(session: Pick<Session, 'sid'>): string {
-    return createHmac('sha256', this.secret).update(`csrf:${session.sid}`).digest('base64url');
-  }
-
-  checkCsrfToken(session: Pick<Session, 'sid'>, presented: string | undefined): boolean {
-    return presented !== undefined && safeEqual(presented, this.csrfToken(session));
-  }
-
-  /** Starts a session: the signed session cookie and the readable XSRF cookie, with the same lifetime. */
-  start(request: FastifyRequest, reply: FastifyReply, who: { keyId: string; role: ApiRole }): Session {
-    const now = Date.now();
-    const session: Session = {
-      sid: randomBytes(18).toString('base64url'),
-      keyId: who.keyId,
-      role: who.role,
-      iat: now,
-      exp: now + this.ttlSeconds * 1000,
-    };
-    const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
-    const common = {
-      path: COOKIE_PATH,
-      sameSite: 'strict' as const,
-      secure: overTls(request),
-      maxAge: this.ttlSeconds,
-      expires: new Date(session.exp),
-    };
-    reply.setCookie(SESSION_COOKIE, payload, { ...common, httpOnly: true, signed: true });
-    reply.setCookie(XSRF_COOKIE, this.csrfToken(session), { ...common, httpOnly: false });
-    return session;
-  }
-
-  /** (Re)sets the readable XSRF cookie of a live session, e.g. when a page is served. */
-  refreshXsrfCookie(request: FastifyRequest, reply: FastifyReply, session: Session): void {
-    if (request.cookies[XSRF_COOKIE] === this.csrfToken(session)) return;
-    reply.setCookie(XSRF_COOKIE, this.csrfToken(session), {
-      path: COOKIE_PATH,
-      sameSite: 'strict',
-      secure: overTls(request),
-      httpOnly: false,
-      maxAge: Math.max(1, Math.floor((session.exp - Date.now()) / 1000)),
-      expires: new Date(session.exp),
-    });
-  }
-
-  /** The session in the request's cookie if its signature verifies and it has not expired. */
-  read(request: FastifyRequest): Session | undefined {
-    const raw = request.cookies[SESSION_COOKIE];
-    if (!raw) return undefined;
-    const unsigned = request.unsignCookie(raw);
-    if (!unsigned.valid || unsigned.value === null) return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(unsigned.value, 'base64url').toString('utf8'));
-    } catch {
-      return undefined;
-    }
-    if (!isSession(parsed) || parsed.exp <= Date.now()) return undefined;
-    return parsed;
-  }
-
-  /** Clears the session and XSRF cookies (same attributes, so the browser replaces them). */
-  clear(request: FastifyRequest, reply: FastifyReply): void {
-    const common = { path: COOKIE_PATH, sameSite: 'strict' as const, secure: overTls(request) };
-    reply.clearCookie(SESSION_COOKIE, { ...common, httpOnly: true });
-    reply.clearCookie(XSRF_COOKIE, { ...common, httpOnly: false });
-  }
-
-  /** A fresh login-form token: set as a signed cookie scoped to the login path and put in the form. */
-  issueLoginToken(request: FastifyRequest, reply: FastifyReply): string {
-    const token = randomBytes(18).toString('base64url');
-    reply.setCookie(LOGIN_COOKIE, token, {
-      path: LOGIN_COOKIE_PATH,
-      sameSite: 'strict',
-      secure: overTls(request),
-      httpOnly: true,
-      signed: true,
-      maxAge: LOGIN_FORM_TTL_SECONDS,
-    });
-    return token;
-  }
-
-  checkLoginToken(request: FastifyRequest, presented: string | undefined): boolean {
-    const raw = request.cookies[LOGIN_COOKIE];
-    if (!raw || presented === undefined) return false;
-    const unsigned = request.unsignCookie(raw);
-    return unsigned.valid && unsigned.value !== null && safeEqual(unsigned.value, presented);
-  }
-
-  clearLoginToken(request: FastifyRequest, reply: FastifyReply): void {
-    reply.clearCookie(LOGIN_COOKIE, {
-      path: LOGIN_COOKIE_PATH,
-      sameSite: 'strict',
-      secure: overTls(request),
-    });
-  }
+/** A fresh login-form token: set as a signed cookie scoped to the login path and put in the form. */
+export function issueLoginToken(request: FastifyRequest, reply: FastifyReply): string {
+  const token = randomBytes(18).toString('base64url');
+  reply.setCookie(LOGIN_COOKIE, token, {
+    path: LOGIN_COOKIE_PATH,
+    sameSite: 'strict',
+    secure: overTls(request),
+    httpOnly: true,
+    signed: true,
+    maxAge: LOGIN_FORM_TTL_SECONDS,
+  });
+  return token;
 }
 
-function isSession(value: unknown): value is Session {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return (
-    typeof v.sid === 'string' &&
-    typeof v.keyId === 'string' &&
-    (v.role === 'client' || v.role === 'operator' || v.role === 'admin') &&
-    typeof v.iat === 'number' &&
-    typeof v.exp === 'number'
-  );
+export function checkLoginToken(request: FastifyRequest, presented: string | undefined): boolean {
+  const raw = request.cookies[LOGIN_COOKIE];
+  if (!raw || presented === undefined) return false;
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid && unsigned.value !== null && safeEqual(unsigned.value, presented);
+}
+
+export function clearLoginToken(request: FastifyRequest, reply: FastifyReply): void {
+  reply.clearCookie(LOGIN_COOKIE, { path: LOGIN_COOKIE_PATH, sameSite: 'strict', secure: overTls(request) });
 }

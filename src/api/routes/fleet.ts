@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectQueueStats, type QueueStats } from '../../queue/stats.js';
-import { runRecordSchema } from '../../runs/schema.js';
+import { runIdSchema, runRecordSchema } from '../../runs/schema.js';
 import { currentTraceId } from '../../telemetry/tracing.js';
 import { listWorkers } from '../../worker/heartbeat.js';
 import { type Caller, requireRole } from '../auth.js';
@@ -79,7 +79,7 @@ export const fleetRoutes =
     app.get(
       '/v1/workers',
       {
-        preHandler: operatorsOnly,
+        preValidation: operatorsOnly,
         schema: {
           summary: 'List live workers',
           description:
@@ -94,7 +94,7 @@ export const fleetRoutes =
     app.get(
       '/v1/queue',
       {
-        preHandler: operatorsOnly,
+        preValidation: operatorsOnly,
         schema: {
           summary: 'Queue statistics',
           description:
@@ -110,7 +110,7 @@ export const fleetRoutes =
       app.post(
         `/v1/queue/${action}`,
         {
-          preHandler: operatorsOnly,
+          preValidation: operatorsOnly,
           schema: {
             summary: action === 'pause' ? 'Pause the queue' : 'Resume the queue',
             description:
@@ -133,16 +133,17 @@ export const fleetRoutes =
     app.post(
       '/v1/runs/:id/retry',
       {
-        preHandler: operatorsOnly,
+        preValidation: operatorsOnly,
         schema: {
           summary: 'Retry a failed run',
           description:
             'A new attempt of a failed run under the same id. Successful agent calls are replayed from the journal (not called again); journaled failures, and pattern steps decided after the first failure, run again. The record goes back to `queued`. 409 when the run is not failed. Operator or admin.',
           tags: ['operations'],
-          params: z.object({ id: z.string().min(1).max(128) }),
+          params: z.object({ id: runIdSchema }),
           response: {
             202: runRecordSchema,
             ...errors,
+            400: errorEnvelopeSchema,
             404: errorEnvelopeSchema,
             409: errorEnvelopeSchema,
             503: errorEnvelopeSchema,
@@ -158,7 +159,7 @@ export const fleetRoutes =
     app.post(
       '/v1/teams/:team/cancel',
       {
-        preHandler: operatorsOnly,
+        preValidation: operatorsOnly,
         schema: {
           summary: "Cancel a team's runs",
           description:

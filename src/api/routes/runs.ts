@@ -1,14 +1,12 @@
 import type {} from '@fastify/rate-limit';
 import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { terminalEventTypes } from '../../core/events.js';
-import type { StoredEvent } from '../../runs/events.js';
 import {
   type FeedbackEntry,
   feedbackEntrySchema,
   feedbackSchema,
+  runIdSchema,
   runRecordSchema,
   runRequestSchema,
   runStatusSchema,
@@ -30,15 +28,16 @@ import {
 import { type Caller, seesAllRuns } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, errorEnvelopeSchema, notFound } from '../errors.js';
+import { followRun, lastEventIdSchema } from '../run-events.js';
+import type { StreamSlots } from '../streams.js';
 
-const runIdParams = z.object({ id: z.string().min(1).max(128) });
+const runIdParams = z.object({ id: runIdSchema });
 const errors = { 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 404: errorEnvelopeSchema };
-const SSE_BLOCK_MS = 5_000;
 
 export const runRoutes =
-  (deps: ApiDeps): FastifyPluginAsyncZod =>
+  (deps: ApiDeps, streams: StreamSlots): FastifyPluginAsyncZod =>
   async (app) => {
-    const { store, events, lifecycle } = deps;
+    const { store, lifecycle } = deps;
 
     /** The run if this caller may see it; 404 otherwise (a client never learns another key's run exists). */
     const visibleRun = async (caller: Caller, id: string): Promise<StoredRun> => {
@@ -216,49 +215,27 @@ export const runRoutes =
             'Server-sent events: every event so far, then live ones, ending after the terminal event (run.completed, run.failed or run.cancelled). Reconnect with `Last-Event-ID` to resume after the last event seen.',
           tags: ['runs'],
           params: runIdParams,
-          headers: z.object({ 'last-event-id': z.string().max(64).optional() }).loose(),
-          response: { 200: z.string().describe('text/event-stream'), ...errors },
+          headers: z.object({ 'last-event-id': lastEventIdSchema.optional() }).loose(),
+          response: { 200: z.string().describe('text/event-stream'), ...errors, 429: errorEnvelopeSchema },
         },
       },
       async (request, reply) => {
-        const run = await visibleRun(request.caller as Caller, request.params.id);
-        const lastEventId = request.headers['last-event-id'];
-        const after = lastEventId && /^\d+-\d+$/.test(lastEventId) ? lastEventId : '0';
-        const connection: Redis = deps.redis.duplicate();
-        let closed = false;
-        reply.sse.onClose(() => {
-          closed = true;
-          connection.disconnect();
-        });
-        async function* stream() {
-          let cursor = after;
-          for (;;) {
-            let batch: StoredEvent[];
-            try {
-              batch = await events.read(run.record.id, cursor, { blockMs: SSE_BLOCK_MS, connection });
-            } catch (err) {
-              if (closed) return;
-              throw err;
-            }
-            for (const { id, event } of batch) {
-              cursor = id;
-              yield { id, event: event.type, data: event };
-              if (terminalEventTypes.includes(event.type)) return;
-            }
-            if (closed) return;
-            if (batch.length === 0) {
-              // Nothing new for a while: stop if the run ended without a terminal event still to come.
-              const now = await store.get(run.record.id);
-              if (!now) return;
-            }
-          }
-        }
+        const caller = request.caller as Caller;
+        const run = await visibleRun(caller, request.params.id);
+        const release = streams.acquire(caller.keyId);
+        reply.sse.onClose(release);
         reply.header('cache-control', 'no-cache');
         reply.header('x-accel-buffering', 'no');
+        const follow = followRun(deps, run, request.headers['last-event-id'] ?? '0');
+        reply.sse.onClose(() => follow.stop());
+        // The stream is open from here (headers out), whether or not the run has events yet.
+        reply.sse.sendHeaders();
+        reply.raw.flushHeaders();
         try {
-          await reply.sse.send(stream());
+          await reply.sse.send(follow.events);
         } finally {
-          connection.disconnect();
+          follow.stop();
+          release();
         }
       },
     );

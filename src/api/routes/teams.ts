@@ -53,7 +53,7 @@ export const teamRoutes =
     app.put(
       '/v1/teams/:name',
       {
-        preHandler: adminsOnly,
+        preValidation: adminsOnly,
         schema: {
           summary: 'Register a team version',
           description:
@@ -117,7 +117,7 @@ export const teamRoutes =
     app.delete(
       '/v1/teams/:name',
       {
-        preHandler: adminsOnly,
+        preValidation: adminsOnly,
         schema: {
           summary: 'Retire a team',
           description:
