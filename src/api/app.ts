@@ -4,7 +4,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import {
-  jsonSchemaTransform,
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -13,6 +14,7 @@ import { fastifyOtelPlugin } from '../telemetry/sdk.js';
 import { adminPlugin, isAdminPath } from './admin/plugin.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './errors.js';
+import { openApiSchemas } from './openapi.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
@@ -56,8 +58,10 @@ export async function buildApi(deps: ApiDeps) {
     }),
   );
 
+  const schemaRegistry = openApiSchemas();
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'baton',
         description:
@@ -71,7 +75,8 @@ export async function buildApi(deps: ApiDeps) {
       },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: createJsonSchemaTransform({ schemaRegistry }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
@@ -89,6 +94,11 @@ export async function buildApi(deps: ApiDeps) {
     });
   }
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
+
+  // Every answer names its request, so a client can quote it (the client's errors carry it).
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
   app.addHook('onRequest', async (request) => {
     const path = request.url.split('?')[0] ?? '';

@@ -3,7 +3,7 @@ import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { terminalEventTypes } from '../../core/events.js';
+import { runEventSchema, terminalEventTypes } from '../../core/events.js';
 import type { StoredEvent } from '../../runs/events.js';
 import {
   type FeedbackEntry,
@@ -215,7 +215,14 @@ export const runRoutes =
           tags: ['runs'],
           params: runIdParams,
           headers: z.object({ 'last-event-id': z.string().max(64).optional() }).loose(),
-          response: { 200: z.string().describe('text/event-stream'), ...errors },
+          response: {
+            200: {
+              description:
+                'A stream of run events: each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the event as JSON).',
+              content: { 'text/event-stream': { schema: runEventSchema } },
+            },
+            ...errors,
+          },
         },
       },
       async (request, reply) => {
