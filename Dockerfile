@@ -22,6 +22,8 @@ WORKDIR /app
 # lacks some non-Linux optional packages, so local development uses `npm install`; in Docker, with the
 # public registry, `npm ci` works. npm does not run install scripts here; nothing in the stack needs them.
 COPY package.json package-lock.json ./
+# The client SDK is an npm workspace: its manifest must be in place for `npm ci` to link it.
+COPY packages/client/package.json ./packages/client/
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
@@ -36,9 +38,12 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/client/package.json ./packages/client/
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY --from=build /app/dist ./dist
+# `baton run` and the eval's API backend use the client SDK.
+COPY --from=build /app/packages/client/dist ./packages/client/dist
 # The shipped team files (BATON_TEAMS_DIR defaults to this folder, found next to package.json).
 COPY --from=build /app/teams ./teams
 # Code stays owned by root (read-only for the app); only the data directory is writable by the app user.

@@ -1,8 +1,7 @@
-import { createParser } from 'eventsource-parser';
+import { BatonApiError, BatonClient, BatonConnectionError, BatonTimeoutError } from '@baton/client';
 import { pino } from 'pino';
 import { AgentRuntime, type AgentRuntimeDeps } from '../src/agents/runtime.js';
 import type { Config } from '../src/config/index.js';
-import { terminalEventTypes } from '../src/core/events.js';
 import type { ModelRouter } from '../src/core/model.js';
 import type { ErrorInfo, RunOutput, RunUsage, StepRecord } from '../src/core/run.js';
 import { type EngineDeps, execute } from '../src/engine/index.js';
@@ -10,7 +9,7 @@ import type { RegisteredPattern } from '../src/orchestrators/pattern.js';
 import { CircuitBreakers } from '../src/policies/breakers.js';
 import type { EventSink } from '../src/runs/events.js';
 import { type JournalEntry, memoryJournal } from '../src/runs/journal.js';
-import { type RunRecord, type RunRequest, terminalStatuses } from '../src/runs/schema.js';
+import type { RunRequest } from '../src/runs/schema.js';
 import { createModels } from '../src/services.js';
 import { staticTeams } from '../src/teams/resolver.js';
 import type { TeamDefinition } from '../src/teams/schema.js';
@@ -145,104 +144,54 @@ export function replayBackend(dir: string, parts: EngineParts): Backend & { mode
   };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
- * Runs through a baton API: POST /v1/runs, follow SSE /v1/runs/:id/events to the terminal event, then GET the
- * record. Latency is the record's `durationMs` (worker start to finish, queue wait excluded). 429 and 503 are
- * retried after `Retry-After`; any other error status stops the eval with the API's message.
+ * Runs through a baton API with the client (@baton/client): create the run, wait for its end (following its event
+ * stream), read the record. Latency is the record's `durationMs` (worker start to finish, queue wait excluded).
+ * The client retries 429 and 503 after `Retry-After`; any other error stops the eval with the API's message.
  */
 export function apiBackend(base: string, key: string, options: { timeoutMs?: number } = {}): Backend {
   const timeoutMs = options.timeoutMs ?? 600_000;
   const controller = new AbortController();
+  const client = new BatonClient({ baseUrl: base, apiKey: key, maxRetries: 9 });
 
-  async function call(path: string, init: RequestInit = {}): Promise<Response> {
-    for (let attempt = 1; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(new URL(path, base), {
-          ...init,
-          signal: controller.signal,
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
-        });
-      } catch (err) {
-        throw new EvalInputError(`Cannot reach the baton API at ${base}: ${(err as Error).message}.`);
-      }
-      if ((res.status === 429 || res.status === 503) && attempt < 10) {
-        const retryAfter = Number(res.headers.get('retry-after'));
-        await res.body?.cancel();
-        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 250 * attempt);
-        continue;
-      }
-      return res;
-    }
-  }
-
-  async function json<T>(res: Response, what: string): Promise<T> {
-    const body = (await res.json().catch(() => ({}))) as T & { error?: { code?: string; message?: string } };
-    if (!res.ok) {
-      throw new EvalInputError(
-        `The baton API refused to ${what} (HTTP ${res.status} ${body.error?.code ?? ''}): ${body.error?.message ?? res.statusText}`,
-      );
-    }
-    return body;
-  }
-
-  /** Reads the run's SSE stream until its terminal event (or the stream ends). */
-  async function follow(id: string): Promise<void> {
-    const res = await call(`/v1/runs/${id}/events`, { headers: { accept: 'text/event-stream' } });
-    if (!res.ok || !res.body) {
-      await res.body?.cancel();
-      return;
-    }
-    let done = false;
-    const parser = createParser({
-      onEvent(message) {
-        const type = message.event ?? (JSON.parse(message.data) as { type?: string }).type;
-        if ((terminalEventTypes as readonly string[]).includes(type ?? '')) done = true;
-      },
-    });
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
+  /** The client's errors as the eval's input errors (one sentence, the API's code). */
+  const explained = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
     try {
-      while (!done) {
-        const { value, done: ended } = await reader.read();
-        if (ended) break;
-        parser.feed(decoder.decode(value, { stream: true }));
+      return await call();
+    } catch (err) {
+      if (err instanceof BatonApiError) {
+        throw new EvalInputError(
+          `The baton API refused to ${what} (HTTP ${err.status} ${err.code}): ${err.message}`,
+        );
       }
-    } finally {
-      await reader.cancel().catch(() => {});
+      if (err instanceof BatonConnectionError)
+        throw new EvalInputError(`Cannot reach the baton API at ${base}.`);
+      if (err instanceof BatonTimeoutError) {
+        throw new EvalInputError(`A run did not finish within ${Math.round(timeoutMs / 1000)} s.`);
+      }
+      throw err;
     }
-  }
+  };
 
   return {
     async run(job) {
       const started = performance.now();
-      const created = await json<RunRecord>(
-        await call('/v1/runs', {
-          method: 'POST',
-          body: JSON.stringify({
+      const created = await explained(`create a run for ${job.caseId} (${job.variant.label})`, () =>
+        client.runs.create(
+          {
             ...job.request,
             metadata: {
               evalCase: job.caseId,
               evalVariant: job.variant.label,
               evalRepeat: String(job.repeat),
             },
-          }),
-        }),
-        `create a run for ${job.caseId} (${job.variant.label})`,
+          },
+          { signal: controller.signal },
+        ),
       );
-      await follow(created.id);
-      let record = await json<RunRecord>(await call(`/v1/runs/${created.id}`), `read run ${created.id}`);
-      while (!terminalStatuses.includes(record.status)) {
-        if (performance.now() - started > timeoutMs) {
-          throw new EvalInputError(
-            `Run ${created.id} did not finish within ${Math.round(timeoutMs / 1000)} s.`,
-          );
-        }
-        await sleep(200);
-        record = await json<RunRecord>(await call(`/v1/runs/${created.id}`), `read run ${created.id}`);
-      }
+      const record = await explained(`read run ${created.id}`, () =>
+        client.runs.wait(created.id, { signal: controller.signal, timeoutMs }),
+      );
       return {
         runId: record.id,
         status: record.status as RunObservation['status'],

@@ -1,9 +1,13 @@
-import { createParser } from 'eventsource-parser';
-import { type RunEvent, terminalEventTypes } from './core/events.js';
+import {
+  BatonApiError,
+  BatonClient,
+  BatonConnectionError,
+  type RunEvent,
+  type RunRecord,
+} from '@baton/client';
 import { parseOptionFlags } from './runs/option-flags.js';
-import type { RunRecord } from './runs/schema.js';
 
-/** `baton run`: a small API client that submits a run, follows its SSE stream and prints the result. */
+/** `baton run`: submits a run with the client (@baton/client), follows its events live and prints the result. */
 export interface RunCommandOptions {
   api: string;
   key: string;
@@ -13,19 +17,6 @@ export interface RunCommandOptions {
   options: Record<string, string>;
   json?: boolean;
   out?: NodeJS.WritableStream;
-}
-
-async function apiCall(base: string, key: string, path: string, init: RequestInit = {}): Promise<Response> {
-  try {
-    return await fetch(new URL(path, base), {
-      ...init,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers },
-    });
-  } catch (err) {
-    throw new Error(
-      `cannot reach the baton API at ${base} (${(err as Error).message}); is "npm start" running?`,
-    );
-  }
 }
 
 function describe(event: RunEvent): string | undefined {
@@ -64,41 +55,31 @@ function describe(event: RunEvent): string | undefined {
 export async function runCommand(opts: RunCommandOptions): Promise<number> {
   const out = opts.out ?? process.stdout;
   const options = parseOptionFlags(opts.options);
-  const created = await apiCall(opts.api, opts.key, '/v1/runs', {
-    method: 'POST',
-    body: JSON.stringify({ team: opts.team, pattern: opts.pattern, input: opts.input, options }),
-  });
-  const body = (await created.json()) as RunRecord & { error?: { code: string; message: string } };
-  if (!created.ok) {
-    out.write(`error ${created.status} ${body.error?.code}: ${body.error?.message}\n`);
-    return 1;
+  const client = new BatonClient({ baseUrl: opts.api, apiKey: opts.key });
+  let run: RunRecord;
+  try {
+    run = await client.runs.create({
+      team: opts.team,
+      pattern: opts.pattern as RunRecord['pattern'],
+      input: opts.input,
+      options,
+    });
+  } catch (err) {
+    if (err instanceof BatonApiError) {
+      out.write(`error ${err.status} ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof BatonConnectionError) {
+      throw new Error(`cannot reach the baton API at ${opts.api}; is "npm start" running?`);
+    }
+    throw err;
   }
-  out.write(`run ${body.id} queued (${body.team}, ${body.pattern})\n`);
-
-  const stream = await apiCall(opts.api, opts.key, `/v1/runs/${body.id}/events`, {
-    headers: { accept: 'text/event-stream' },
-  });
-  if (!stream.ok || !stream.body)
-    throw new Error(`could not follow the run's events (HTTP ${stream.status})`);
-  let done = false;
-  const parser = createParser({
-    onEvent(message) {
-      const event = JSON.parse(message.data) as RunEvent;
-      const line = describe(event);
-      if (line) out.write(`${line}\n`);
-      if (terminalEventTypes.includes(event.type)) done = true;
-    },
-  });
-  const decoder = new TextDecoder();
-  const reader = stream.body.getReader();
-  while (!done) {
-    const { value, done: ended } = await reader.read();
-    if (ended) break;
-    parser.feed(decoder.decode(value, { stream: true }));
+  out.write(`run ${run.id} queued (${run.team}, ${run.pattern})\n`);
+  for await (const event of client.runs.stream(run.id)) {
+    const line = describe(event);
+    if (line) out.write(`${line}\n`);
   }
-  await reader.cancel().catch(() => {});
-
-  const final = (await (await apiCall(opts.api, opts.key, `/v1/runs/${body.id}`)).json()) as RunRecord;
+  const final = await client.runs.get(run.id);
   if (opts.json) {
     out.write(`${JSON.stringify(final, null, 2)}\n`);
   } else {

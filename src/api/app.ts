@@ -5,7 +5,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
-  jsonSchemaTransform,
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -16,6 +17,7 @@ import { adminPlugin } from './admin/plugin.js';
 import { Authenticator, AuthFailureThrottle } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorHandler } from './errors.js';
+import { openApiSchemas } from './openapi.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
@@ -159,8 +161,10 @@ export async function buildApi(deps: ApiDeps) {
     }),
   );
 
+  const schemaRegistry = openApiSchemas();
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'baton',
         description:
@@ -180,7 +184,8 @@ export async function buildApi(deps: ApiDeps) {
       },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: createJsonSchemaTransform({ schemaRegistry }),
+    transformObject: createJsonSchemaTransformObject({ schemaRegistry }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
@@ -199,6 +204,11 @@ export async function buildApi(deps: ApiDeps) {
     });
   }
   await app.register(fastifySSE, { heartbeatInterval: 15_000 });
+
+  // Every answer names its request, so a client can quote it (the client's errors carry it).
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
   const auth = new Authenticator(
     deps.keys,

@@ -2,6 +2,7 @@ import type {} from '@fastify/rate-limit';
 import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { runEventSchema } from '../../core/events.js';
 import {
   type FeedbackEntry,
   feedbackEntrySchema,
@@ -216,7 +217,15 @@ export const runRoutes =
           tags: ['runs'],
           params: runIdParams,
           headers: z.object({ 'last-event-id': lastEventIdSchema.optional() }).loose(),
-          response: { 200: z.string().describe('text/event-stream'), ...errors, 429: errorEnvelopeSchema },
+          response: {
+            200: {
+              description:
+                'A stream of run events: each message has `id` (resume with Last-Event-ID), `event` (the event type) and `data` (the event as JSON).',
+              content: { 'text/event-stream': { schema: runEventSchema } },
+            },
+            ...errors,
+            429: errorEnvelopeSchema,
+          },
         },
       },
       async (request, reply) => {

@@ -1,0 +1,25 @@
+import type { components, paths } from './openapi.js';
+
+/** The API's types, from its OpenAPI document (./openapi.ts is generated; these names are the client's). */
+
+type Schemas = components['schemas'];
+type JsonBody<T> = T extends { content: { 'application/json': infer B } } ? B : never;
+
+export type RunRecord = Schemas['RunRecord'];
+/** A run to create. Fields with defaults (such as `team`) may be left out. */
+export type RunRequest = Schemas['RunRequestInput'];
+export type RunEvent = Schemas['RunEvent'];
+export type RunEventType = RunEvent['type'];
+export type RunStatus = RunRecord['status'];
+export type FeedbackEntry = Schemas['FeedbackEntry'];
+export type Feedback = JsonBody<paths['/v1/runs/{id}/feedback']['post']['requestBody']>;
+export type RunList = JsonBody<paths['/v1/runs']['get']['responses'][200]>;
+export type RunListQuery = NonNullable<paths['/v1/runs']['get']['parameters']['query']>;
+export type TeamList = JsonBody<paths['/v1/teams']['get']['responses'][200]>;
+export type Team = TeamList['items'][number];
+
+/** A run event with the id of its message on the stream (give it back as `lastEventId` to resume after it). */
+export type StreamedEvent = RunEvent & { readonly eventId: string };
+
+export const terminalStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const terminalEventTypes: readonly RunEventType[] = ['run.completed', 'run.failed', 'run.cancelled'];
