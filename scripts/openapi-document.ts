@@ -8,6 +8,8 @@ import { loadConfig } from '../src/config/index.js';
 import { startEmbeddedRedis } from '../src/embedded-redis.js';
 import { apiDeps, createServices } from '../src/services.js';
 
+/** The API's OpenAPI document as the repository keeps it (Redocly lints it; readers and tools use it). */
+export const OPENAPI_DOCUMENT = new URL('../docs/openapi.json', import.meta.url);
 /** Where the client's generated types live. */
 export const CLIENT_TYPES = new URL('../packages/client/src/openapi.ts', import.meta.url);
 
@@ -35,12 +37,17 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
   }
 }
 
+/** The document as docs/openapi.json holds it. */
+export function documentText(document: Record<string, unknown>): string {
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
 /** The client's types for `document`, as `openapi-typescript` writes them, with our header. */
 export async function clientTypes(document: Record<string, unknown>): Promise<string> {
   // The document is what @fastify/swagger produced: an OpenAPI 3.1 object.
   const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0]);
   return [
-    "// Generated from the baton API's OpenAPI document by `npm run client:types`; do not edit.",
+    "// Generated from the baton API's OpenAPI document by `npm run api:generate`; do not edit.",
     '',
     astToString(ast),
   ].join('\n');

@@ -17,7 +17,7 @@ import { adminPlugin } from './admin/plugin.js';
 import { Authenticator, AuthFailureThrottle } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorHandler } from './errors.js';
-import { openApiSchemas } from './openapi.js';
+import { apiTags, openApiSchemas, withCommonErrors, withoutUnusedComponents } from './openapi.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
@@ -161,6 +161,7 @@ export async function buildApi(deps: ApiDeps) {
     }),
   );
 
+  app.addHook('onRoute', withCommonErrors);
   const schemaRegistry = openApiSchemas();
   await app.register(swagger, {
     openapi: {
@@ -170,7 +171,10 @@ export async function buildApi(deps: ApiDeps) {
         description:
           'Queue-native, durable multi-agent orchestration: create runs, follow their events, compare patterns.',
         version: '1',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [{ url: config.http.publicUrl, description: 'This baton API (BATON_PUBLIC_URL).' }],
+      tags: apiTags,
       components: {
         securitySchemes: {
           bearer: {
@@ -185,7 +189,7 @@ export async function buildApi(deps: ApiDeps) {
       security: [{ bearer: [] }],
     },
     transform: createJsonSchemaTransform({ schemaRegistry }),
-    transformObject: createJsonSchemaTransformObject({ schemaRegistry }),
+    transformObject: withoutUnusedComponents(createJsonSchemaTransformObject({ schemaRegistry })),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());

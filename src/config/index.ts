@@ -126,6 +126,9 @@ export const envSchema = z.object({
   BATON_RETENTION_SECONDS: positiveInt.default(7 * 24 * 3600),
   BATON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   BATON_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+  BATON_PUBLIC_URL: url
+    .optional()
+    .describe('The URL clients reach the API at (the OpenAPI document’s server).'),
   BATON_RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
   BATON_AUTH_FAILURES_PER_MINUTE: nonNegativeInt.default(30),
   BATON_TRUST_PROXY: nonNegativeInt.max(10).default(0),
@@ -209,6 +212,8 @@ export interface Config {
   teams: { dir: string | undefined; registry: 'files' | 'both' | 'api' };
   retentionSeconds: number;
   http: {
+    /** Where clients reach the API: the OpenAPI document's `servers` entry. */
+    publicUrl: string;
     bodyLimit: number;
     requestTimeoutMs: number;
     rateLimitPerMinute: number;
@@ -311,6 +316,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     teams: { dir: e.BATON_TEAMS_DIR, registry: e.BATON_TEAMS_REGISTRY },
     retentionSeconds: e.BATON_RETENTION_SECONDS,
     http: {
+      publicUrl: e.BATON_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`,
       bodyLimit: e.BATON_BODY_LIMIT_BYTES,
       requestTimeoutMs: e.BATON_REQUEST_TIMEOUT_MS,
       rateLimitPerMinute: e.BATON_RATE_LIMIT_PER_MINUTE,

@@ -73,6 +73,7 @@ export const catalogRoutes =
       '/v1/teams',
       {
         schema: {
+          operationId: 'listTeams',
           summary: 'List teams',
           description: 'Teams, their agents, the patterns each is wired for and the run option defaults.',
           tags: ['catalog'],
@@ -92,6 +93,7 @@ export const catalogRoutes =
       '/v1/agents',
       {
         schema: {
+          operationId: 'listAgents',
           summary: 'List agents',
           description:
             'Every agent of every team with its model, policies and circuit-breaker state across the worker fleet (per-worker detail for operators and admins).',

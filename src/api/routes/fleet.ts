@@ -81,6 +81,7 @@ export const fleetRoutes =
       {
         preValidation: operatorsOnly,
         schema: {
+          operationId: 'listWorkers',
           summary: 'List live workers',
           description:
             'Every worker process with a live heartbeat: identity, concurrency, active runs and circuit-breaker state per agent. A worker that stops beating disappears after its TTL. Operator or admin.',
@@ -96,6 +97,7 @@ export const fleetRoutes =
       {
         preValidation: operatorsOnly,
         schema: {
+          operationId: 'getQueueStats',
           summary: 'Queue statistics',
           description:
             'Job counts of the runs queue, the age of the oldest waiting job and the runs finished in the last minute. Operator or admin.',
@@ -112,6 +114,7 @@ export const fleetRoutes =
         {
           preValidation: operatorsOnly,
           schema: {
+            operationId: action === 'pause' ? 'pauseQueue' : 'resumeQueue',
             summary: action === 'pause' ? 'Pause the queue' : 'Resume the queue',
             description:
               action === 'pause'
@@ -135,6 +138,7 @@ export const fleetRoutes =
       {
         preValidation: operatorsOnly,
         schema: {
+          operationId: 'retryRun',
           summary: 'Retry a failed run',
           description:
             'A new attempt of a failed run under the same id. Successful agent calls are replayed from the journal (not called again); journaled failures, and pattern steps decided after the first failure, run again. The record goes back to `queued`. 409 when the run is not failed. Operator or admin.',
@@ -161,6 +165,7 @@ export const fleetRoutes =
       {
         preValidation: operatorsOnly,
         schema: {
+          operationId: 'cancelTeamRuns',
           summary: "Cancel a team's runs",
           description:
             'Cancels every queued or running run of the team: waiting runs at once, running runs through their worker (within about a second). Operator or admin.',

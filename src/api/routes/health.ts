@@ -13,6 +13,7 @@ export const healthRoutes =
       {
         config: { rateLimit: false, public: true },
         schema: {
+          operationId: 'liveness',
           summary: 'Liveness',
           tags: ['health'],
           response: { 200: z.object({ status: z.literal('ok') }) },
@@ -26,6 +27,7 @@ export const healthRoutes =
       {
         config: { rateLimit: false, public: true },
         schema: {
+          operationId: 'readiness',
           summary: 'Readiness (Redis reachable)',
           tags: ['health'],
           response: {

@@ -51,6 +51,7 @@ export const runRoutes =
       '/v1/runs',
       {
         schema: {
+          operationId: 'createRun',
           summary: 'Create a run',
           description:
             'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another.',
@@ -98,6 +99,7 @@ export const runRoutes =
       '/v1/runs',
       {
         schema: {
+          operationId: 'listRuns',
           summary: 'List runs',
           description: 'Newest first. Clients see their own runs; operators and admins see all.',
           tags: ['runs'],
@@ -130,6 +132,7 @@ export const runRoutes =
       '/v1/runs/:id',
       {
         schema: {
+          operationId: 'getRun',
           summary: 'Get a run',
           description: 'The run record: status, output, usage, per-step timing and tokens, trace id.',
           tags: ['runs'],
@@ -144,6 +147,7 @@ export const runRoutes =
       '/v1/runs/:id/cancel',
       {
         schema: {
+          operationId: 'cancelRun',
           summary: 'Cancel a run',
           description:
             'A queued run is cancelled at once; a running one is aborted by its worker (its in-flight model call included) within about a second. 409 when the run has already finished.',
@@ -162,6 +166,7 @@ export const runRoutes =
       '/v1/runs/:id/feedback',
       {
         schema: {
+          operationId: 'sendRunFeedback',
           summary: 'Send feedback on a run',
           description:
             'Stores a quality signal with the run (optionally about one step) and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.',
@@ -211,6 +216,7 @@ export const runRoutes =
         sse: 'manual',
         config: { rateLimit: false },
         schema: {
+          operationId: 'streamRunEvents',
           summary: 'Stream a run’s events (SSE)',
           description:
             'Server-sent events: every event so far, then live ones, ending after the terminal event (run.completed, run.failed or run.cancelled). Reconnect with `Last-Event-ID` to resume after the last event seen.',

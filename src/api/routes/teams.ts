@@ -55,6 +55,7 @@ export const teamRoutes =
       {
         preValidation: adminsOnly,
         schema: {
+          operationId: 'registerTeam',
           summary: 'Register a team version',
           description:
             'Registers the document (the team file’s content as JSON) as a new immutable version and makes it current; new runs take it, runs in flight keep theirs. An identical document registers nothing (200, the existing version). Admin.',
@@ -77,6 +78,7 @@ export const teamRoutes =
       '/v1/teams/:name',
       {
         schema: {
+          operationId: 'getTeam',
           summary: 'Get a team',
           description: 'The current version with its document, and every earlier version.',
           tags: ['teams'],
@@ -95,6 +97,7 @@ export const teamRoutes =
       '/v1/teams/:name/versions/:version',
       {
         schema: {
+          operationId: 'getTeamVersion',
           summary: 'Get a team version',
           description: 'One version of a team with its document, current or not.',
           tags: ['teams'],
@@ -119,6 +122,7 @@ export const teamRoutes =
       {
         preValidation: adminsOnly,
         schema: {
+          operationId: 'retireTeam',
           summary: 'Retire a team',
           description:
             'New runs can no longer use the team; runs in flight finish on their version. Registering a document again brings it back. Admin.',
