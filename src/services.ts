@@ -61,7 +61,7 @@ export function createServices(
     return conn;
   };
   const redis = connect('state');
-  const store = new RunStore(redis, config.redisPrefix, config.retentionSeconds);
+  const store = new RunStore(redis, config.redisPrefix, config.retentionSeconds, log);
   const events = new RedisEventLog(redis, config.redisPrefix);
   const queue = createRunsQueue(connect('queue'), {
     prefix: config.redisPrefix,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { modelProviders } from '../core/model.js';
 import {
+  emptyTable,
   type PriceTable,
   priceTableSchema,
   type QuotaTable,
@@ -218,7 +219,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         hangRate: e.BATON_SIMULATED_HANG_RATE,
       },
       quotas,
-      prices: e.BATON_PRICES ?? {},
+      prices: e.BATON_PRICES ?? emptyTable(),
     },
     agentPolicy: {
       timeoutMs: e.BATON_AGENT_TIMEOUT_MS,

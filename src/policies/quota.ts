@@ -1,4 +1,4 @@
-import { type QuotaLimit, type QuotaTable, quotaKey } from '../config/tables.js';
+import { emptyTable, entryForDeployment, type QuotaLimit, type QuotaTable } from '../config/tables.js';
 import { RateLimitedError } from '../core/errors.js';
 import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../core/model.js';
 import { abortReason } from '../models/provider-errors.js';
@@ -86,17 +86,12 @@ export class QuotaManager {
   constructor(options: QuotaOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
     this.clock = options.clock ?? systemClock;
-    this.limits = options.limits ?? {};
+    this.limits = options.limits ?? emptyTable();
   }
 
   /** The limit that applies to `deployment`, if any. */
   limitFor(deployment: string): QuotaLimit | undefined {
-    const exact = this.limits[deployment];
-    if (exact) return exact;
-    const key = quotaKey(deployment);
-    for (const [name, limit] of Object.entries(this.limits))
-      if (name !== '*' && quotaKey(name) === key) return limit;
-    return this.limits['*'];
+    return entryForDeployment(this.limits, deployment);
   }
 
   /** Waits for a slot for one request of about `estimatedTokens`; rejects with the signal's reason on abort. */

@@ -277,3 +277,17 @@ describe('withQuota against the local Azure OpenAI server', () => {
     expect(server.requests).toHaveLength(1);
   });
 });
+
+describe('quota lookups by client-chosen names', () => {
+  it('apply "*" to "constructor" and other inherited property names instead of no limit', async () => {
+    const { loadConfig } = await import('../../src/config/index.js');
+    const quotas = loadConfig({ BATON_QUOTAS: 'gpt-4o=60:90000,*=1:' }).models.quotas;
+    const quota = new QuotaManager({ limits: quotas });
+    for (const name of ['constructor', '__proto__', 'toString', 'valueOf']) {
+      expect(quota.limitFor(name), name).toEqual({ rpm: 1 });
+    }
+    const literal = new QuotaManager({ limits: { '*': { rpm: 2 } } });
+    expect(literal.limitFor('constructor')).toEqual({ rpm: 2 });
+    expect(new QuotaManager({ limits: quotas }).limitFor('gpt-4o')).toEqual({ rpm: 60, tpm: 90000 });
+  });
+});

@@ -261,8 +261,8 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
   });
 
   const runsOf = async (ids: readonly (string | undefined)[]): Promise<RunRecord[]> => {
-    const runs = await Promise.all(ids.filter((id): id is string => !!id).map((id) => deps.store.get(id)));
-    return runs.flatMap((r) => (r ? [r.record] : []));
+    const runs = await deps.store.getMany(ids.filter((id): id is string => !!id));
+    return runs.map((r) => r.record);
   };
 
   app.get('/admin', { schema: { hide: true } }, async (request, reply) => {

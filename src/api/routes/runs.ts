@@ -13,7 +13,7 @@ import {
   runRequestSchema,
   runStatusSchema,
 } from '../../runs/schema.js';
-import type { StoredRun } from '../../runs/store.js';
+import { type StoredRun, UnreadableRunError } from '../../runs/store.js';
 import {
   ATTR_BATON_PATTERN,
   ATTR_BATON_RUN_ID,
@@ -42,8 +42,17 @@ export const runRoutes =
 
     /** The run if this caller may see it; 404 otherwise (a client never learns another key's run exists). */
     const visibleRun = async (caller: Caller, id: string): Promise<StoredRun> => {
-      const run = await store.get(id);
-      if (!run || (!seesAllRuns(caller) && run.owner !== caller.keyId)) throw notFound(`Run "${id}"`);
+      const sees = (owner: string) => seesAllRuns(caller) || owner === caller.keyId;
+      let run: StoredRun | undefined;
+      try {
+        run = await store.get(id);
+      } catch (err) {
+        if (!(err instanceof UnreadableRunError)) throw err;
+        if (!sees(err.owner)) throw notFound(`Run "${id}"`);
+        app.log.error({ err: err.toJSON(), runId: id }, 'a stored run record cannot be read');
+        throw new ApiError(500, err.code, err.message);
+      }
+      if (!run || !sees(run.owner)) throw notFound(`Run "${id}"`);
       return run;
     };
 
