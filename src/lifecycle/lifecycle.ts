@@ -128,7 +128,7 @@ export class RunLifecycle {
       await this.deps.queue.enqueue(runId, { ...request, team: team.name });
     } catch (err) {
       this.deps.log.error({ err, runId }, 'could not enqueue the run');
-      await this.deps.writes.discard(runId, owner);
+      await this.deps.writes.discard(runId, owner, input.idempotencyKey);
       throw new RefusedError(
         'unavailable',
         'QUEUE_UNAVAILABLE',

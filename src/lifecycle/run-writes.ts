@@ -24,6 +24,13 @@ const CLAIM_STATUS = `if redis.call('HGET', KEYS[1], 'status') == ARGV[1] then
 end
 return 0`;
 
+/** Deletes KEYS[1] only while it still names run ARGV[1] (`<runId> <request hash>`). */
+const RELEASE_IF_OURS = `local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
 /** Record fields of a finished attempt that a retry clears. */
 const OUTCOME_FIELDS = [
   'output',
@@ -106,8 +113,11 @@ export class RunWrites {
     return { created: true };
   }
 
-  /** Removes a run that could not be enqueued (so a 503 leaves nothing behind). */
-  async discard(id: string, owner: string): Promise<void> {
+  /**
+   * Removes a run that could not be enqueued (so a 503 leaves nothing behind), and releases its idempotency key
+   * unless the key already names another run, so the client can retry with the same key.
+   */
+  async discard(id: string, owner: string, idempotencyKey?: string): Promise<void> {
     const idx = indexKeys(this.prefix);
     const keys = runKeys(this.prefix, id);
     await this.redis
@@ -116,6 +126,9 @@ export class RunWrites {
       .zrem(idx.all, id)
       .zrem(idx.byOwner(owner), id)
       .exec();
+    if (idempotencyKey !== undefined) {
+      await this.redis.eval(RELEASE_IF_OURS, 1, this.idempotencyKey(owner, idempotencyKey), id);
+    }
   }
 
   /** Counts a worker attempt at the run and returns it (durable across crashes). */
