@@ -109,6 +109,7 @@ export function engineDeps(
       models,
       breakers: services.breakers,
       costOf: models.costOf,
+      retryAfterMaxMs: config.models.retryAfterMaxMs,
       hooks: runtimeTelemetry({ captureContent: config.telemetry.captureContent }),
     }),
     teams: services.teams,

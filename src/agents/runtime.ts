@@ -19,7 +19,11 @@ export interface AgentRuntimeDeps {
   costOf?: (deployment: string | undefined, usage: TokenUsage) => number | undefined;
   /** Spans and metrics around agent calls and model requests (src/telemetry/). */
   hooks?: RuntimeHooks;
+  /** Longest retry-after wait (BATON_RETRY_AFTER_MAX_MS); a longer one fails the attempt. Default 30 s. */
+  retryAfterMaxMs?: number;
 }
+
+const DEFAULT_RETRY_AFTER_MAX_MS = 30_000;
 
 export interface InvokeRequest {
   agent: AgentDefinition;
@@ -27,6 +31,8 @@ export interface InvokeRequest {
   seed: number;
   /** The run's signal: cancel, deadline or shutdown. */
   signal: AbortSignal;
+  /** When the run's deadline passes (ms since epoch): no retry-after wait may outlast it. */
+  deadlineAt?: number | undefined;
   budget: RunBudget;
   modelOverride?: ModelSettings;
   onDelta?: (text: string) => void;
@@ -97,10 +103,16 @@ export class AgentRuntime {
     };
   }
 
+  /** The longest retry-after this call may wait now: the configured maximum, within the run's deadline. */
+  private longestWaitMs(req: InvokeRequest): number {
+    const max = this.deps.retryAfterMaxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
+    return req.deadlineAt === undefined ? max : Math.min(max, req.deadlineAt - Date.now());
+  }
+
   private async attempts(plan: AttemptPlan, req: InvokeRequest): Promise<AgentCallSettlement> {
     const { agent, signal } = req;
     const breaker = this.deps.breakers.circuitBreakerFor(agent);
-    const retryPolicy = retryPolicyFor(agent.policy.retry, this.random);
+    const retryPolicy = retryPolicyFor(agent.policy.retry, this.random, () => this.longestWaitMs(req));
     const started = performance.now();
     let attempts = 0;
     // What this call alone spent over all its attempts (the run budget is shared with concurrent calls).

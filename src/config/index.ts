@@ -94,6 +94,7 @@ export const envSchema = z.object({
   BATON_AGENT_TIMEOUT_MS: positiveInt.optional(),
   BATON_RETRY_MAX_ATTEMPTS: positiveInt.max(10).optional(),
   BATON_RETRY_INITIAL_DELAY_MS: nonNegativeInt.optional(),
+  BATON_RETRY_AFTER_MAX_MS: nonNegativeInt.default(30_000),
   BATON_BREAKER_FAILURE_THRESHOLD: positiveInt.optional(),
   BATON_BREAKER_HALF_OPEN_MS: positiveInt.optional(),
 
@@ -146,6 +147,8 @@ export interface Config {
     quotas: QuotaTable;
     /** USD per 1K tokens by deployment (BATON_PRICES). */
     prices: PriceTable;
+    /** Longest wait a provider's retry-after may impose (BATON_RETRY_AFTER_MAX_MS); longer ones fail the attempt. */
+    retryAfterMaxMs: number;
   };
   /** Operator overrides of every agent's policy (unset fields keep each agent's own). */
   agentPolicy: {
@@ -220,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
       quotas,
       prices: e.BATON_PRICES ?? emptyTable(),
+      retryAfterMaxMs: e.BATON_RETRY_AFTER_MAX_MS,
     },
     agentPolicy: {
       timeoutMs: e.BATON_AGENT_TIMEOUT_MS,

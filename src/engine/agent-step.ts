@@ -64,6 +64,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
           call,
           seed: scope.options.seed,
           signal: scope.run.signal,
+          deadlineAt: scope.run.deadlineAt,
           budget: scope.budget,
           ...(scope.options.model ? { modelOverride: scope.options.model } : {}),
           ...(deltas.onDelta ? { onDelta: deltas.onDelta } : {}),

@@ -32,6 +32,8 @@ export interface QuotaOptions {
   limits?: QuotaTable;
   /** Length of the quota window; default 60 000 ms (the quotas are per minute). */
   windowMs?: number;
+  /** Longest pause a 429's retry-after may impose on a deployment; default unbounded. */
+  maxPauseMs?: number;
   clock?: QuotaClock;
 }
 
@@ -79,12 +81,14 @@ export function estimateRequestTokens(request: ChatRequest): number {
 
 export class QuotaManager {
   readonly windowMs: number;
+  private readonly maxPauseMs: number;
   private readonly clock: QuotaClock;
   private readonly limits: QuotaTable;
   private readonly states = new Map<string, DeploymentState>();
 
   constructor(options: QuotaOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
+    this.maxPauseMs = options.maxPauseMs ?? Number.POSITIVE_INFINITY;
     this.clock = options.clock ?? systemClock;
     this.limits = options.limits ?? emptyTable();
   }
@@ -117,10 +121,11 @@ export class QuotaManager {
     });
   }
 
-  /** Nobody is granted a slot for `deployment` during the next `ms` (a 429's retry-after). */
+  /** Nobody is granted a slot for `deployment` during the next `ms` (a 429's retry-after), at most `maxPauseMs`. */
   pause(deployment: string, ms: number): void {
     const state = this.state(deployment);
-    state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + Math.max(0, ms));
+    const pause = Math.min(Math.max(0, ms), this.maxPauseMs);
+    state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + pause);
     this.pump(deployment, state);
   }
 

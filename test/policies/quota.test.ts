@@ -291,3 +291,20 @@ describe('quota lookups by client-chosen names', () => {
     expect(new QuotaManager({ limits: quotas }).limitFor('gpt-4o')).toEqual({ rpm: 60, tpm: 90000 });
   });
 });
+
+describe('a 429 pause', () => {
+  it('lasts at most maxPauseMs, however long the provider asked for', async () => {
+    const clock = new ManualClock();
+    const quota = new QuotaManager({ clock, maxPauseMs: 30_000 });
+    quota.pause('gpt-4o', 24 * 3600 * 1000);
+    let granted = false;
+    const pending = quota.acquire('gpt-4o', 10).then(() => {
+      granted = true;
+    });
+    await clock.advance(29_999);
+    expect(granted).toBe(false);
+    await clock.advance(1);
+    await pending;
+    expect(granted).toBe(true);
+  });
+});
