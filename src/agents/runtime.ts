@@ -4,7 +4,7 @@ import { AgentTimeoutError, BudgetExceededError, CircuitOpenError, ModelError } 
 import { type AgentCallSettlement, noRuntimeHooks, type RuntimeHooks } from '../core/hooks.js';
 import type { ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
 import { estimateTokens } from '../core/tokens.js';
-import type { CircuitBreakers } from '../policies/breakers.js';
+import { breakerTarget, type CircuitBreakers } from '../policies/breakers.js';
 import type { RunBudget } from '../policies/budget.js';
 import { retryPolicyFor } from '../policies/retry.js';
 import { type AttemptPlan, attemptModelCall } from './model-attempt.js';
@@ -62,8 +62,11 @@ export class AgentRuntime {
     this.hooks = deps.hooks ?? noRuntimeHooks;
   }
 
-  breakerState(agent: string): BreakerState {
-    return this.deps.breakers.state(agent);
+  /** The state of the breaker a call of `agent` would pass (its model, with a run's override applied). */
+  breakerState(agent: AgentDefinition, modelOverride?: ModelSettings): BreakerState {
+    const settings: ModelSettings = { ...agent.model, ...modelOverride };
+    const provider = this.deps.models.modelFor(settings).provider;
+    return this.deps.breakers.state(breakerTarget(agent.name, settings, provider));
   }
 
   /** Throws `BudgetExceededError` when the budget refuses the first attempt; every other end is a settlement. */
@@ -111,7 +114,10 @@ export class AgentRuntime {
 
   private async attempts(plan: AttemptPlan, req: InvokeRequest): Promise<AgentCallSettlement> {
     const { agent, signal } = req;
-    const breaker = this.deps.breakers.circuitBreakerFor(agent);
+    const breaker = this.deps.breakers.circuitBreakerFor(
+      breakerTarget(agent.name, plan.settings, plan.model.provider),
+      agent.policy.breaker,
+    );
     const retryPolicy = retryPolicyFor(agent.policy.retry, this.random, () => this.longestWaitMs(req));
     const started = performance.now();
     let attempts = 0;

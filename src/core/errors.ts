@@ -56,6 +56,21 @@ export class PermanentModelError extends ModelError {
   }
 }
 
+/**
+ * The model a call names cannot be used as configured: its provider has no settings, no deployment is named or
+ * configured, or the operator does not allow it. No retry fixes it, and it says nothing about a model's health.
+ */
+export class ModelConfigurationError extends ModelError {
+  readonly retryable = false;
+  constructor(
+    code: 'MODEL_NOT_CONFIGURED' | 'MODEL_NOT_ALLOWED',
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, details);
+  }
+}
+
 /** The provider's content filter refused the prompt or the completion. */
 export class ContentFilteredError extends ModelError {
   readonly retryable = false;

@@ -14,8 +14,8 @@ import type {
 } from 'openai/resources/chat/completions';
 import {
   ContentFilteredError,
+  ModelConfigurationError,
   ModelError,
-  PermanentModelError,
   TransientModelError,
 } from '../core/errors.js';
 import type {
@@ -323,7 +323,8 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
       signal.throwIfAborted();
       const model = modelOf(request, options.defaultModel);
       if (!model) {
-        throw new PermanentModelError(
+        throw new ModelConfigurationError(
+          'MODEL_NOT_CONFIGURED',
           `Agent "${request.agent}" names no model deployment and ${provider} has no default one configured.`,
           { provider, agent: request.agent },
         );

@@ -19,6 +19,8 @@ const errors = { 401: errorEnvelopeSchema, 403: errorEnvelopeSchema };
 
 const breakerSnapshotSchema = z.object({
   agent: z.string(),
+  provider: z.string(),
+  model: z.string().describe("The deployment or Foundry agent; empty for the provider's configured default."),
   state: z.enum(['closed', 'open', 'half-open']),
   lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
 });
@@ -36,7 +38,9 @@ export const workerSchema = z.object({
   lastBeatAt: z.string(),
   intervalMs: z.number().int(),
   ttlMs: z.number().int().describe('Without a newer heartbeat the worker leaves the list after this long.'),
-  breakers: z.array(breakerSnapshotSchema).describe('Circuit breaker per agent this worker has called.'),
+  breakers: z
+    .array(breakerSnapshotSchema)
+    .describe('Circuit breaker per agent and model this worker has called.'),
 });
 
 export const queueStatsSchema = z.object({
