@@ -10,6 +10,7 @@ import { RunLifecycle } from './lifecycle/lifecycle.js';
 import { RunWrites } from './lifecycle/run-writes.js';
 import { orchestrators } from './orchestrators/index.js';
 import { CircuitBreakers } from './policies/breakers.js';
+import { createModelAllowList } from './policies/model-allowlist.js';
 import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
 import { RedisEventLog } from './runs/events.js';
@@ -75,6 +76,7 @@ export function createServices(
     writes: new RunWrites(redis, config.redisPrefix, config.retentionSeconds, events),
     queue: runQueuePort(queue),
     teams,
+    models: createModelAllowList(config),
     log,
   });
   return {
@@ -110,6 +112,7 @@ export function engineDeps(
       breakers: services.breakers,
       costOf: models.costOf,
       retryAfterMaxMs: config.models.retryAfterMaxMs,
+      allowedModels: createModelAllowList(config),
       hooks: runtimeTelemetry({ captureContent: config.telemetry.captureContent }),
     }),
     teams: services.teams,

@@ -1,11 +1,18 @@
 import { BrokenCircuitError } from 'cockatiel';
 import type { AgentCall, BreakerState, CallSpend } from '../core/agent.js';
-import { AgentTimeoutError, BudgetExceededError, CircuitOpenError, ModelError } from '../core/errors.js';
+import {
+  AgentTimeoutError,
+  BudgetExceededError,
+  CircuitOpenError,
+  ModelConfigurationError,
+  ModelError,
+} from '../core/errors.js';
 import { type AgentCallSettlement, noRuntimeHooks, type RuntimeHooks } from '../core/hooks.js';
 import type { ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
 import { estimateTokens } from '../core/tokens.js';
 import { breakerTarget, type CircuitBreakers } from '../policies/breakers.js';
 import type { RunBudget } from '../policies/budget.js';
+import { type ModelAllowList, modelTargetOf, sameTarget } from '../policies/model-allowlist.js';
 import { retryPolicyFor } from '../policies/retry.js';
 import { type AttemptPlan, attemptModelCall } from './model-attempt.js';
 import type { AgentDefinition } from './schema.js';
@@ -21,6 +28,8 @@ export interface AgentRuntimeDeps {
   hooks?: RuntimeHooks;
   /** Longest retry-after wait (BATON_RETRY_AFTER_MAX_MS); a longer one fails the attempt. Default 30 s. */
   retryAfterMaxMs?: number;
+  /** The models a run's override may choose (agents' own models are always allowed); without it, any. */
+  allowedModels?: ModelAllowList;
 }
 
 const DEFAULT_RETRY_AFTER_MAX_MS = 30_000;
@@ -106,6 +115,20 @@ export class AgentRuntime {
     };
   }
 
+  /** A run's model override that the operator does not allow never reaches a provider. */
+  private refuseDisallowedModel(req: InvokeRequest): void {
+    const allowList = this.deps.allowedModels;
+    if (!allowList || !req.modelOverride) return;
+    const own = modelTargetOf(req.agent.model, allowList.defaultProvider);
+    const chosen = modelTargetOf({ ...req.agent.model, ...req.modelOverride }, allowList.defaultProvider);
+    if (sameTarget(own, chosen) || allowList.allows(chosen)) return;
+    throw new ModelConfigurationError(
+      'MODEL_NOT_ALLOWED',
+      `The model ${chosen.provider}/${chosen.model ?? '(default)'} is not allowed for runs.`,
+      { provider: chosen.provider, model: chosen.model },
+    );
+  }
+
   /** The longest retry-after this call may wait now: the configured maximum, within the run's deadline. */
   private longestWaitMs(req: InvokeRequest): number {
     const max = this.deps.retryAfterMaxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
@@ -124,6 +147,7 @@ export class AgentRuntime {
     // What this call alone spent over all its attempts (the run budget is shared with concurrent calls).
     const spent: CallSpend = { usage: { inputTokens: 0, outputTokens: 0 } };
     try {
+      this.refuseDisallowedModel(req);
       const { chat, structured } = await breaker.execute(() =>
         retryPolicy.execute(() => attemptModelCall(plan, ++attempts, spent), signal),
       );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { modelProviders } from '../core/model.js';
+import { type AllowedModel, allowedModelsSchema } from './allowed-models.js';
 import {
   emptyTable,
   type PriceTable,
@@ -81,6 +82,7 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: url.optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   BATON_MODEL: z.string().min(1).optional(),
+  BATON_ALLOWED_MODELS: allowedModelsSchema.optional(),
   BATON_QUOTAS: quotaTableSchema.optional(),
   BATON_PRICES: priceTableSchema.optional(),
 
@@ -150,6 +152,8 @@ export interface Config {
     /** Longest wait a provider's retry-after may impose (BATON_RETRY_AFTER_MAX_MS); longer ones fail the attempt. */
     retryAfterMaxMs: number;
   };
+  /** The models a run may choose (BATON_ALLOWED_MODELS); undefined: each configured provider's default. */
+  allowedModels: AllowedModel[] | undefined;
   /** Operator overrides of every agent's policy (unset fields keep each agent's own). */
   agentPolicy: {
     timeoutMs?: number;
@@ -225,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       prices: e.BATON_PRICES ?? emptyTable(),
       retryAfterMaxMs: e.BATON_RETRY_AFTER_MAX_MS,
     },
+    allowedModels: e.BATON_ALLOWED_MODELS,
     agentPolicy: {
       timeoutMs: e.BATON_AGENT_TIMEOUT_MS,
       retryMaxAttempts: e.BATON_RETRY_MAX_ATTEMPTS,

@@ -4,12 +4,14 @@ import type { Logger } from 'pino';
 import { RefusedError } from '../core/errors.js';
 import type { RunQueue } from '../core/ports.js';
 import type { RunOutcome } from '../core/run.js';
+import type { ModelAllowList } from '../policies/model-allowlist.js';
 import { LIVE_JOB_STATES } from '../queue/runs-queue.js';
 import { type FinishedStatus, recordRunFinished } from '../queue/stats.js';
 import type { RunRecord, RunRequest } from '../runs/schema.js';
 import type { RunStore, StoredRun } from '../runs/store.js';
 import type { TeamDefinition } from '../teams/schema.js';
 import { definitionVersion } from '../teams/version.js';
+import { checkModelChoice } from './model-choice.js';
 import type { RetryReset, RunWrites } from './run-writes.js';
 
 export interface LifecycleDeps {
@@ -19,6 +21,8 @@ export interface LifecycleDeps {
   writes: RunWrites;
   queue: RunQueue<RunRequest>;
   teams: ReadonlyMap<string, TeamDefinition>;
+  /** The models runs may choose with `options.model`; without it, any. */
+  models?: ModelAllowList;
   log: Logger;
 }
 
@@ -81,6 +85,7 @@ export class RunLifecycle {
   async create(input: CreateRun, runId = this.newRunId()): Promise<{ record: RunRecord; created: boolean }> {
     const { request, owner } = input;
     const team = this.teamFor(request);
+    if (this.deps.models) checkModelChoice(team, request.options?.model, this.deps.models);
     const record: RunRecord = {
       id: runId,
       status: 'queued',

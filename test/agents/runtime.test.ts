@@ -9,7 +9,7 @@ import {
   RateLimitedError,
   TransientModelError,
 } from '../../src/core/errors.js';
-import type { ChatCallOptions, ChatModel, ChatRequest } from '../../src/core/model.js';
+import type { ChatCallOptions, ChatModel, ChatRequest, ModelSettings } from '../../src/core/model.js';
 import { createSimulatedModel, type SimulatedFault } from '../../src/models/simulated.js';
 import { CircuitBreakers } from '../../src/policies/breakers.js';
 import { RunBudget } from '../../src/policies/budget.js';
@@ -54,7 +54,7 @@ function setup(
   const invoke = async (
     budget = new RunBudget(undefined, undefined),
     signal = new AbortController().signal,
-    extra: { deadlineAt?: number } = {},
+    extra: { deadlineAt?: number; modelOverride?: ModelSettings } = {},
   ) => {
     const settled = await runtime.invoke({
       agent,
@@ -159,6 +159,23 @@ describe('agent runtime: bounded retry-after waits', () => {
     const { loadConfig } = await import('../../src/config/index.js');
     expect(loadConfig({}).models.retryAfterMaxMs).toBe(30_000);
     expect(loadConfig({ BATON_RETRY_AFTER_MAX_MS: '5000' }).models.retryAfterMaxMs).toBe(5_000);
+  });
+});
+
+describe('agent runtime: models a run may choose', () => {
+  it('refuses an override the operator does not allow without calling any model', async () => {
+    const { createModelAllowList } = await import('../../src/policies/model-allowlist.js');
+    const { loadConfig } = await import('../../src/config/index.js');
+    const allowedModels = createModelAllowList(loadConfig({}));
+    const { calls, invoke, breakers } = setup(() => undefined, {}, { allowedModels });
+    const error = await invoke(undefined, undefined, { modelOverride: { provider: 'azure-openai' } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
+    expect(calls).toHaveLength(0);
+    expect(breakers.snapshot().filter((b) => b.state !== 'closed' || b.lastFailure)).toEqual([]);
+    // Settings that keep the agent's model are fine.
+    expect((await invoke(undefined, undefined, { modelOverride: { temperature: 0 } })).attempts).toBe(1);
   });
 });
 

@@ -4,6 +4,7 @@ import { type Config, loadConfig } from '../../src/config/index.js';
 import type { RunQueue } from '../../src/core/ports.js';
 import { RunLifecycle } from '../../src/lifecycle/lifecycle.js';
 import { RunWrites } from '../../src/lifecycle/run-writes.js';
+import { createModelAllowList } from '../../src/policies/model-allowlist.js';
 import { runQueuePort } from '../../src/queue/runs-queue.js';
 import type { RunRequest } from '../../src/runs/schema.js';
 import { apiDeps, createServices, type Services } from '../../src/services.js';
@@ -39,6 +40,7 @@ export async function startLifecycleApi(
     writes: new RunWrites(services.redis, config.redisPrefix, config.retentionSeconds, services.events),
     queue: options.queue ? options.queue(real) : real,
     teams: services.teams,
+    models: createModelAllowList(config),
     log,
   });
   const deps = { ...apiDeps(config, services, log), lifecycle };
