@@ -145,7 +145,7 @@ export class AgentRuntime {
     const started = performance.now();
     let attempts = 0;
     // What this call alone spent over all its attempts (the run budget is shared with concurrent calls).
-    const spent: CallSpend = { usage: { inputTokens: 0, outputTokens: 0 } };
+    const spent: CallSpend = { usage: { inputTokens: 0, outputTokens: 0 }, requests: 0 };
     try {
       this.refuseDisallowedModel(req);
       const { chat, structured } = await breaker.execute(() =>
@@ -153,6 +153,7 @@ export class AgentRuntime {
       );
       return {
         ok: true,
+        requests: spent.requests,
         result: {
           key: req.call.key,
           agent: agent.name,

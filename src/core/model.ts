@@ -98,6 +98,11 @@ export interface ChatCallOptions {
   signal: AbortSignal;
   /** When given, the provider streams and calls this with each text delta. */
   onDelta?: (text: string) => void;
+  /**
+   * Requests this call may make (default 2): with 1, a provider sends no corrective re-ask for an invalid
+   * structured answer (the run's budget has no room for it).
+   */
+  maxRequests?: number;
 }
 
 /**

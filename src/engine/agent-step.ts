@@ -76,7 +76,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       }
       if (settled.ok) {
         await deltas.flushed();
-        return completed(scope, call, settled.result, startedAt);
+        return completed(scope, call, settled.result, settled.requests, startedAt);
       }
       await deltas.flushed().catch(() => {});
       const { error } = settled;
@@ -109,6 +109,7 @@ async function completed(
   scope: AgentStepScope,
   call: AgentCall,
   result: AgentResult,
+  requests: number,
   startedAt: number,
 ): Promise<AgentResult> {
   const entry: JournalEntry = {
@@ -116,7 +117,7 @@ async function completed(
     ok: true,
     result,
     usage: result.usage,
-    modelCalls: result.attempts,
+    modelCalls: requests,
     ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
     startedAt: new Date(startedAt).toISOString(),
     completedAt: new Date(scope.now()).toISOString(),
@@ -150,7 +151,7 @@ async function failed(
     attempts,
     durationMs: scope.now() - startedAt,
     usage: spent.usage,
-    modelCalls: attempts,
+    modelCalls: spent.requests,
     ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
     startedAt: new Date(startedAt).toISOString(),
     completedAt: new Date(scope.now()).toISOString(),

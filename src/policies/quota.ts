@@ -2,7 +2,7 @@ import { emptyTable, entryForDeployment, type QuotaLimit, type QuotaTable } from
 import { RateLimitedError } from '../core/errors.js';
 import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../core/model.js';
 import { abortReason } from '../models/provider-errors.js';
-import { requestsMade } from '../models/structured.js';
+import { requestsMade, spentBefore } from '../models/structured.js';
 
 /**
  * Per-deployment request and token quotas, shared by every run in the process, so that concurrent runs queue
@@ -231,19 +231,21 @@ export function withQuota(
       const deployment = deploymentOf(request);
       const grant = await quota.acquire(deployment, estimateRequestTokens(request), call.signal);
       let settled = false;
+      let failure: unknown;
       try {
         const result = await model.complete(request, call);
         grant.settle(result.usage.inputTokens + result.usage.outputTokens, requestsMade(result));
         settled = true;
         return result;
       } catch (err) {
+        failure = err;
         if (err instanceof RateLimitedError) {
           quota.pause(deployment, err.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
         }
         throw err;
       } finally {
         // A failed or aborted call keeps its estimate: the service may have counted it.
-        if (!settled) grant.settle(grant.tokens);
+        if (!settled) grant.settle(grant.tokens, spentBefore(failure).requests);
       }
     },
   };
