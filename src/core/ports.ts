@@ -3,8 +3,11 @@
  * about a job. src/queue/ implements it over BullMQ; tests may use an in-memory one.
  */
 export interface RunQueue<Request> {
-  /** Adds the job of run `runId` (job id = run id), carrying the caller's trace context. */
-  enqueue(runId: string, request: Request): Promise<void>;
+  /**
+   * Adds the job of run `runId` (job id = run id), carrying the caller's trace context; with `trace`, the job
+   * continues that trace instead (a retry stays in its run's trace) and links to the caller's.
+   */
+  enqueue(runId: string, request: Request, options?: { trace?: Record<string, string> }): Promise<void>;
   /** Removes the job when no worker holds it; false when a worker does (or there is no job). */
   removeWaiting(runId: string): Promise<boolean>;
   /** Removes the job whatever its state except active (a finished job before a retry re-adds it). */

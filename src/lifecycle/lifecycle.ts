@@ -231,9 +231,10 @@ export class RunLifecycle {
   /**
    * Retries a failed run: a new attempt under the same run id that reuses the journal (see
    * `RunWrites.resetForRetry`). The old job is removed first, then the job is added again with the same id; when
-   * that fails the run is failed again, as it was.
+   * that fails the run is failed again, as it was. The run keeps its trace: the new job continues it and links to
+   * the retrying request.
    */
-  async retry(runId: string, traceId?: string): Promise<{ record: RunRecord; reset: RetryReset }> {
+  async retry(runId: string): Promise<{ record: RunRecord; reset: RetryReset }> {
     const run = await this.deps.store.get(runId);
     if (!run) throw new RefusedError('not-found', 'NOT_FOUND', `Run "${runId}" was not found.`);
     const { record } = run;
@@ -260,12 +261,9 @@ export class RunLifecycle {
     if (!reset)
       throw new RefusedError('conflict', 'RUN_NOT_FAILED', 'The run is no longer failed (retried already?).');
     await this.deps.queue.removeFinished(runId);
-    await this.deps.writes.setFields(runId, {
-      ...(traceId ? { traceId } : {}),
-      ...((await this.deps.queue.isPaused()) ? { queuePaused: true } : {}),
-    });
+    if (await this.deps.queue.isPaused()) await this.deps.writes.setFields(runId, { queuePaused: true });
     try {
-      await this.deps.queue.enqueue(runId, requestOf(record));
+      await this.deps.queue.enqueue(runId, requestOf(record), { trace: run.trace });
     } catch (err) {
       this.deps.log.error({ err, runId }, 'could not enqueue the retried run');
       await this.deps.writes.restoreFailed(record);

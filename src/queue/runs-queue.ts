@@ -5,11 +5,15 @@ import type { RunRequest } from '../runs/schema.js';
 import { produceRunJob } from '../telemetry/job-spans.js';
 import { RUNS_QUEUE } from './names.js';
 
-/** What a job carries: the run request and the W3C trace context of the request that created it. */
+/**
+ * What a job carries: the run request, the W3C trace context of the request that created the run (a run keeps
+ * one trace), and the contexts of the requests that enqueued it again (an operator's retry) to link to.
+ */
 export interface RunJobData {
   runId: string;
   request: RunRequest;
   trace: Record<string, string>;
+  links?: Record<string, string>[];
 }
 
 export interface QueueSettings {
@@ -32,14 +36,22 @@ export function createRunsQueue(connection: Redis, settings: QueueSettings): Que
   });
 }
 
-/** Enqueues a run as job `runId` inside a producer span whose context travels in the job. */
+/**
+ * Enqueues a run as job `runId` inside a producer span whose context travels in the job: as the trace the job
+ * continues, or, when the run has a trace already (`runTrace`), as a link from it.
+ */
 export async function enqueueRun(
   queue: Queue<RunJobData>,
   runId: string,
   request: RunRequest,
+  runTrace?: Record<string, string>,
 ): Promise<void> {
   await produceRunJob({ queue: RUNS_QUEUE, runId, pattern: request.pattern, team: request.team }, (trace) =>
-    queue.add('run', { runId, request, trace }, { jobId: runId }),
+    queue.add(
+      'run',
+      runTrace ? { runId, request, trace: runTrace, links: [trace] } : { runId, request, trace },
+      { jobId: runId },
+    ),
   );
 }
 
@@ -55,7 +67,7 @@ function teamOf(job: Job<RunJobData>): string | undefined {
 /** The run lifecycle's view of the BullMQ `runs` queue. */
 export function runQueuePort(queue: Queue<RunJobData>): RunQueue<RunRequest> {
   return {
-    enqueue: (runId, request) => enqueueRun(queue, runId, request),
+    enqueue: (runId, request, options) => enqueueRun(queue, runId, request, options?.trace),
     removeWaiting: async (runId) => (await queue.remove(runId)) === 1,
     async removeFinished(runId) {
       await queue.remove(runId);

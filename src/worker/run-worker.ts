@@ -131,6 +131,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
         pattern: request.pattern,
         team: request.team,
         trace: job.data.trace,
+        links: job.data.links,
         workerId: id,
       };
       const handedOver = await consumeRunJob(info, async (span) => {

@@ -7,7 +7,6 @@ import type { ApiRole } from '../../config/index.js';
 import { RefusedError } from '../../core/errors.js';
 import { collectQueueStats } from '../../queue/stats.js';
 import type { RunRecord } from '../../runs/schema.js';
-import { currentTraceId } from '../../telemetry/tracing.js';
 import { listWorkers } from '../../worker/heartbeat.js';
 import type { Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
@@ -338,7 +337,7 @@ export const adminPlugin = (deps: ApiDeps) => async (app: FastifyInstance) => {
   );
   app.post('/admin/runs/:id/retry', { schema: { hide: true } }, async (request, reply) =>
     action(reply, async () => {
-      await deps.lifecycle.retry((request.params as { id: string }).id, currentTraceId());
+      await deps.lifecycle.retry((request.params as { id: string }).id);
       return 'retried';
     }),
   );

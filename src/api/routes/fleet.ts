@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectQueueStats, type QueueStats } from '../../queue/stats.js';
 import { runRecordSchema } from '../../runs/schema.js';
-import { currentTraceId } from '../../telemetry/tracing.js';
 import { listWorkers } from '../../worker/heartbeat.js';
 import { type Caller, requireRole } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
@@ -154,7 +153,7 @@ export const fleetRoutes =
         },
       },
       async (request, reply) => {
-        const { record } = await deps.lifecycle.retry(request.params.id, currentTraceId());
+        const { record } = await deps.lifecycle.retry(request.params.id);
         return reply.code(202).header('location', `/v1/runs/${record.id}`).send(record);
       },
     );
