@@ -74,9 +74,10 @@ export function createServices(
     prefix: config.redisPrefix,
     store,
     writes: new RunWrites(redis, config.redisPrefix, config.retentionSeconds, events),
-    queue: runQueuePort(queue),
+    queue: runQueuePort(queue, redis),
     teams,
     models: createModelAllowList(config),
+    tenantLimits: config.tenantLimits,
     log,
   });
   return {
@@ -158,6 +159,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
       shutdownGraceMs: config.worker.shutdownGraceMs,
       heartbeatIntervalMs: config.worker.heartbeatIntervalMs,
       heartbeatTtlMs: config.worker.heartbeatTtlMs,
+      reconcileIntervalMs: config.worker.reconcileIntervalMs,
     },
   };
 }

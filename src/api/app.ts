@@ -17,6 +17,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
+import { tenantRoutes } from './routes/tenants.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -102,6 +103,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(runRoutes(deps));
   await app.register(catalogRoutes(deps));
   await app.register(fleetRoutes(deps));
+  await app.register(tenantRoutes(deps));
   await app.register(adminPlugin(deps));
   return app;
 }

@@ -9,6 +9,7 @@ import {
   quotasFromEnv,
   quotaTableSchema,
 } from './tables.js';
+import { type TenantLimitTable, tenantLimitsSchema } from './tenant-limits.js';
 
 /**
  * Every setting baton reads, as one zod schema over environment variables. Parsed once at start-up
@@ -109,6 +110,7 @@ export const envSchema = z.object({
   BATON_BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
   BATON_REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
   BATON_RATE_LIMIT_PER_MINUTE: nonNegativeInt.default(600),
+  BATON_TENANT_LIMITS: tenantLimitsSchema.optional(),
   BATON_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   BATON_SESSION_TTL_SECONDS: positiveInt
     .min(60)
@@ -116,6 +118,7 @@ export const envSchema = z.object({
     .default(8 * 3600),
   BATON_HEARTBEAT_INTERVAL_MS: positiveInt.min(50).default(5_000),
   BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
+  BATON_RECONCILE_INTERVAL_MS: positiveInt.min(100).max(30_000).default(15_000),
 
   BATON_CAPTURE_CONTENT: bool.default(false),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
@@ -171,11 +174,15 @@ export interface Config {
     /** Worker heartbeats to Redis: how often, and how long one stays visible without a newer one. */
     heartbeatIntervalMs: number;
     heartbeatTtlMs: number;
+    /** How often the fleet looks for runs whose job ended without ending them (one worker per interval). */
+    reconcileIntervalMs: number;
   };
   /** Operator console sessions (/admin): signing secret (unset: random per process) and lifetime. */
   admin: { sessionSecret: string | undefined; sessionTtlSeconds: number };
   retentionSeconds: number;
   http: { bodyLimit: number; requestTimeoutMs: number; rateLimitPerMinute: number };
+  /** Per-tenant (API key id) limits on runs (BATON_TENANT_LIMITS); undefined: none. */
+  tenantLimits: TenantLimitTable | undefined;
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
 }
 
@@ -245,6 +252,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.BATON_SHUTDOWN_GRACE_MS,
       heartbeatIntervalMs: e.BATON_HEARTBEAT_INTERVAL_MS,
       heartbeatTtlMs: e.BATON_HEARTBEAT_TTL_MS,
+      reconcileIntervalMs: e.BATON_RECONCILE_INTERVAL_MS,
     },
     admin: { sessionSecret: e.BATON_SESSION_SECRET, sessionTtlSeconds: e.BATON_SESSION_TTL_SECONDS },
     retentionSeconds: e.BATON_RETENTION_SECONDS,
@@ -253,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       requestTimeoutMs: e.BATON_REQUEST_TIMEOUT_MS,
       rateLimitPerMinute: e.BATON_RATE_LIMIT_PER_MINUTE,
     },
+    tenantLimits: e.BATON_TENANT_LIMITS,
     telemetry: { captureContent: e.BATON_CAPTURE_CONTENT, logLevel: e.LOG_LEVEL },
   };
 }

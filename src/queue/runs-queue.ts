@@ -1,6 +1,6 @@
 import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RunQueue } from '../core/ports.js';
+import type { JobEnd, RunQueue } from '../core/ports.js';
 import type { RunRequest } from '../runs/schema.js';
 import { produceRunJob } from '../telemetry/job-spans.js';
 import { RUNS_QUEUE } from './names.js';
@@ -64,8 +64,37 @@ function teamOf(job: Job<RunJobData>): string | undefined {
   return typeof team === 'string' ? team : undefined;
 }
 
-/** The run lifecycle's view of the BullMQ `runs` queue. */
-export function runQueuePort(queue: Queue<RunJobData>): RunQueue<RunRequest> {
+/**
+ * Of `runIds`, the runs whose job has ended for good or is gone. One pipelined read of each job's hash: a job
+ * that still runs, waits or will be retried has no `finishedOn` (BullMQ sets it only on a final move, and clears
+ * it when a finished job is retried); only the few that ended are asked for their exact state.
+ */
+async function endedJobs(
+  queue: Queue<RunJobData>,
+  redis: Redis,
+  runIds: readonly string[],
+): Promise<Map<string, JobEnd>> {
+  const ended = new Map<string, JobEnd>();
+  if (runIds.length === 0) return ended;
+  const pipeline = redis.pipeline();
+  for (const id of runIds) pipeline.hmget(queue.toKey(id), 'finishedOn', 'failedReason', 'data');
+  const replies = (await pipeline.exec()) ?? [];
+  for (const [i, id] of runIds.entries()) {
+    const [err, fields] = replies[i] ?? [];
+    if (err) continue;
+    const [finishedOn, failedReason, data] = (fields ?? []) as (string | null)[];
+    if (data === null || data === undefined) ended.set(id, { kind: 'gone' });
+    else if (finishedOn) {
+      const state = await queue.getJobState(id);
+      if (state === 'failed') ended.set(id, { kind: 'failed', reason: failedReason ?? 'unknown' });
+      else if (state === 'completed') ended.set(id, { kind: 'completed' });
+    }
+  }
+  return ended;
+}
+
+/** The run lifecycle's view of the BullMQ `runs` queue; `redis` reads job hashes in bulk (any connection). */
+export function runQueuePort(queue: Queue<RunJobData>, redis: Redis): RunQueue<RunRequest> {
   return {
     enqueue: (runId, request, options) => enqueueRun(queue, runId, request, options?.trace),
     removeWaiting: async (runId) => (await queue.remove(runId)) === 1,
@@ -77,6 +106,7 @@ export function runQueuePort(queue: Queue<RunJobData>): RunQueue<RunRequest> {
       return state === 'unknown' ? undefined : state;
     },
     isPaused: () => queue.isPaused(),
+    endedJobs: (runIds) => endedJobs(queue, redis, runIds),
     async liveJobs() {
       const jobs = await queue.getJobs([...LIVE_JOB_STATES]);
       return jobs.flatMap((job) => (job?.id ? [{ runId: job.id, team: teamOf(job) }] : []));

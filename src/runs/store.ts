@@ -63,7 +63,8 @@ export class RunStore {
   async get(id: string): Promise<StoredRun | undefined> {
     const raw = await this.redis.hgetall(runKeys(this.prefix, id).record);
     if (!raw.owner) return undefined;
-    const { owner, trace, ...fields } = raw;
+    // Beside the record's own fields: who owns it, its trace, and what its tenant's daily tokens already count.
+    const { owner, trace, tenantTokens: _counted, ...fields } = raw;
     const keys = runKeys(this.prefix, id);
     try {
       const [journal, feedback] = await Promise.all([

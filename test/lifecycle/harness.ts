@@ -32,7 +32,7 @@ export async function startLifecycleApi(
   });
   const log = pino({ level: 'silent' });
   const services: Services = createServices(config, redis.url, log);
-  const real = runQueuePort(services.queue);
+  const real = runQueuePort(services.queue, services.redis);
   const lifecycle = new RunLifecycle({
     redis: services.redis,
     prefix: config.redisPrefix,
