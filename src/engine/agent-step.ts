@@ -52,6 +52,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       throw new AgentFailedError(recorded.agent, new BatonError(recorded.error.code, recorded.error.message));
     }
     scope.run.boundary();
+    await scope.journal.assertCurrent?.();
     const definition = scope.agent(call.agent);
     return scope.hooks.agentStep(call.agent, async () => {
       const startedAt = scope.now();

@@ -67,6 +67,12 @@ export interface RunJournal {
   get(key: string): JournalEntry | undefined;
   put(key: string, entry: JournalEntry): Promise<void>;
   entries(): [string, JournalEntry][];
+  /**
+   * Throws `AttemptSupersededError` when a newer attempt owns the run (journals opened with an attempt number
+   * only): checked before each model call, so an attempt that lost its job does not call models for steps the
+   * newer one is journaling.
+   */
+  assertCurrent?(): Promise<void>;
 }
 
 /** Writes a journal entry only while ARGV[1] is still the run's current attempt (its fencing token). */
@@ -90,8 +96,13 @@ export async function openRedisJournal(
   const entries = new Map<string, JournalEntry>(
     Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as JournalEntry]),
   );
+  const current = async () =>
+    attempt === undefined || (await redis.hget(keys.record, 'attempt')) === String(attempt);
   return {
     get: (k) => entries.get(k),
+    async assertCurrent() {
+      if (!(await current())) throw new AttemptSupersededError();
+    },
     async put(k, entry) {
       const value = JSON.stringify(entry);
       if (attempt === undefined) await redis.hset(keys.journal, k, value);

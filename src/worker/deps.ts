@@ -30,7 +30,7 @@ export interface WorkerDeps {
     heartbeatTtlMs: number;
     /** How often the fleet reconciles runs with their jobs (one worker does it per interval). */
     reconcileIntervalMs: number;
-    /** Runs queued more recently than this are not reconciled yet (default 30 s). */
+    /** Runs queued more recently than this are not reconciled yet (default 10 s). */
     reconcileGraceMs?: number;
     /** How often the cancel flag of the runs executing here is read (a lost cancel message still arrives). */
     cancelPollMs?: number;

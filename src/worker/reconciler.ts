@@ -18,7 +18,7 @@ export interface ReconcilerOptions {
   log: Logger;
   workerId: string;
   intervalMs: number;
-  /** Runs queued more recently are left alone: their job may not be on the queue yet. Default 30 s. */
+  /** Runs queued more recently are left alone: their job may not be on the queue yet. Default 10 s. */
   graceMs?: number;
   /** Runs asked about per round trip. Default 500. */
   batch?: number;
@@ -30,7 +30,7 @@ export interface Reconciler {
   stop(): void;
 }
 
-const DEFAULT_GRACE_MS = 30_000;
+const DEFAULT_GRACE_MS = 10_000;
 const DEFAULT_BATCH = 500;
 /** Batches per pass at most (a backlog larger than this is walked over several intervals). */
 const MAX_BATCHES = 20;

@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../core/run.js';
 import { execute } from '../engine/index.js';
 import type { StartDecision } from '../lifecycle/lifecycle.js';
 import type { RunJobData } from '../queue/runs-queue.js';
-import { openRedisJournal } from '../runs/journal.js';
+import { openRedisJournal, type RunJournal } from '../runs/journal.js';
 import type { RunJobSpan } from '../telemetry/job-spans.js';
 import type { ActiveAttempt, ActiveAttempts } from './attempts.js';
 import type { WorkerDeps } from './deps.js';
@@ -86,7 +86,10 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
         runId,
         request,
         attempt: start.attempt,
-        journal: await openRedisJournal(deps.redis, deps.settings.prefix, runId, start.attempt),
+        journal: stopOnSupersede(
+          await openRedisJournal(deps.redis, deps.settings.prefix, runId, start.attempt),
+          x.attempt,
+        ),
         events: deps.events,
         signal: x.attempt.controller.signal,
         drain: x.worker.drain,
@@ -126,6 +129,27 @@ async function handOver(x: Execution, err: RunInterruptedError): Promise<JobEndi
     x.log.warn({ err: toErrorInfo(moveErr) }, 'could not hand the job back; it returns when found stalled');
   }
   return 'handed-over';
+}
+
+/**
+ * The journal of an attempt that stops as a whole once it learns a newer attempt owns the run: concurrent
+ * branches are aborted too, instead of each finding out at its own next write.
+ */
+function stopOnSupersede(journal: RunJournal, attempt: ActiveAttempt): RunJournal {
+  const stopping = async <T>(write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof AttemptSupersededError) attempt.controller.abort(err);
+      throw err;
+    }
+  };
+  return {
+    get: (key) => journal.get(key),
+    entries: () => journal.entries(),
+    put: (key, entry) => stopping(() => journal.put(key, entry)),
+    assertCurrent: () => stopping(async () => journal.assertCurrent?.()),
+  };
 }
 
 /** Renews the job's lock every half lock period until stopped. */
