@@ -284,7 +284,7 @@ export class RunLifecycle {
     for (const job of await this.deps.queue.liveJobs()) {
       if (job.team !== team || seen.has(job.runId)) continue;
       seen.add(job.runId);
-      const run = await this.deps.store.get(job.runId);
+      const [run] = await this.deps.store.getMany([job.runId]);
       if (!run || this.deps.store.isTerminal(run.record.status)) continue;
       (await this.cancelLive(run.record)) ? cancelled.push(job.runId) : cancelling.push(job.runId);
     }

@@ -18,8 +18,11 @@ const errors = { 401: errorEnvelopeSchema, 403: errorEnvelopeSchema };
 
 const breakerSnapshotSchema = z.object({
   agent: z.string(),
-  provider: z.string(),
-  model: z.string().describe("The deployment or Foundry agent; empty for the provider's configured default."),
+  provider: z.string().optional(),
+  model: z
+    .string()
+    .optional()
+    .describe("The deployment or Foundry agent; empty for the provider's configured default."),
   state: z.enum(['closed', 'open', 'half-open']),
   lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
 });

@@ -62,7 +62,7 @@ export const runRoutes =
         schema: {
           summary: 'Create a run',
           description:
-            'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another.',
+            'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another. `options.model` may choose only models the operator allows (400 `MODEL_NOT_ALLOWED`); over a limit of its API key (BATON_TENANT_LIMITS) the run is refused with 429 and `Retry-After`.',
           tags: ['runs'],
           headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
           body: runRequestSchema,
@@ -72,6 +72,9 @@ export const runRoutes =
             ...errors,
             409: errorEnvelopeSchema,
             413: errorEnvelopeSchema,
+            429: errorEnvelopeSchema.describe(
+              'Over a limit of this API key (TENANT_LIMIT); see Retry-After.',
+            ),
             503: errorEnvelopeSchema,
           },
         },
