@@ -137,9 +137,12 @@ export class AgentRuntime {
 
   private async attempts(plan: AttemptPlan, req: InvokeRequest): Promise<AgentCallSettlement> {
     const { agent, signal } = req;
+    const target = breakerTarget(agent.name, plan.settings, plan.model.provider);
+    const own = breakerTarget(agent.name, agent.model, this.deps.models.modelFor(agent.model).provider);
     const breaker = this.deps.breakers.circuitBreakerFor(
-      breakerTarget(agent.name, plan.settings, plan.model.provider),
+      target,
       agent.policy.breaker,
+      target.provider === own.provider && target.model === own.model,
     );
     const retryPolicy = retryPolicyFor(agent.policy.retry, this.random, () => this.longestWaitMs(req));
     const started = performance.now();

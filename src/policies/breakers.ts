@@ -28,6 +28,8 @@ export interface BreakerTarget {
 }
 
 export interface BreakerSnapshot extends BreakerTarget {
+  /** The breaker of the agent's own model (as its team defines it), not of a model a run chose instead. */
+  configured: boolean;
   state: BreakerState;
   lastFailure?: { at: string; code: string; message: string };
 }
@@ -84,6 +86,7 @@ export class CircuitBreakers {
   circuitBreakerFor(
     target: BreakerTarget,
     policy: { failureThreshold: number; halfOpenAfterMs: number },
+    configured = true,
   ): CircuitBreakerPolicy {
     const key = keyOf(target);
     const existing = this.byTarget.get(key);
@@ -92,7 +95,7 @@ export class CircuitBreakers {
       halfOpenAfter: policy.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(policy.failureThreshold),
     });
-    const snapshot: BreakerSnapshot = { ...target, state: 'closed' };
+    const snapshot: BreakerSnapshot = { ...target, configured, state: 'closed' };
     breaker.onStateChange((s) => {
       snapshot.state = stateName[s];
     });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { toErrorInfo } from '../core/errors.js';
-import { type BreakerSnapshot, type BreakerTarget, worstState } from '../policies/breakers.js';
+import { type BreakerSnapshot, worstState } from '../policies/breakers.js';
 
 /**
  * Worker heartbeats: every worker process writes what it is and what it is doing to Redis every
@@ -196,21 +196,18 @@ export interface AgentFleetState {
 }
 
 /**
- * The breaker state of `agent` on every live worker: of its breaker for `target` (provider and model) when
- * given, else the most severe of all its breakers. A worker that has not called the agent yet has it closed. With
- * no live workers the summary is `closed on all` and `workers` is empty.
+ * The breaker state of `agent` on every live worker: of the breaker of its own model when `ownModel` is set (what
+ * every client may see), else the most severe of all its breakers. A worker that has not called the agent yet has
+ * it closed. With no live workers the summary is `closed on all` and `workers` is empty.
  */
 export function agentFleetState(
   agent: string,
   workers: readonly WorkerHeartbeat[],
-  target?: Omit<BreakerTarget, 'agent'>,
+  ownModel = false,
 ): AgentFleetState {
   const detail = workers.map((w) => {
-    const mine = w.breakers.filter(
-      (x) =>
-        x.agent === agent &&
-        (!target || (x.provider === target.provider && (x.model ?? '') === target.model)),
-    );
+    // A worker from before breakers were per model reports one breaker per agent: its own model's.
+    const mine = w.breakers.filter((x) => x.agent === agent && (!ownModel || x.configured !== false));
     const worst = mine.reduce<BreakerSnapshot | undefined>(
       (a, b) => (!a || worstState(a.state, b.state) !== a.state ? b : a),
       undefined,

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AgentDefinition } from '../../agents/schema.js';
-import { type BreakerSnapshot, breakerTarget } from '../../policies/breakers.js';
+import type { BreakerSnapshot } from '../../policies/breakers.js';
 import { patternSchema } from '../../runs/schema.js';
 import { describeTeam } from '../../teams/describe.js';
 import { definitionVersion } from '../../teams/version.js';
@@ -108,17 +107,12 @@ export const catalogRoutes =
         const workers = await listWorkers(deps.redis, deps.config.redisPrefix);
         const role = (request.caller as Caller).role;
         const detail = role === 'operator' || role === 'admin';
-        // Breakers are per agent and model: the view shows the one of the agent's configured model.
-        const targetOf = (a: AgentDefinition) =>
-          breakerTarget(a.name, a.model, a.model.provider ?? deps.config.models.provider);
+        // Breakers are per agent and model: the view shows the one of the agent's own model.
         return {
           items: [...deps.teams.values()].flatMap((team) =>
             team.agents.map((a) => {
-              const target = targetOf(a);
-              const b = local.find(
-                (x) => x.agent === a.name && x.provider === target.provider && x.model === target.model,
-              );
-              const fleet = agentFleetState(a.name, workers, target);
+              const b = local.find((x) => x.agent === a.name && x.configured);
+              const fleet = agentFleetState(a.name, workers, true);
               return {
                 team: team.name,
                 name: a.name,

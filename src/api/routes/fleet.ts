@@ -23,6 +23,10 @@ const breakerSnapshotSchema = z.object({
     .string()
     .optional()
     .describe("The deployment or Foundry agent; empty for the provider's configured default."),
+  configured: z
+    .boolean()
+    .optional()
+    .describe("The breaker of the agent's own model, not of a model a run chose instead."),
   state: z.enum(['closed', 'open', 'half-open']),
   lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
 });
