@@ -11,6 +11,7 @@ import { RunLifecycle } from './lifecycle/lifecycle.js';
 import { RunWrites } from './lifecycle/run-writes.js';
 import { orchestrators } from './orchestrators/index.js';
 import { CircuitBreakers } from './policies/breakers.js';
+import { createModelAllowList } from './policies/model-allowlist.js';
 import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
 import { RunEventHub } from './runs/event-hub.js';
@@ -86,7 +87,7 @@ export function createServices(
     return conn;
   };
   const redis = connect('state');
-  const store = new RunStore(redis, config.redisPrefix, config.retentionSeconds);
+  const store = new RunStore(redis, config.redisPrefix, config.retentionSeconds, log);
   const events = new RedisEventLog(redis, config.redisPrefix);
   const queue = createRunsQueue(connect('queue'), {
     prefix: config.redisPrefix,
@@ -107,9 +108,11 @@ export function createServices(
     prefix: config.redisPrefix,
     store,
     writes: new RunWrites(redis, config.redisPrefix, config.retentionSeconds, events),
-    queue: runQueuePort(queue),
+    queue: runQueuePort(queue, redis),
     teams: catalog,
-    models,
+    modelEnvironment: models,
+    models: createModelAllowList(config),
+    tenantLimits: config.tenantLimits,
     log,
   });
   return {
@@ -144,6 +147,8 @@ export function engineDeps(
       models,
       breakers: services.breakers,
       costOf: models.costOf,
+      retryAfterMaxMs: config.models.retryAfterMaxMs,
+      allowedModels: createModelAllowList(config),
       hooks: runtimeTelemetry({ captureContent: config.telemetry.captureContent }),
     }),
     teams: services.teams,
@@ -193,6 +198,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
       shutdownGraceMs: config.worker.shutdownGraceMs,
       heartbeatIntervalMs: config.worker.heartbeatIntervalMs,
       heartbeatTtlMs: config.worker.heartbeatTtlMs,
+      reconcileIntervalMs: config.worker.reconcileIntervalMs,
     },
   };
 }

@@ -157,6 +157,8 @@ async function runChaos(flags: Flags, seed: number, session: string, tmp: string
     BATON_WORKER_CONCURRENCY: String(flags.workerConcurrency),
     BATON_HEARTBEAT_INTERVAL_MS: '1000',
     BATON_HEARTBEAT_TTL_MS: '3000',
+    // Runs whose job ended without ending them are found within seconds, not the production 15 s.
+    BATON_RECONCILE_INTERVAL_MS: '2000',
     LOG_LEVEL: 'info',
   };
   const apiEnv: NodeJS.ProcessEnv = {

@@ -2,8 +2,9 @@ import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
 import type { CallSpend } from '../core/agent.js';
 import { AgentTimeoutError, OutputInvalidError } from '../core/errors.js';
 import type { RuntimeHooks } from '../core/hooks.js';
-import type { ChatModel, ChatRequest, ChatResult, ModelSettings } from '../core/model.js';
+import type { ChatModel, ChatRequest, ChatResult, ModelSettings, TokenUsage } from '../core/model.js';
 import type { OutputSchema } from '../core/output-schema.js';
+import { requestsMade, spentBefore } from '../models/structured.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { AgentDefinition } from './schema.js';
 
@@ -41,10 +42,17 @@ function parseStructured(agent: string, schema: OutputSchema, text: string): unk
   return checked.value;
 }
 
+/** Prompt tokens of a corrective re-ask beyond the first request's: the schema it quotes and its sentence. */
+function reaskPromptTokens(request: AttemptPlan['request']): number | undefined {
+  const format = request.responseFormat;
+  return format ? Math.ceil(JSON.stringify(format.schema).length / 4) + 60 : undefined;
+}
+
 /**
- * One attempt of an agent call: reserve it against the run budget, send the request under the agent's timeout
- * (which aborts the request, not just the wait), account its usage and cost into `spent`, and check the answer
- * against the output schema.
+ * One attempt of an agent call: reserve it against the run budget (waiting while concurrent calls hold what it
+ * needs), send the request under the agent's timeout (which aborts the request, not just the wait), settle the
+ * reservation with what the attempt really spent (every request, the corrective re-ask included), account it
+ * into `spent`, and check the answer against the output schema.
  */
 export async function attemptModelCall(
   plan: AttemptPlan,
@@ -52,21 +60,19 @@ export async function attemptModelCall(
   spent: CallSpend,
 ): Promise<AttemptResult> {
   const { agent, settings, budget, signal } = plan;
-  const allowance = budget.reserveCall(plan.promptTokens);
-  const maxOutputTokens =
-    allowance === undefined
-      ? settings.maxOutputTokens
-      : Math.min(settings.maxOutputTokens ?? allowance, allowance);
+  const reservation = await budget.reserve(
+    {
+      promptTokens: plan.promptTokens,
+      wantedOutputTokens: settings.maxOutputTokens,
+      reaskPromptTokens: reaskPromptTokens(plan.request),
+    },
+    signal,
+  );
+  const { maxOutputTokens } = reservation;
   const request: ChatRequest = {
     ...plan.request,
     model: { ...settings, ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}) },
   };
-  // The run's signal is the parent of the attempt's: cancelling the run aborts the request. Not aborting on
-  // return saves an AbortError allocation per call (the request is over by then anyway).
-  const timeoutPolicy = timeout(agent.policy.timeoutMs, {
-    strategy: TimeoutStrategy.Aggressive,
-    abortOnReturn: false,
-  });
   const info = {
     agent: agent.name,
     provider: plan.model.provider,
@@ -76,37 +82,63 @@ export async function attemptModelCall(
     maxOutputTokens,
     messages: request.messages,
   };
-  const result = await plan.hooks.modelCall(info, async () => {
-    // cockatiel also aborts the attempt's signal when the call returns, so only its onTimeout says "timed out".
-    let timedOut = false;
-    const onTimeout = timeoutPolicy.onTimeout(() => {
-      timedOut = true;
-    });
-    try {
-      const chat = await timeoutPolicy.execute(
-        ({ signal: attemptSignal }) =>
-          plan.model.complete(request, {
-            signal: attemptSignal,
-            ...(plan.onDelta ? { onDelta: plan.onDelta } : {}),
-          }),
-        signal,
-      );
-      const costUsd = plan.costOf?.(settings.deployment, chat.usage);
-      budget.record(chat.usage, costUsd);
-      spent.usage.inputTokens += chat.usage.inputTokens;
-      spent.usage.outputTokens += chat.usage.outputTokens;
-      if (costUsd !== undefined) spent.costUsd = (spent.costUsd ?? 0) + costUsd;
-      return chat;
-    } catch (raw) {
-      throw !signal.aborted && (timedOut || raw instanceof TaskCancelledError)
-        ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs)
-        : raw;
-    } finally {
-      onTimeout.dispose();
-    }
+  let settlement: { usage: TokenUsage; requests: number; costUsd?: number | undefined } | undefined;
+  try {
+    const result = await plan.hooks.modelCall(info, () =>
+      sendWithTimeout(plan, request, reservation.maxRequests),
+    );
+    const costUsd = plan.costOf?.(settings.deployment, result.usage);
+    settlement = { usage: result.usage, requests: requestsMade(result), costUsd };
+    const structured = plan.schema
+      ? parseStructured(agent.name, plan.schema, result.message.content)
+      : undefined;
+    return { chat: result, structured };
+  } catch (err) {
+    settlement ??= spentBefore(err);
+    throw err;
+  } finally {
+    const settled = settlement ?? { usage: { inputTokens: 0, outputTokens: 0 }, requests: 1 };
+    reservation.settle(settled);
+    spent.usage.inputTokens += settled.usage.inputTokens;
+    spent.usage.outputTokens += settled.usage.outputTokens;
+    spent.requests += settled.requests;
+    if (settled.costUsd !== undefined) spent.costUsd = (spent.costUsd ?? 0) + settled.costUsd;
+  }
+}
+
+/** The model request under the agent's timeout, which aborts the request itself (not just the wait). */
+async function sendWithTimeout(
+  plan: AttemptPlan,
+  request: ChatRequest,
+  maxRequests: number,
+): Promise<ChatResult> {
+  const { agent, signal } = plan;
+  // The run's signal is the parent of the attempt's: cancelling the run aborts the request. Not aborting on
+  // return saves an AbortError allocation per call (the request is over by then anyway).
+  const timeoutPolicy = timeout(agent.policy.timeoutMs, {
+    strategy: TimeoutStrategy.Aggressive,
+    abortOnReturn: false,
   });
-  const structured = plan.schema
-    ? parseStructured(agent.name, plan.schema, result.message.content)
-    : undefined;
-  return { chat: result, structured };
+  // cockatiel also aborts the attempt's signal when the call returns, so only its onTimeout says "timed out".
+  let timedOut = false;
+  const onTimeout = timeoutPolicy.onTimeout(() => {
+    timedOut = true;
+  });
+  try {
+    return await timeoutPolicy.execute(
+      ({ signal: attemptSignal }) =>
+        plan.model.complete(request, {
+          signal: attemptSignal,
+          maxRequests,
+          ...(plan.onDelta ? { onDelta: plan.onDelta } : {}),
+        }),
+      signal,
+    );
+  } catch (raw) {
+    throw !signal.aborted && (timedOut || raw instanceof TaskCancelledError)
+      ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs)
+      : raw;
+  } finally {
+    onTimeout.dispose();
+  }
 }

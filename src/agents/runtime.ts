@@ -1,11 +1,18 @@
 import { BrokenCircuitError } from 'cockatiel';
 import type { AgentCall, BreakerState, CallSpend } from '../core/agent.js';
-import { AgentTimeoutError, BudgetExceededError, CircuitOpenError, ModelError } from '../core/errors.js';
+import {
+  AgentTimeoutError,
+  BudgetExceededError,
+  CircuitOpenError,
+  ModelConfigurationError,
+  ModelError,
+} from '../core/errors.js';
 import { type AgentCallSettlement, noRuntimeHooks, type RuntimeHooks } from '../core/hooks.js';
 import type { ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
 import { estimateTokens } from '../core/tokens.js';
-import type { CircuitBreakers } from '../policies/breakers.js';
+import { breakerTarget, type CircuitBreakers } from '../policies/breakers.js';
 import type { RunBudget } from '../policies/budget.js';
+import { type ModelAllowList, modelTargetOf, sameTarget } from '../policies/model-allowlist.js';
 import { retryPolicyFor } from '../policies/retry.js';
 import { type AttemptPlan, attemptModelCall } from './model-attempt.js';
 import type { AgentDefinition } from './schema.js';
@@ -19,7 +26,13 @@ export interface AgentRuntimeDeps {
   costOf?: (deployment: string | undefined, usage: TokenUsage) => number | undefined;
   /** Spans and metrics around agent calls and model requests (src/telemetry/). */
   hooks?: RuntimeHooks;
+  /** Longest retry-after wait (BATON_RETRY_AFTER_MAX_MS); a longer one fails the attempt. Default 30 s. */
+  retryAfterMaxMs?: number;
+  /** The models a run's override may choose (agents' own models are always allowed); without it, any. */
+  allowedModels?: ModelAllowList;
 }
+
+const DEFAULT_RETRY_AFTER_MAX_MS = 30_000;
 
 export interface InvokeRequest {
   agent: AgentDefinition;
@@ -27,6 +40,8 @@ export interface InvokeRequest {
   seed: number;
   /** The run's signal: cancel, deadline or shutdown. */
   signal: AbortSignal;
+  /** When the run's deadline passes (ms since epoch): no retry-after wait may outlast it. */
+  deadlineAt?: number | undefined;
   budget: RunBudget;
   modelOverride?: ModelSettings;
   onDelta?: (text: string) => void;
@@ -56,8 +71,11 @@ export class AgentRuntime {
     this.hooks = deps.hooks ?? noRuntimeHooks;
   }
 
-  breakerState(agent: string): BreakerState {
-    return this.deps.breakers.state(agent);
+  /** The state of the breaker a call of `agent` would pass (its model, with a run's override applied). */
+  breakerState(agent: AgentDefinition, modelOverride?: ModelSettings): BreakerState {
+    const settings: ModelSettings = { ...agent.model, ...modelOverride };
+    const provider = this.deps.models.modelFor(settings).provider;
+    return this.deps.breakers.state(breakerTarget(agent.name, settings, provider));
   }
 
   /** Throws `BudgetExceededError` when the budget refuses the first attempt; every other end is a settlement. */
@@ -97,20 +115,48 @@ export class AgentRuntime {
     };
   }
 
+  /** A run's model override that the operator does not allow never reaches a provider. */
+  private refuseDisallowedModel(req: InvokeRequest): void {
+    const allowList = this.deps.allowedModels;
+    if (!allowList || !req.modelOverride) return;
+    const own = modelTargetOf(req.agent.model, allowList.defaultProvider);
+    const chosen = modelTargetOf({ ...req.agent.model, ...req.modelOverride }, allowList.defaultProvider);
+    if (sameTarget(own, chosen) || allowList.allows(chosen)) return;
+    throw new ModelConfigurationError(
+      'MODEL_NOT_ALLOWED',
+      `The model ${chosen.provider}/${chosen.model ?? '(default)'} is not allowed for runs.`,
+      { provider: chosen.provider, model: chosen.model },
+    );
+  }
+
+  /** The longest retry-after this call may wait now: the configured maximum, within the run's deadline. */
+  private longestWaitMs(req: InvokeRequest): number {
+    const max = this.deps.retryAfterMaxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
+    return req.deadlineAt === undefined ? max : Math.min(max, req.deadlineAt - Date.now());
+  }
+
   private async attempts(plan: AttemptPlan, req: InvokeRequest): Promise<AgentCallSettlement> {
     const { agent, signal } = req;
-    const breaker = this.deps.breakers.circuitBreakerFor(agent);
-    const retryPolicy = retryPolicyFor(agent.policy.retry, this.random);
+    const target = breakerTarget(agent.name, plan.settings, plan.model.provider);
+    const own = breakerTarget(agent.name, agent.model, this.deps.models.modelFor(agent.model).provider);
+    const breaker = this.deps.breakers.circuitBreakerFor(
+      target,
+      agent.policy.breaker,
+      target.provider === own.provider && target.model === own.model,
+    );
+    const retryPolicy = retryPolicyFor(agent.policy.retry, this.random, () => this.longestWaitMs(req));
     const started = performance.now();
     let attempts = 0;
     // What this call alone spent over all its attempts (the run budget is shared with concurrent calls).
-    const spent: CallSpend = { usage: { inputTokens: 0, outputTokens: 0 } };
+    const spent: CallSpend = { usage: { inputTokens: 0, outputTokens: 0 }, requests: 0 };
     try {
+      this.refuseDisallowedModel(req);
       const { chat, structured } = await breaker.execute(() =>
         retryPolicy.execute(() => attemptModelCall(plan, ++attempts, spent), signal),
       );
       return {
         ok: true,
+        requests: spent.requests,
         result: {
           key: req.call.key,
           agent: agent.name,

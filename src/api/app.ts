@@ -23,6 +23,7 @@ import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
 import { teamRoutes } from './routes/teams.js';
+import { tenantRoutes } from './routes/tenants.js';
 import { StreamSlots } from './streams.js';
 
 declare module 'fastify' {
@@ -238,6 +239,7 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(catalogRoutes(deps));
   await app.register(teamRoutes(deps));
   await app.register(fleetRoutes(deps));
+  await app.register(tenantRoutes(deps));
   await app.register(adminPlugin(deps, auth));
   return app;
 }

@@ -37,6 +37,11 @@ export class ApiKeys {
     });
   }
 
+  /** The configured keys as callers (key id and role), never the keys. */
+  callers(): Caller[] {
+    return this.entries.map(({ role, keyId }) => ({ role, keyId }));
+  }
+
   identify(presented: string): Caller | undefined {
     const d = digest(presented);
     let found: Caller | undefined;

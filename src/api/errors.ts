@@ -29,6 +29,7 @@ const refusalStatus: Record<Refusal, number> = {
   invalid: 400,
   'not-found': 404,
   conflict: 409,
+  limited: 429,
   unavailable: 503,
 };
 
@@ -80,6 +81,8 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     return reply.status(error.status).send({ error: error.toJSON() });
   }
   if (error instanceof RefusedError) {
+    const retryAfter = error.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.status(refusalStatus[error.refusal]).send({ error: error.toJSON() });
   }
   const issues = validationIssues(error);

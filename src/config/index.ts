@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import { modelProviders } from '../core/model.js';
+import { type AllowedModel, allowedModelsSchema } from './allowed-models.js';
 import {
+  emptyTable,
   type PriceTable,
   priceTableSchema,
   type QuotaTable,
   quotasFromEnv,
   quotaTableSchema,
 } from './tables.js';
+import { type TenantLimitTable, tenantLimitsSchema } from './tenant-limits.js';
 
 /**
  * Every setting baton reads, as one zod schema over environment variables. Parsed once at start-up
@@ -102,6 +105,7 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: url.optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   BATON_MODEL: z.string().min(1).optional(),
+  BATON_ALLOWED_MODELS: allowedModelsSchema.optional(),
   BATON_QUOTAS: quotaTableSchema.optional(),
   BATON_PRICES: priceTableSchema.optional(),
 
@@ -115,6 +119,7 @@ export const envSchema = z.object({
   BATON_AGENT_TIMEOUT_MS: positiveInt.optional(),
   BATON_RETRY_MAX_ATTEMPTS: positiveInt.max(10).optional(),
   BATON_RETRY_INITIAL_DELAY_MS: nonNegativeInt.optional(),
+  BATON_RETRY_AFTER_MAX_MS: nonNegativeInt.default(30_000),
   BATON_BREAKER_FAILURE_THRESHOLD: positiveInt.optional(),
   BATON_BREAKER_HALF_OPEN_MS: positiveInt.optional(),
 
@@ -141,6 +146,7 @@ export const envSchema = z.object({
   BATON_OIDC_ROLE_CLAIM: z.string().min(1).default('roles'),
   BATON_OIDC_ROLE_MAP: roleMap.default(roleMap.parse('client=client,operator=operator,admin=admin')),
   BATON_OIDC_TENANT_CLAIM: z.string().min(1).default('sub'),
+  BATON_TENANT_LIMITS: tenantLimitsSchema.optional(),
   BATON_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   BATON_SESSION_TTL_SECONDS: positiveInt
     .min(60)
@@ -148,6 +154,7 @@ export const envSchema = z.object({
     .default(8 * 3600),
   BATON_HEARTBEAT_INTERVAL_MS: positiveInt.min(50).default(5_000),
   BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
+  BATON_RECONCILE_INTERVAL_MS: positiveInt.min(100).max(30_000).default(15_000),
 
   BATON_TEAMS_DIR: z.string().min(1).optional(),
   BATON_TEAMS_REGISTRY: z.enum(['files', 'both', 'api']).default('both'),
@@ -184,7 +191,11 @@ export interface Config {
     quotas: QuotaTable;
     /** USD per 1K tokens by deployment (BATON_PRICES). */
     prices: PriceTable;
+    /** Longest wait a provider's retry-after may impose (BATON_RETRY_AFTER_MAX_MS); longer ones fail the attempt. */
+    retryAfterMaxMs: number;
   };
+  /** The models a run may choose (BATON_ALLOWED_MODELS); undefined: each configured provider's default. */
+  allowedModels: AllowedModel[] | undefined;
   /** Operator overrides of every agent's policy (unset fields keep each agent's own). */
   agentPolicy: {
     timeoutMs?: number;
@@ -202,6 +213,8 @@ export interface Config {
     /** Worker heartbeats to Redis: how often, and how long one stays visible without a newer one. */
     heartbeatIntervalMs: number;
     heartbeatTtlMs: number;
+    /** How often the fleet looks for runs whose job ended without ending them (one worker per interval). */
+    reconcileIntervalMs: number;
   };
   /** Operator console sessions (/admin): signing secret (unset: random per process) and lifetime. */
   admin: { sessionSecret: string | undefined; sessionTtlSeconds: number };
@@ -224,6 +237,8 @@ export interface Config {
     /** Concurrent event streams (SSE): in all, and per caller. */
     sse: { maxStreams: number; maxStreamsPerKey: number };
   };
+  /** Per-tenant (API key id) limits on runs (BATON_TENANT_LIMITS); undefined: none. */
+  tenantLimits: TenantLimitTable | undefined;
   /** JWT bearer tokens from an OpenID Connect issuer (Entra ID), beside the API keys; unset: keys only. */
   oidc: OidcConfig | undefined;
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
@@ -294,8 +309,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         hangRate: e.BATON_SIMULATED_HANG_RATE,
       },
       quotas,
-      prices: e.BATON_PRICES ?? {},
+      prices: e.BATON_PRICES ?? emptyTable(),
+      retryAfterMaxMs: e.BATON_RETRY_AFTER_MAX_MS,
     },
+    allowedModels: e.BATON_ALLOWED_MODELS,
     agentPolicy: {
       timeoutMs: e.BATON_AGENT_TIMEOUT_MS,
       retryMaxAttempts: e.BATON_RETRY_MAX_ATTEMPTS,
@@ -311,6 +328,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shutdownGraceMs: e.BATON_SHUTDOWN_GRACE_MS,
       heartbeatIntervalMs: e.BATON_HEARTBEAT_INTERVAL_MS,
       heartbeatTtlMs: e.BATON_HEARTBEAT_TTL_MS,
+      reconcileIntervalMs: e.BATON_RECONCILE_INTERVAL_MS,
     },
     admin: { sessionSecret: e.BATON_SESSION_SECRET, sessionTtlSeconds: e.BATON_SESSION_TTL_SECONDS },
     teams: { dir: e.BATON_TEAMS_DIR, registry: e.BATON_TEAMS_REGISTRY },
@@ -336,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             tenantClaim: e.BATON_OIDC_TENANT_CLAIM,
           }
         : undefined,
+    tenantLimits: e.BATON_TENANT_LIMITS,
     telemetry: { captureContent: e.BATON_CAPTURE_CONTENT, logLevel: e.LOG_LEVEL },
   };
 }

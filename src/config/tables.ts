@@ -38,6 +38,28 @@ export function quotaKey(deployment: string): string {
 
 export const QUOTA_VARIABLE_PREFIX = 'BATON_QUOTA_';
 
+/**
+ * A table keyed by names that clients may choose (deployments): no prototype, so `constructor`, `__proto__` or
+ * `toString` are names like any other, never inherited properties.
+ */
+export function emptyTable<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** The own entry `name` of `table`, never an inherited property (safe on plain object literals too). */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
+/** A deployment's entry: exact name, then the same `quotaKey` (case, `-`, `.` and `_` alike), then `*`. */
+export function entryForDeployment<T>(table: Readonly<Record<string, T>>, deployment: string): T | undefined {
+  const exact = ownEntry(table, deployment);
+  if (exact) return exact;
+  const key = quotaKey(deployment);
+  for (const [name, entry] of Object.entries(table)) if (name !== '*' && quotaKey(name) === key) return entry;
+  return ownEntry(table, '*');
+}
+
 type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 function nonNegative(text: string): number | undefined {
@@ -100,7 +122,7 @@ const jsonPrice = z.union([
 ]);
 
 export function parseQuotaTable(raw: string): Parsed<QuotaTable> {
-  const table: QuotaTable = {};
+  const table: QuotaTable = emptyTable();
   if (raw.trim().startsWith('{')) {
     const json = parseJson(raw);
     if (!json) return { ok: false, problem: 'is not valid JSON' };
@@ -132,7 +154,7 @@ export function parseQuotaTable(raw: string): Parsed<QuotaTable> {
 }
 
 export function parsePriceTable(raw: string): Parsed<PriceTable> {
-  const table: PriceTable = {};
+  const table: PriceTable = emptyTable();
   if (raw.trim().startsWith('{')) {
     const json = parseJson(raw);
     if (!json) return { ok: false, problem: 'is not valid JSON' };
@@ -192,7 +214,7 @@ export function quotasFromEnv(
   base: QuotaTable | undefined,
   env: Record<string, string | undefined>,
 ): { quotas: QuotaTable; problems: string[] } {
-  const quotas: QuotaTable = { ...base };
+  const quotas: QuotaTable = Object.assign(emptyTable<QuotaLimit>(), base);
   const problems: string[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith(QUOTA_VARIABLE_PREFIX) || value === undefined || value === '') continue;

@@ -46,9 +46,11 @@ export interface AgentResult {
   costUsd?: number;
 }
 
-/** Tokens and cost of one agent call over all its attempts. */
+/** Tokens, model requests and cost of one agent call over all its attempts. */
 export interface CallSpend {
   usage: { inputTokens: number; outputTokens: number };
+  /** Model requests made: one per attempt, two for an attempt that re-asked for a valid structured answer. */
+  requests: number;
   costUsd?: number;
 }
 

@@ -56,6 +56,21 @@ export class PermanentModelError extends ModelError {
   }
 }
 
+/**
+ * The model a call names cannot be used as configured: its provider has no settings, no deployment is named or
+ * configured, or the operator does not allow it. No retry fixes it, and it says nothing about a model's health.
+ */
+export class ModelConfigurationError extends ModelError {
+  readonly retryable = false;
+  constructor(
+    code: 'MODEL_NOT_CONFIGURED' | 'MODEL_NOT_ALLOWED',
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, details);
+  }
+}
+
 /** The provider's content filter refused the prompt or the completion. */
 export class ContentFilteredError extends ModelError {
   readonly retryable = false;
@@ -119,8 +134,21 @@ export class RunCancelledError extends BatonError {
 
 /** The worker is shutting down: the run stops at a step boundary and is handed to another worker. */
 export class RunInterruptedError extends BatonError {
-  constructor() {
-    super('RUN_INTERRUPTED', 'The worker is shutting down; the run will resume on another worker.');
+  constructor(
+    code = 'RUN_INTERRUPTED',
+    message = 'The worker is shutting down; the run will resume on another worker.',
+  ) {
+    super(code, message);
+  }
+}
+
+/**
+ * This attempt at the run is no longer the current one: its job's lock was lost and the job was delivered again.
+ * The attempt stops without writing anything more (a hand-over, not a failure); the newer one owns the run.
+ */
+export class AttemptSupersededError extends RunInterruptedError {
+  constructor(reason = 'a newer attempt owns the run') {
+    super('RUN_SUPERSEDED', `This attempt at the run stopped: ${reason}.`);
   }
 }
 
@@ -150,8 +178,11 @@ export function toErrorInfo(err: unknown): {
   return { code: 'INTERNAL', message: String(err) };
 }
 
-/** Why a request about a run (or a team) was refused; the API answers 400, 404, 409 or 503 for these. */
-export type Refusal = 'invalid' | 'not-found' | 'conflict' | 'unavailable';
+/**
+ * Why a request about a run (or a team) was refused; the API answers 400, 404, 409, 429 or 503 for these. A
+ * `limited` refusal carries `retryAfterSeconds` in its details.
+ */
+export type Refusal = 'invalid' | 'not-found' | 'conflict' | 'limited' | 'unavailable';
 
 /** A request refused for a reason its caller can act on (an unknown team, a finished run, a queue outage). */
 export class RefusedError extends BatonError {

@@ -31,7 +31,11 @@ export type AgentCallOutcome =
 
 /** What the runtime's `invoke` resolves to: the result, or why the call failed and what it spent trying. */
 export type AgentCallSettlement =
-  | { ok: true; result: AgentResult }
+  | {
+      ok: true;
+      result: AgentResult /** Model requests made (retries and corrective re-asks included). */;
+      requests: number;
+    }
   | {
       ok: false;
       error: Error;

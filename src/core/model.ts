@@ -8,16 +8,23 @@ import { z } from 'zod';
 export const modelProviders = ['simulated', 'azure-openai', 'openai-compatible', 'foundry'] as const;
 export type ModelProvider = (typeof modelProviders)[number];
 
+/**
+ * What a deployment, model or Foundry agent name may look like: letters, digits, `.`, `_`, `-` and `:` (as in
+ * `llama3.1:8b`), starting with a letter or digit. No `/`, `?`, `#`, `%` or spaces: names go into request paths.
+ */
+export const modelNamePattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const modelName = z
+  .string()
+  .regex(modelNamePattern, 'must be letters, digits, ".", "_", "-" or ":" (at most 128, no path characters)');
+
 /** Which model serves an agent, with its parameters. Set in an agent definition, overridable per run. */
 export const modelSettingsSchema = z
   .object({
     provider: z.enum(modelProviders).optional().describe('Defaults to BATON_MODEL_PROVIDER.'),
-    deployment: z
-      .string()
-      .min(1)
+    deployment: modelName
       .optional()
       .describe('Azure deployment or model name; defaults to AZURE_OPENAI_DEPLOYMENT / BATON_MODEL.'),
-    foundryAgent: z.string().min(1).optional().describe('Azure AI Foundry agent name (provider foundry).'),
+    foundryAgent: modelName.optional().describe('Azure AI Foundry agent name (provider foundry).'),
     temperature: z.number().min(0).max(2).optional(),
     seed: z.number().int().optional(),
     maxOutputTokens: z.number().int().positive().optional(),
@@ -91,6 +98,11 @@ export interface ChatCallOptions {
   signal: AbortSignal;
   /** When given, the provider streams and calls this with each text delta. */
   onDelta?: (text: string) => void;
+  /**
+   * Requests this call may make (default 2): with 1, a provider sends no corrective re-ask for an invalid
+   * structured answer (the run's budget has no room for it).
+   */
+  maxRequests?: number;
 }
 
 /**

@@ -1,10 +1,16 @@
+/** How a run's job ended: failed for good (with BullMQ's reason), completed, or gone from the queue. */
+export type JobEnd = { kind: 'failed'; reason: string } | { kind: 'completed' } | { kind: 'gone' };
+
 /**
  * The queue as the run lifecycle uses it: put a run's job on the queue, take a job no worker holds off it, and ask
  * about a job. src/queue/ implements it over BullMQ; tests may use an in-memory one.
  */
 export interface RunQueue<Request> {
-  /** Adds the job of run `runId` (job id = run id), carrying the caller's trace context. */
-  enqueue(runId: string, request: Request): Promise<void>;
+  /**
+   * Adds the job of run `runId` (job id = run id), carrying the caller's trace context; with `trace`, the job
+   * continues that trace instead (a retry stays in its run's trace) and links to the caller's.
+   */
+  enqueue(runId: string, request: Request, options?: { trace?: Record<string, string> }): Promise<void>;
   /** Removes the job when no worker holds it; false when a worker does (or there is no job). */
   removeWaiting(runId: string): Promise<boolean>;
   /** Removes the job whatever its state except active (a finished job before a retry re-adds it). */
@@ -14,4 +20,6 @@ export interface RunQueue<Request> {
   isPaused(): Promise<boolean>;
   /** The runs whose jobs wait or execute, with the team their request names (when it is a run job at all). */
   liveJobs(): Promise<{ runId: string; team: string | undefined }[]>;
+  /** Of `runIds`, those whose job has ended for good or is gone (runs whose job is still in play are left out). */
+  endedJobs(runIds: readonly string[]): Promise<Map<string, JobEnd>>;
 }

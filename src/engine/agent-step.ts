@@ -52,6 +52,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       throw new AgentFailedError(recorded.agent, new BatonError(recorded.error.code, recorded.error.message));
     }
     scope.run.boundary();
+    await scope.journal.assertCurrent?.();
     const definition = scope.agent(call.agent);
     return scope.hooks.agentStep(call.agent, async () => {
       const startedAt = scope.now();
@@ -64,6 +65,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
           call,
           seed: scope.options.seed,
           signal: scope.run.signal,
+          deadlineAt: scope.run.deadlineAt,
           budget: scope.budget,
           ...(scope.options.model ? { modelOverride: scope.options.model } : {}),
           ...(deltas.onDelta ? { onDelta: deltas.onDelta } : {}),
@@ -75,7 +77,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       }
       if (settled.ok) {
         await deltas.flushed();
-        return completed(scope, call, settled.result, startedAt);
+        return completed(scope, call, settled.result, settled.requests, startedAt);
       }
       await deltas.flushed().catch(() => {});
       const { error } = settled;
@@ -108,6 +110,7 @@ async function completed(
   scope: AgentStepScope,
   call: AgentCall,
   result: AgentResult,
+  requests: number,
   startedAt: number,
 ): Promise<AgentResult> {
   const entry: JournalEntry = {
@@ -115,7 +118,7 @@ async function completed(
     ok: true,
     result,
     usage: result.usage,
-    modelCalls: result.attempts,
+    modelCalls: requests,
     ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
     startedAt: new Date(startedAt).toISOString(),
     completedAt: new Date(scope.now()).toISOString(),
@@ -150,7 +153,7 @@ async function failed(
     attempts,
     durationMs: scope.now() - startedAt,
     usage: spent.usage,
-    modelCalls: attempts,
+    modelCalls: spent.requests,
     ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
     startedAt: new Date(startedAt).toISOString(),
     completedAt: new Date(scope.now()).toISOString(),

@@ -87,7 +87,7 @@ export function buildRunContext(
       });
     },
     emit,
-    breakerState: (name) => deps.runtime.breakerState(name),
+    breakerState: (name) => deps.runtime.breakerState(agent(name), scope.options.model),
     random: seededRandom(scope.options.seed),
     now,
   };

@@ -3,6 +3,8 @@ import { DeadlineExceededError, RunCancelledError, RunInterruptedError } from '.
 /** The run's one abort signal: cancellation and the deadline abort it; a drain stops the run at a step boundary. */
 export interface RunSignal {
   readonly signal: AbortSignal;
+  /** When the deadline passes (ms since epoch); undefined without a deadline. */
+  readonly deadlineAt: number | undefined;
   /** Throws when the run must stop before its next step (aborted, or the worker is draining). */
   boundary(): void;
   dispose(): void;
@@ -21,14 +23,15 @@ export function runSignal(options: {
   if (cancel?.aborted) onCancel();
   else cancel?.addEventListener('abort', onCancel, { once: true });
   let deadline: NodeJS.Timeout | undefined;
-  if (deadlineMs !== undefined) {
+  const remaining = deadlineMs === undefined ? undefined : deadlineMs - options.elapsedMs;
+  if (deadlineMs !== undefined && remaining !== undefined) {
     const expire = () => controller.abort(new DeadlineExceededError(deadlineMs));
-    const remaining = deadlineMs - options.elapsedMs;
     if (remaining <= 0) expire();
     else deadline = setTimeout(expire, remaining);
   }
   return {
     signal: controller.signal,
+    deadlineAt: remaining === undefined ? undefined : Date.now() + remaining,
     boundary() {
       controller.signal.throwIfAborted();
       if (drain?.aborted) throw new RunInterruptedError();

@@ -1,17 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { type TenantLimitTable, tenantLimitsFor } from '../config/tenant-limits.js';
 import { RefusedError } from '../core/errors.js';
 import type { ModelSettings } from '../core/model.js';
-import type { RunQueue } from '../core/ports.js';
+import type { JobEnd, RunQueue } from '../core/ports.js';
 import type { RunOutcome } from '../core/run.js';
+import type { ModelAllowList } from '../policies/model-allowlist.js';
 import { LIVE_JOB_STATES } from '../queue/runs-queue.js';
 import { type FinishedStatus, recordRunFinished } from '../queue/stats.js';
 import type { RunRecord, RunRequest } from '../runs/schema.js';
-import type { RunStore, StoredRun } from '../runs/store.js';
+import { type RunStore, type StoredRun, UnreadableRunError } from '../runs/store.js';
 import { type ModelEnvironment, runModelProblem } from '../teams/models.js';
 import { type RunTeam, resolveRunTeam, TeamResolutionError, type TeamResolver } from '../teams/resolver.js';
-import type { RetryReset, RunWrites } from './run-writes.js';
+import { checkModelChoice } from './model-choice.js';
+import type { Finished, Inserted, RetryReset, RunWrites } from './run-writes.js';
+import { type TenantView, tenantViews } from './tenants.js';
 
 export interface LifecycleDeps {
   redis: Redis;
@@ -21,7 +25,11 @@ export interface LifecycleDeps {
   queue: RunQueue<RunRequest>;
   teams: TeamResolver;
   /** The operator's model configuration, for the team's model check of a run's `options.model`. */
-  models: ModelEnvironment;
+  modelEnvironment: ModelEnvironment;
+  /** The models runs may choose with `options.model` (BATON_ALLOWED_MODELS); without it, any. */
+  models?: ModelAllowList;
+  /** Per-tenant limits on runs (BATON_TENANT_LIMITS); without them, none. */
+  tenantLimits?: TenantLimitTable | undefined;
   log: Logger;
 }
 
@@ -35,11 +43,15 @@ export interface CreateRun {
   trace: Record<string, string>;
 }
 
-/** What a worker should do with a delivered job. */
+/**
+ * What a worker should do with a delivered job. `attempt` is the attempt's fencing token: its journal and its
+ * finish are refused once a newer attempt has started (`superseded`: one already has).
+ */
 export type StartDecision =
   | { kind: 'gone' }
   | { kind: 'finished'; record: RunRecord }
   | { kind: 'cancelled' }
+  | { kind: 'superseded' }
   | { kind: 'run'; record: RunRecord; attempt: number; startedAt: string };
 
 /**
@@ -82,10 +94,11 @@ export class RunLifecycle {
     return resolved;
   }
 
-  /** The models a run may use. The team's own list (`models`) is checked here. */
+  /** The models a run may use: the team's own list (`models`) and the operator's allow-list, side by side. */
   private checkModels(resolved: RunTeam, model: ModelSettings | undefined): void {
-    const problem = runModelProblem(resolved.team, model, this.deps.models);
+    const problem = runModelProblem(resolved.team, model, this.deps.modelEnvironment);
     if (problem) throw new RefusedError('invalid', 'MODEL_NOT_ALLOWED', problem, { model });
+    if (this.deps.models) checkModelChoice(resolved.team, model, this.deps.models);
   }
 
   /**
@@ -121,7 +134,9 @@ export class RunLifecycle {
           requestHash: createHash('sha256').update(JSON.stringify(request)).digest('hex'),
         }
       : undefined;
-    const inserted = await this.deps.writes.insert(record, owner, input.trace, idempotency);
+    const limits = this.deps.tenantLimits ? tenantLimitsFor(this.deps.tenantLimits, owner) : undefined;
+    const inserted = await this.deps.writes.insert(record, owner, input.trace, idempotency, limits);
+    if ('limited' in inserted) throw tenantLimitRefusal(inserted);
     if ('conflict' in inserted) {
       throw new RefusedError(
         'conflict',
@@ -151,7 +166,7 @@ export class RunLifecycle {
       });
     } catch (err) {
       this.deps.log.error({ err, runId }, 'could not enqueue the run');
-      await this.deps.writes.discard(runId, owner);
+      await this.deps.writes.discard(runId, owner, input.idempotencyKey);
       throw new RefusedError(
         'unavailable',
         'QUEUE_UNAVAILABLE',
@@ -162,46 +177,98 @@ export class RunLifecycle {
   }
 
   /**
-   * A worker took the run's job: counts the attempt and marks the run running, unless the run is gone, already
-   * finished (a duplicate delivery), or cancelled before it started (then it is finished as cancelled here).
+   * A worker took the run's job: counts the attempt (its fencing token) and marks the run running, unless the run
+   * is gone, already finished (a duplicate delivery), cancelled before it started (then it is finished as
+   * cancelled here), or a newer attempt started meanwhile.
    */
   async start(runId: string): Promise<StartDecision> {
     const attempt = await this.deps.writes.nextAttempt(runId);
+    if (attempt === 0) return { kind: 'gone' };
     const stored = await this.deps.store.get(runId);
     if (!stored) return { kind: 'gone' };
     if (this.deps.store.isTerminal(stored.record.status)) return { kind: 'finished', record: stored.record };
     const startedAt = stored.record.startedAt ?? new Date().toISOString();
     if (stored.record.cancelRequested) {
-      await this.finishAs(runId, 'cancelled', () =>
-        this.deps.writes.finishCancelled(stored.record, startedAt),
+      const ended = await this.finishAs(runId, 'cancelled', () =>
+        this.deps.writes.finishCancelled(stored.record, { startedAt, fence: attempt }),
       );
-      return { kind: 'cancelled' };
+      return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
     }
-    await this.deps.writes.markRunning(runId, startedAt, attempt);
-    return { kind: 'run', record: stored.record, attempt, startedAt };
+    const marked = await this.deps.writes.markRunning(runId, startedAt, attempt);
+    if (marked === 'running') return { kind: 'run', record: stored.record, attempt, startedAt };
+    if (marked === 'superseded') return { kind: 'superseded' };
+    const now = await this.deps.store.get(runId);
+    return now ? { kind: 'finished', record: now.record } : { kind: 'gone' };
   }
 
-  /** Records an execution's outcome and its terminal event. */
-  async finish(runId: string, outcome: RunOutcome, startedAt: string | undefined): Promise<void> {
-    await this.finishAs(runId, outcome.status, () => this.deps.writes.finish(runId, outcome, startedAt));
+  /**
+   * Records an execution's outcome and its terminal event. With `attempt` (the execution's fencing token) it is
+   * refused when a newer attempt owns the run (`superseded`); it is never written over a finished run.
+   */
+  async finish(
+    runId: string,
+    outcome: RunOutcome,
+    startedAt: string | undefined,
+    attempt?: number,
+  ): Promise<Finished> {
+    return this.finishAs(runId, outcome.status, () =>
+      this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt }),
+    );
   }
 
-  /** Fails a run whose job can no longer run (out of attempts, stalled for good, vanished). */
-  async abandon(runId: string, message: string): Promise<void> {
-    const stored = await this.deps.store.get(runId);
-    if (!stored || this.deps.store.isTerminal(stored.record.status)) return;
-    const { record } = stored;
-    await this.finish(
+  /**
+   * Fails a run whose job can no longer run (out of attempts, stalled for good, vanished) with `RUN_ABANDONED`
+   * and what its journal says it spent. True when this ended the run.
+   */
+  async abandon(runId: string, message: string): Promise<boolean> {
+    const record = await this.readForAbandon(runId);
+    if (!record || this.deps.store.isTerminal(record.status)) return false;
+    const usage = await this.deps.writes.journaledUsage(runId);
+    const ended = await this.finish(
       runId,
       {
         status: 'failed',
         error: { code: 'RUN_ABANDONED', message },
-        usage: record.usage,
+        usage,
         steps: record.steps,
         definitionVersion: record.definitionVersion,
       },
       record.startedAt,
     );
+    if (ended === 'finished') this.deps.log.warn({ runId, reason: message }, 'run abandoned');
+    return ended === 'finished';
+  }
+
+  /** The record to abandon; a run whose record cannot be read is abandoned all the same. */
+  private async readForAbandon(
+    runId: string,
+  ): Promise<Pick<RunRecord, 'status' | 'steps' | 'definitionVersion' | 'startedAt'> | undefined> {
+    try {
+      const stored = await this.deps.store.get(runId);
+      if (!stored) await this.deps.writes.forgetLive(runId);
+      return stored?.record;
+    } catch (err) {
+      if (!(err instanceof UnreadableRunError)) throw err;
+      return { status: 'running', steps: [], definitionVersion: '' };
+    }
+  }
+
+  /** Runs not finished yet that were queued before `before` (ms since epoch), oldest first: the reconciler's walk. */
+  liveRunsBefore(before: number, limit: number, offset = 0): Promise<string[]> {
+    return this.deps.writes.liveRuns(before, limit, offset);
+  }
+
+  /**
+   * Abandons the runs among `runIds` whose job has ended without ending them (failed for good, completed) or is
+   * gone. Returns the runs it ended.
+   */
+  async abandonOrphans(runIds: readonly string[]): Promise<string[]> {
+    const ended = await this.deps.queue.endedJobs(runIds);
+    const abandoned: string[] = [];
+    for (const [runId, end] of ended) {
+      if (await this.abandon(runId, orphanReason(end))) abandoned.push(runId);
+    }
+    return abandoned;
   }
 
   /**
@@ -219,6 +286,16 @@ export class RunLifecycle {
     return (await this.deps.store.get(record.id))?.record ?? record;
   }
 
+  /** Limits and usage per tenant: `keyIds` (the configured keys) and every key id that has created a run. */
+  tenants(keyIds: readonly string[]): Promise<TenantView[]> {
+    return tenantViews(this.deps.redis, this.deps.prefix, this.deps.tenantLimits, keyIds);
+  }
+
+  /** Of `runIds`, the runs a cancel was requested for (workers check this besides the cancel channel). */
+  cancelRequested(runIds: readonly string[]): Promise<string[]> {
+    return this.deps.writes.cancelRequested(runIds);
+  }
+
   /** Cancels every queued or running run of `team`: waiting ones at once, running ones through their worker. */
   async cancelTeam(team: string): Promise<{ team: string; cancelled: string[]; cancelling: string[] }> {
     const jobs = (await this.deps.queue.liveJobs()).filter((job) => job.team === team);
@@ -232,7 +309,7 @@ export class RunLifecycle {
     for (const job of jobs) {
       if (seen.has(job.runId)) continue;
       seen.add(job.runId);
-      const run = await this.deps.store.get(job.runId);
+      const [run] = await this.deps.store.getMany([job.runId]);
       if (!run || this.deps.store.isTerminal(run.record.status)) continue;
       (await this.cancelLive(run.record)) ? cancelled.push(job.runId) : cancelling.push(job.runId);
     }
@@ -251,9 +328,10 @@ export class RunLifecycle {
   /**
    * Retries a failed run: a new attempt under the same run id that reuses the journal (see
    * `RunWrites.resetForRetry`). The old job is removed first, then the job is added again with the same id; when
-   * that fails the run is failed again, as it was.
+   * that fails the run is failed again, as it was. The run keeps its trace: the new job continues it and links to
+   * the retrying request.
    */
-  async retry(runId: string, traceId?: string): Promise<{ record: RunRecord; reset: RetryReset }> {
+  async retry(runId: string): Promise<{ record: RunRecord; reset: RetryReset }> {
     const run = await this.deps.store.get(runId);
     if (!run) throw new RefusedError('not-found', 'NOT_FOUND', `Run "${runId}" was not found.`);
     const { record } = run;
@@ -280,15 +358,12 @@ export class RunLifecycle {
     if (!reset)
       throw new RefusedError('conflict', 'RUN_NOT_FAILED', 'The run is no longer failed (retried already?).');
     await this.deps.queue.removeFinished(runId);
-    await this.deps.writes.setFields(runId, {
-      ...(traceId ? { traceId } : {}),
-      ...((await this.deps.queue.isPaused()) ? { queuePaused: true } : {}),
-    });
+    if (await this.deps.queue.isPaused()) await this.deps.writes.setFields(runId, { queuePaused: true });
     try {
-      await this.deps.queue.enqueue(runId, requestOf(record));
+      await this.deps.queue.enqueue(runId, requestOf(record), { trace: run.trace });
     } catch (err) {
       this.deps.log.error({ err, runId }, 'could not enqueue the retried run');
-      await this.deps.writes.restoreFailed(record);
+      await this.deps.writes.restoreFailed(record, run.owner);
       throw new RefusedError(
         'unavailable',
         'QUEUE_UNAVAILABLE',
@@ -324,22 +399,59 @@ export class RunLifecycle {
     return true;
   }
 
-  /** Runs a finishing write, then counts the finish in the queue's throughput statistics. */
-  private async finishAs(runId: string, status: FinishedStatus, write: () => Promise<void>): Promise<void> {
-    await write();
+  /** Runs a finishing write, then counts a finish it made in the queue's throughput statistics. */
+  private async finishAs(
+    runId: string,
+    status: FinishedStatus,
+    write: () => Promise<Finished>,
+  ): Promise<Finished> {
+    const ended = await write();
+    if (ended !== 'finished') return ended;
     await recordRunFinished(this.deps.redis, this.deps.prefix, runId, status).catch((err: unknown) =>
       this.deps.log.warn({ err, runId }, 'could not record the finished run in queue stats'),
     );
+    return ended;
   }
 }
+
+/** Why a run whose job ended without it is abandoned. */
+function orphanReason(end: JobEnd): string {
+  if (end.kind === 'failed') return `The run's job failed: ${end.reason}`;
+  if (end.kind === 'completed') return "The run's job completed without finishing the run.";
+  return "The run's job is gone (removed, or lost with Redis data).";
+}
+
+/** A run over one of its tenant's limits: 429 with when to try again. */
+function tenantLimitRefusal(limited: Extract<Inserted, { limited: string }>): RefusedError {
+  const what = {
+    inflight: 'runs in flight',
+    perMinute: 'runs per minute',
+    tokensPerDay: 'tokens per day',
+  }[limited.limited];
+  const retryAfterSeconds =
+    limited.limited === 'tokensPerDay'
+      ? Math.ceil(
+          (Date.parse(`${new Date().toISOString().slice(0, 10)}T00:00:00Z`) + 86_400_000 - Date.now()) / 1000,
+        )
+      : limited.limited === 'perMinute'
+        ? Math.max(1, Math.ceil(limited.retryAfterMs / 1000))
+        : INFLIGHT_RETRY_AFTER_SECONDS;
+  return new RefusedError('limited', 'TENANT_LIMIT', `This API key has reached its limit of ${what}.`, {
+    limit: limited.limited,
+    retryAfterSeconds,
+  });
+}
+
+/** When a tenant at its in-flight limit may try again: a hint, since a run of its own has to finish first. */
+const INFLIGHT_RETRY_AFTER_SECONDS = 5;
 
 /** The request a stored run was created from (what a retry enqueues again). */
 function requestOf(record: RunRecord): RunRequest {
   return {
     team: record.team,
-    ...(record.teamVersion ? { teamVersion: record.teamVersion } : {}),
     pattern: record.pattern,
     input: record.input,
+    ...(record.teamVersion ? { teamVersion: record.teamVersion } : {}),
     ...(Object.keys(record.options).length > 0 ? { options: record.options } : {}),
     ...(record.metadata ? { metadata: record.metadata } : {}),
   };

@@ -1,28 +1,33 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { TenantLimitName, TenantLimits } from '../config/tenant-limits.js';
 import { RunCancelledError } from '../core/errors.js';
-import { terminalEventTypes } from '../core/events.js';
+import { type RunEventInput, terminalEventTypes } from '../core/events.js';
 import type { RunOutcome, RunUsage } from '../core/run.js';
-import type { RedisEventLog } from '../runs/events.js';
-import { type JournalEntry, readJournal } from '../runs/journal.js';
-import { indexKeys, runKeys } from '../runs/keys.js';
+import { MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
+import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
+import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
 import type { RunRecord } from '../runs/schema.js';
 import { encodeRecordFields } from '../runs/store.js';
+import {
+  CLAIM_STATUS,
+  FINISH_RUN,
+  INSERT_RUN,
+  MARK_RUNNING,
+  NEXT_ATTEMPT,
+  RELEASE_IF_OURS,
+} from './scripts.js';
 
 /**
- * Every Redis write that moves a run through its lifecycle — creation with its idempotency key, start, the cancel
- * request, the finish with its terminal event, the reset for a retry — in one module, used only by the
- * `RunLifecycle`. (The run store reads; feedback and the journal write their own keys.)
+ * Every Redis write that moves a run through its lifecycle — creation with its idempotency key and its tenant's
+ * limits, start, the cancel request, the finish with its terminal event, the reset for a retry — in one module,
+ * used only by the `RunLifecycle`. (The run store reads; feedback and the journal write their own keys.) The
+ * checked writes are Lua scripts (./scripts.ts).
  */
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
-
-/** Moves the record from ARGV[1] to ARGV[2] only if it is in ARGV[1] (one retry wins a race). */
-const CLAIM_STATUS = `if redis.call('HGET', KEYS[1], 'status') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'status', ARGV[2])
-  return 1
-end
-return 0`;
+/** A tenant's tokens-per-day counter outlives its day a little (the per-tenant view reads today's). */
+const TOKENS_COUNTER_TTL_SECONDS = 2 * 24 * 3600;
 
 /** Record fields of a finished attempt that a retry clears. */
 const OUTCOME_FIELDS = [
@@ -43,7 +48,17 @@ export interface Idempotency {
   requestHash: string;
 }
 
-export type Inserted = { created: true } | { created: false; existingId: string } | { conflict: string };
+export type Inserted =
+  | { created: true }
+  | { created: false; existingId: string }
+  | { conflict: string }
+  | { limited: TenantLimitName; retryAfterMs: number };
+
+/** How a finishing write went: written, refused because the run had finished or a newer attempt owns it, or gone. */
+export type Finished = 'finished' | 'finished-already' | 'superseded' | 'gone';
+
+/** How marking a run running went. */
+export type Started = 'running' | 'finished' | 'superseded' | 'gone';
 
 /** What `resetForRetry` changed. */
 export interface RetryReset {
@@ -52,6 +67,9 @@ export interface RetryReset {
   /** Successful agent calls kept: the retry replays them instead of calling the model again. */
   keptSteps: string[];
 }
+
+const flat = (fields: Record<string, string>) => Object.entries(fields).flat();
+const arg = (n: number | undefined) => (n === undefined ? '' : String(n));
 
 export class RunWrites {
   constructor(
@@ -67,24 +85,20 @@ export class RunWrites {
 
   /**
    * Stores a new `queued` run, unless `idempotency.key` was used before by the same owner: then the earlier run's
-   * id comes back (`created: false`), or a conflict when that key came with a different request.
+   * id comes back (`created: false`), or a conflict when that key came with a different request. A run over one
+   * of its tenant's `limits` is not stored (`limited`), and its idempotency key is released.
    */
   async insert(
     record: RunRecord,
     owner: string,
     trace: Record<string, string>,
     idempotency: Idempotency | undefined,
+    limits?: TenantLimits,
   ): Promise<Inserted> {
-    const idx = indexKeys(this.prefix);
     if (idempotency) {
       const idemKey = this.idempotencyKey(owner, idempotency.key);
-      const claimed = await this.redis.set(
-        idemKey,
-        `${record.id} ${idempotency.requestHash}`,
-        'EX',
-        IDEMPOTENCY_TTL_SECONDS,
-        'NX',
-      );
+      const value = `${record.id} ${idempotency.requestHash}`;
+      const claimed = await this.redis.set(idemKey, value, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
       if (claimed === null) {
         const [existingId = '', existingHash] = ((await this.redis.get(idemKey)) ?? '').split(' ');
         return existingHash === idempotency.requestHash
@@ -92,42 +106,95 @@ export class RunWrites {
           : { conflict: existingId };
       }
     }
-    const created = Date.parse(record.createdAt);
-    await this.redis
-      .multi()
-      .hset(runKeys(this.prefix, record.id).record, {
-        ...encodeRecordFields(record),
-        owner,
-        trace: JSON.stringify(trace),
-      })
-      .zadd(idx.all, created, record.id)
-      .zadd(idx.byOwner(owner), created, record.id)
-      .exec();
+    const refused = await this.admitAndStore(record, owner, trace, limits);
+    if (refused) {
+      if (idempotency) await this.releaseIdempotencyKey(record.id, owner, idempotency.key);
+      return refused;
+    }
     return { created: true };
   }
 
-  /** Removes a run that could not be enqueued (so a 503 leaves nothing behind). */
-  async discard(id: string, owner: string): Promise<void> {
+  /** The insert script: the tenant's limits checked and the run stored in one step. */
+  private async admitAndStore(
+    record: RunRecord,
+    owner: string,
+    trace: Record<string, string>,
+    limits: TenantLimits | undefined,
+  ): Promise<Extract<Inserted, { limited: TenantLimitName }> | undefined> {
+    const idx = indexKeys(this.prefix);
+    const tenant = tenantKeys(this.prefix, owner);
+    const now = Date.now();
+    const fields = { ...encodeRecordFields(record), owner, trace: JSON.stringify(trace) };
+    const [verdict, retryAfterMs] = (await this.redis.eval(
+      INSERT_RUN,
+      8,
+      runKeys(this.prefix, record.id).record,
+      idx.all,
+      idx.byOwner(owner),
+      idx.live,
+      tenant.live,
+      tenant.perMinute,
+      tenant.tokens(utcDay(now)),
+      idx.tenants,
+      record.id,
+      String(Date.parse(record.createdAt)),
+      String(now),
+      arg(limits?.inflight),
+      arg(limits?.perMinute),
+      arg(limits?.tokensPerDay),
+      runKeys(this.prefix, '').record,
+      owner,
+      ...flat(fields),
+    )) as [string, number];
+    if (verdict === 'ok') return undefined;
+    return { limited: verdict as TenantLimitName, retryAfterMs: Number(retryAfterMs) };
+  }
+
+  private async releaseIdempotencyKey(id: string, owner: string, key: string): Promise<void> {
+    await this.redis.eval(RELEASE_IF_OURS, 1, this.idempotencyKey(owner, key), id);
+  }
+
+  /**
+   * Removes a run that could not be enqueued (so a 503 leaves nothing behind), and releases its idempotency key
+   * unless the key already names another run, so the client can retry with the same key.
+   */
+  async discard(id: string, owner: string, idempotencyKey?: string): Promise<void> {
     const idx = indexKeys(this.prefix);
     const keys = runKeys(this.prefix, id);
+    const tenant = tenantKeys(this.prefix, owner);
     await this.redis
       .multi()
       .del(keys.record, keys.journal, keys.events, keys.feedback)
       .zrem(idx.all, id)
       .zrem(idx.byOwner(owner), id)
+      .zrem(idx.live, id)
+      .zrem(tenant.live, id)
+      .zrem(tenant.perMinute, id)
       .exec();
+    if (idempotencyKey !== undefined) await this.releaseIdempotencyKey(id, owner, idempotencyKey);
   }
 
-  /** Counts a worker attempt at the run and returns it (durable across crashes). */
+  /**
+   * Counts a worker attempt at the run and returns it (durable across crashes): the attempt's fencing token, which
+   * its journal and finishing writes must still match. 0 when the run does not exist.
+   */
   async nextAttempt(id: string): Promise<number> {
-    return this.redis.hincrby(runKeys(this.prefix, id).record, 'attempt', 1);
+    return Number(await this.redis.eval(NEXT_ATTEMPT, 1, runKeys(this.prefix, id).record));
   }
 
-  async markRunning(id: string, startedAt: string, attempt: number): Promise<void> {
-    await this.setFields(id, { status: 'running', startedAt, attempt });
+  /** Marks the run running for `attempt`, unless it has finished or a newer attempt has started. */
+  async markRunning(id: string, startedAt: string, attempt: number): Promise<Started> {
+    const key = runKeys(this.prefix, id).record;
+    return (await this.redis.eval(
+      MARK_RUNNING,
+      1,
+      key,
+      String(attempt),
+      JSON.stringify(startedAt),
+    )) as Started;
   }
 
-  /** Fields that are not the run's status: the queue-paused note, the trace of a retry. */
+  /** Fields that are not the run's status: the queue-paused note. */
   async setFields(id: string, fields: Partial<Omit<RunRecord, 'id' | 'steps'>>): Promise<void> {
     const encoded = encodeRecordFields(fields);
     if (Object.keys(encoded).length > 0) await this.redis.hset(runKeys(this.prefix, id).record, encoded);
@@ -139,17 +206,35 @@ export class RunWrites {
     await this.redis.publish(indexKeys(this.prefix).cancelChannel, id);
   }
 
+  /** Whether a cancel was requested for the run (workers check it besides the channel). */
+  async cancelRequested(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(runKeys(this.prefix, id).record, 'cancelRequested');
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.filter((_, i) => replies[i]?.[1] === 'true');
+  }
+
   /**
-   * Writes a finished run's outcome, then its terminal event (so a client that sees the event reads the final
-   * record), then starts the retention clock on all its keys.
+   * Writes a finished run's outcome and its terminal event in one step (a client that sees the event reads the
+   * final record), takes it off the live indexes, counts its tokens for its tenant and starts the retention clock.
+   * Refused when the run has finished already, or — with `fence`, the attempt number of the execution that
+   * finishes it — when a newer attempt owns the run.
    */
-  async finish(id: string, outcome: RunOutcome, startedAt?: string): Promise<void> {
+  async finish(
+    id: string,
+    outcome: RunOutcome,
+    options: { startedAt?: string | undefined; fence?: number | undefined } = {},
+  ): Promise<Finished> {
+    const keys = runKeys(this.prefix, id);
+    const owner = (await this.redis.hget(keys.record, 'owner')) ?? '';
+    const tenant = tenantKeys(this.prefix, owner);
     const finishedAt = new Date().toISOString();
-    await this.setFields(id, {
+    const fields = encodeRecordFields({
       status: outcome.status,
       usage: outcome.usage,
       finishedAt,
-      ...(startedAt ? { durationMs: Date.parse(finishedAt) - Date.parse(startedAt) } : {}),
+      ...(options.startedAt ? { durationMs: Date.parse(finishedAt) - Date.parse(options.startedAt) } : {}),
       ...(outcome.output ? { output: outcome.output } : {}),
       ...(outcome.partial ? { partial: true } : {}),
       ...(outcome.failedAgents ? { failedAgents: outcome.failedAgents } : {}),
@@ -158,27 +243,32 @@ export class RunWrites {
       // What the worker executed (the version pinned at creation, so the same unless the run could not resolve it).
       ...(outcome.definitionVersion ? { definitionVersion: outcome.definitionVersion } : {}),
     });
-    if (outcome.status === 'succeeded') {
-      await this.events.append(id, {
-        type: 'run.completed',
-        partial: outcome.partial ?? false,
-        output: outcome.output ?? { text: '' },
-        usage: outcome.usage,
-      });
-    } else if (outcome.status === 'cancelled') {
-      await this.events.append(id, { type: 'run.cancelled' });
-    } else {
-      await this.events.append(id, {
-        type: 'run.failed',
-        error: outcome.error ?? { code: 'INTERNAL', message: 'failed' },
-      });
-    }
-    await this.expire(id);
+    return (await this.redis.eval(
+      FINISH_RUN,
+      6,
+      keys.record,
+      keys.events,
+      keys.journal,
+      indexKeys(this.prefix).live,
+      tenant.live,
+      tenant.tokens(utcDay(Date.now())),
+      arg(options.fence),
+      id,
+      String(outcome.usage.inputTokens + outcome.usage.outputTokens),
+      this.events.encode(id, terminalEvent(outcome)),
+      String(MAX_EVENTS_PER_RUN),
+      String(this.retentionSeconds),
+      String(TOKENS_COUNTER_TTL_SECONDS),
+      ...flat(fields),
+    )) as Finished;
   }
 
   /** Finishes a run that never reached (or no longer has) a worker as cancelled, keeping what it had spent. */
-  async finishCancelled(record: RunRecord, startedAt?: string): Promise<void> {
-    await this.finish(
+  async finishCancelled(
+    record: RunRecord,
+    options: { startedAt?: string | undefined; fence?: number | undefined } = {},
+  ): Promise<Finished> {
+    return this.finish(
       record.id,
       {
         status: 'cancelled',
@@ -187,8 +277,24 @@ export class RunWrites {
         steps: record.steps,
         definitionVersion: record.definitionVersion,
       },
-      startedAt,
+      options,
     );
+  }
+
+  /** Runs not finished yet that were queued before `before` (ms since epoch), oldest first: `limit` from `offset`. */
+  async liveRuns(before: number, limit: number, offset = 0): Promise<string[]> {
+    const key = indexKeys(this.prefix).live;
+    return this.redis.zrangebyscore(key, '-inf', String(before), 'LIMIT', offset, limit);
+  }
+
+  /** Takes a run whose record is gone off the live index. */
+  async forgetLive(id: string): Promise<void> {
+    await this.redis.zrem(indexKeys(this.prefix).live, id);
+  }
+
+  /** What a run's journal says it spent (the usage of a run that ends without an outcome of its own). */
+  async journaledUsage(id: string): Promise<RunUsage> {
+    return usageOf(await readJournal(this.redis, this.prefix, id));
   }
 
   /**
@@ -197,8 +303,8 @@ export class RunWrites {
    * and so are pattern steps (`ctx.step`: plans, routing decisions, emitted pattern events) recorded at or
    * after the first failure, because they were decided knowing about it. The outcome fields of the failed
    * attempt are cleared, usage is recomputed from the kept steps, the terminal event is removed from the event
-   * stream (a client following the events sees the new attempt to its own end) and the retention clock stops.
-   * Returns undefined when the run is not failed (or another retry claimed it first).
+   * stream (a client following the events sees the new attempt to its own end), the run is live again and the
+   * retention clock stops. Returns undefined when the run is not failed (or another retry claimed it first).
    */
   async resetForRetry(id: string): Promise<RetryReset | undefined> {
     const keys = runKeys(this.prefix, id);
@@ -210,27 +316,36 @@ export class RunWrites {
       JSON.stringify('queued'),
     );
     if (claimed !== 1) return undefined;
+    const owner = (await this.redis.hget(keys.record, 'owner')) ?? '';
     const entries = await readJournal(this.redis, this.prefix, id);
     const { removed, kept, usage } = splitForRetry(entries);
+    const now = Date.now();
     const tx = this.redis.multi();
     if (removed.length > 0) tx.hdel(keys.journal, ...removed);
     tx.hdel(keys.record, ...OUTCOME_FIELDS)
       .hset(keys.record, encodeRecordFields({ usage }))
       .persist(keys.record)
       .persist(keys.journal)
-      .persist(keys.events);
+      .persist(keys.events)
+      .zadd(indexKeys(this.prefix).live, now, id)
+      .zadd(tenantKeys(this.prefix, owner).live, now, id);
     await tx.exec();
     await this.removeTerminalEvents(id);
     return { removedSteps: removed, keptSteps: kept };
   }
 
   /** Undoes `resetForRetry`'s status change when the retried run could not be enqueued. */
-  async restoreFailed(record: RunRecord): Promise<void> {
+  async restoreFailed(record: RunRecord, owner: string): Promise<void> {
     await this.setFields(record.id, {
       status: 'failed',
       ...(record.error ? { error: record.error } : {}),
       ...(record.finishedAt ? { finishedAt: record.finishedAt } : {}),
     });
+    await this.redis
+      .multi()
+      .zrem(indexKeys(this.prefix).live, record.id)
+      .zrem(tenantKeys(this.prefix, owner).live, record.id)
+      .exec();
   }
 
   private async removeTerminalEvents(id: string): Promise<void> {
@@ -248,16 +363,20 @@ export class RunWrites {
       .map(([eventId]) => eventId);
     if (terminal.length > 0) await this.redis.xdel(key, ...terminal);
   }
+}
 
-  private async expire(id: string): Promise<void> {
-    const keys = runKeys(this.prefix, id);
-    await this.redis
-      .multi()
-      .expire(keys.record, this.retentionSeconds)
-      .expire(keys.journal, this.retentionSeconds)
-      .expire(keys.events, this.retentionSeconds)
-      .exec();
+/** The terminal event of an outcome. */
+function terminalEvent(outcome: RunOutcome): RunEventInput {
+  if (outcome.status === 'succeeded') {
+    return {
+      type: 'run.completed',
+      partial: outcome.partial ?? false,
+      output: outcome.output ?? { text: '' },
+      usage: outcome.usage,
+    };
   }
+  if (outcome.status === 'cancelled') return { type: 'run.cancelled' };
+  return { type: 'run.failed', error: outcome.error ?? { code: 'INTERNAL', message: 'failed' } };
 }
 
 /** Which journal entries a retry keeps (successful agent calls before the first failure) and their usage. */
@@ -280,15 +399,6 @@ function splitForRetry(entries: [string, JournalEntry][]): {
       )
       .map(([k]) => k),
   );
-  const usage: RunUsage = { inputTokens: 0, outputTokens: 0, modelCalls: 0 };
-  const kept: string[] = [];
-  for (const [key, e] of entries) {
-    if (removed.has(key) || e.kind !== 'agent') continue;
-    kept.push(key);
-    usage.inputTokens += e.usage.inputTokens;
-    usage.outputTokens += e.usage.outputTokens;
-    usage.modelCalls += e.modelCalls;
-    if (e.costUsd !== undefined) usage.costUsd = (usage.costUsd ?? 0) + e.costUsd;
-  }
-  return { removed: [...removed], kept, usage };
+  const keptEntries = entries.filter(([key, e]) => !removed.has(key) && e.kind === 'agent');
+  return { removed: [...removed], kept: keptEntries.map(([k]) => k), usage: usageOf(keptEntries) };
 }

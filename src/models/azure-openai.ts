@@ -3,6 +3,25 @@ import { AzureOpenAI } from 'openai';
 import type { ChatModel } from '../core/model.js';
 import { createOpenAIChatModel } from './openai-chat.js';
 
+/** Request paths the Azure client puts under `/deployments/{deployment}` (those of chat completions and kin). */
+const DEPLOYMENT_PATHS = new Set(['/chat/completions', '/completions', '/embeddings']);
+
+/**
+ * The `openai` package's Azure client puts the body's `model` into the request path as it is. This one encodes it
+ * (a deployment name is data, never a path), so a name like `../x?y` cannot reach another URL with the API key.
+ */
+class PathSafeAzureOpenAI extends AzureOpenAI {
+  override buildRequest(...[options, props]: Parameters<AzureOpenAI['buildRequest']>) {
+    const body = options.body as { model?: unknown } | undefined;
+    const model = body && typeof body === 'object' ? body.model : undefined;
+    if (options.method === 'post' && typeof model === 'string' && DEPLOYMENT_PATHS.has(options.path)) {
+      const path = `/deployments/${encodeURIComponent(model)}${options.path}`;
+      return super.buildRequest({ ...options, path }, props);
+    }
+    return super.buildRequest(options, props);
+  }
+}
+
 /** Entra ID scope of Azure OpenAI (Cognitive Services). */
 export const AZURE_OPENAI_SCOPE = 'https://cognitiveservices.azure.com/.default';
 
@@ -44,7 +63,7 @@ export function createAzureOpenAIModel(options: AzureOpenAIModelOptions): ChatMo
           AZURE_OPENAI_SCOPE,
         ),
       };
-  const client = new AzureOpenAI({
+  const client = new PathSafeAzureOpenAI({
     // baseURL rather than endpoint: the client would otherwise also read OPENAI_BASE_URL from the environment.
     baseURL: `${options.endpoint.replace(/\/+$/, '')}/openai`,
     apiVersion: options.apiVersion,

@@ -193,7 +193,16 @@ export function createFoundryModel(options: FoundryModelOptions): ChatModel {
     known.add(name);
   }
 
+  /** One request; its failure is already a typed error (the corrective re-ask accounts for it). */
   async function once(agent: string, messages: ChatMessage[], call: ChatCallOptions): Promise<ChatResult> {
+    try {
+      return await respond(agent, messages, call);
+    } catch (err) {
+      throw mapProjectError(err, call.signal, agent);
+    }
+  }
+
+  async function respond(agent: string, messages: ChatMessage[], call: ChatCallOptions): Promise<ChatResult> {
     const requestOptions = { signal: call.signal, body: { agent: { name: agent, type: 'agent_reference' } } };
     const input = toResponseInput(messages);
     if (!call.onDelta) {
@@ -239,8 +248,11 @@ export function createFoundryModel(options: FoundryModelOptions): ChatModel {
       const agent = request.model.foundryAgent ?? request.agent;
       const run = (async () => {
         await ensureAgent(agent, signal);
-        return withCorrectiveRetry(request.messages, request.responseFormat, (messages) =>
-          once(agent, messages, call),
+        return withCorrectiveRetry(
+          request.messages,
+          request.responseFormat,
+          (messages) => once(agent, messages, call),
+          call.maxRequests,
         );
       })();
       try {

@@ -14,8 +14,8 @@ import type {
 } from 'openai/resources/chat/completions';
 import {
   ContentFilteredError,
+  ModelConfigurationError,
   ModelError,
-  PermanentModelError,
   TransientModelError,
 } from '../core/errors.js';
 import type {
@@ -206,6 +206,7 @@ function isConnectionFailure(err: unknown): boolean {
 export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatModel {
   const { client, provider } = options;
 
+  /** One HTTP request; its failure is already a typed error (the corrective re-ask accounts for it). */
   async function once(
     request: ChatRequest,
     messages: ChatMessage[],
@@ -213,12 +214,19 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
     call: ChatCallOptions,
   ): Promise<ChatResult> {
     const body = toRequestBody(request, messages, model, options.maxTokensParameter);
-    if (call.onDelta) return stream(body, model, call.signal, call.onDelta);
-    // The body carries `stream` only when streaming.
-    const completion = await client.chat.completions.create(body as ChatCompletionCreateParamsNonStreaming, {
-      signal: call.signal,
-    });
-    return fromCompletion(completion, model);
+    try {
+      if (call.onDelta) return await stream(body, model, call.signal, call.onDelta);
+      // The body carries `stream` only when streaming.
+      const completion = await client.chat.completions.create(
+        body as ChatCompletionCreateParamsNonStreaming,
+        {
+          signal: call.signal,
+        },
+      );
+      return fromCompletion(completion, model);
+    } catch (err) {
+      throw mapOpenAIError(err, call.signal, provider, model);
+    }
   }
 
   function fromCompletion(completion: ChatCompletion, model: string): ChatResult {
@@ -323,13 +331,17 @@ export function createOpenAIChatModel(options: OpenAIChatModelOptions): ChatMode
       signal.throwIfAborted();
       const model = modelOf(request, options.defaultModel);
       if (!model) {
-        throw new PermanentModelError(
+        throw new ModelConfigurationError(
+          'MODEL_NOT_CONFIGURED',
           `Agent "${request.agent}" names no model deployment and ${provider} has no default one configured.`,
           { provider, agent: request.agent },
         );
       }
-      const run = withCorrectiveRetry(request.messages, request.responseFormat, (messages) =>
-        once(request, messages, model, call),
+      const run = withCorrectiveRetry(
+        request.messages,
+        request.responseFormat,
+        (messages) => once(request, messages, model, call),
+        call.maxRequests,
       );
       try {
         return await raceAbort(run, signal);

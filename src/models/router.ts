@@ -1,7 +1,7 @@
 import type { AIProjectClientOptionalParams } from '@azure/ai-projects';
 import type { TokenCredential } from '@azure/identity';
 import { type Config, ConfigError } from '../config/index.js';
-import { PermanentModelError } from '../core/errors.js';
+import { ModelConfigurationError } from '../core/errors.js';
 import type { ChatModel, ChatRequest, ModelProvider, ModelRouter, ModelSettings } from '../core/model.js';
 import { createAzureOpenAIModel } from './azure-openai.js';
 import { createFoundryModel } from './foundry.js';
@@ -78,7 +78,7 @@ function unavailableModel(provider: ModelProvider, problem: string): ChatModel {
   return {
     provider,
     complete: async () => {
-      throw new PermanentModelError(problem, { provider });
+      throw new ModelConfigurationError('MODEL_NOT_CONFIGURED', problem, { provider });
     },
   };
 }

@@ -102,8 +102,12 @@ export function createSimulatedModel(
       }
 
       const out = play(request, seededRandom(`${request.seed}:${request.agent}:${promptText}`));
-      const text = out.json !== undefined ? JSON.stringify(out.json) : (out.text ?? '');
+      const full = out.json !== undefined ? JSON.stringify(out.json) : (out.text ?? '');
       const toolCalls = out.toolCalls ?? [];
+      // Like a real model, the answer stops at the output cap the request sets.
+      const cap = request.model.maxOutputTokens;
+      const cut = cap !== undefined && estimateTokens(full) > cap;
+      const text = cut ? full.slice(0, cap * 4) : full;
 
       if (onDelta && text) {
         const chunks = text.match(/[\s\S]{1,32}/g) ?? [text];
@@ -120,7 +124,7 @@ export function createSimulatedModel(
         toolCalls,
         usage: { inputTokens: estimateTokens(promptText), outputTokens: estimateTokens(text) },
         model: SIMULATED_MODEL_NAME,
-        finishReason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
+        finishReason: cut ? 'length' : toolCalls.length > 0 ? 'tool_calls' : 'stop',
       };
     },
   };

@@ -97,22 +97,29 @@ export function addUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
 
 /**
  * Runs `ask` and, when the request wants structured output and the answer is not valid for the schema, asks once
- * more with a corrective message. The second answer is returned whatever it is (the runtime judges it), with the
- * usage of both calls. Answers that are tool calls or were cut off by the token limit are returned as they are.
+ * more with a corrective message — unless `maxRequests` is 1. The second answer is returned whatever it is (the
+ * runtime judges it), with the usage of both calls. Answers that are tool calls or were cut off by the token limit
+ * are returned as they are. When the second request fails, its error carries what the first one spent
+ * (`spentBefore`).
  */
 export async function withCorrectiveRetry(
   messages: ChatMessage[],
   format: ResponseFormat | undefined,
   ask: (messages: ChatMessage[]) => Promise<ChatResult>,
+  maxRequests = 2,
 ): Promise<ChatResult> {
   const first = await ask(messages);
   if (!format || first.toolCalls.length > 0 || first.finishReason === 'length') return first;
   const check = checkStructuredAnswer(first.message.content, format.schema);
   if (check.ok) return withContent(first, check.json);
-  const second = await ask([
-    ...messages,
-    ...correctiveMessages(first.message.content, format, check.problem),
-  ]);
+  if (maxRequests < 2) return first;
+  let second: ChatResult;
+  try {
+    second = await ask([...messages, ...correctiveMessages(first.message.content, format, check.problem)]);
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) spent.set(err, { requests: 2, usage: first.usage });
+    throw err;
+  }
   const recheck =
     second.toolCalls.length > 0 ? undefined : checkStructuredAnswer(second.message.content, format.schema);
   const answer = recheck?.ok ? withContent(second, recheck.json) : second;
@@ -123,10 +130,18 @@ export async function withCorrectiveRetry(
 
 /** Results that took a corrective re-ask (two HTTP requests). */
 const reasked = new WeakSet<ChatResult>();
+/** Errors of a re-ask, with what the call had spent before it failed. */
+const spent = new WeakMap<object, { requests: number; usage: TokenUsage }>();
 
-/** How many model requests produced `result`: 2 after a corrective re-ask, else 1 (quota accounting). */
+/** How many model requests produced `result`: 2 after a corrective re-ask, else 1 (quota and budget accounting). */
 export function requestsMade(result: ChatResult): number {
   return reasked.has(result) ? 2 : 1;
+}
+
+/** What a failed call spent before it failed: two requests and the first one's usage when the re-ask failed. */
+export function spentBefore(err: unknown): { requests: number; usage: TokenUsage } {
+  const known = typeof err === 'object' && err !== null ? spent.get(err) : undefined;
+  return known ?? { requests: 1, usage: { inputTokens: 0, outputTokens: 0 } };
 }
 
 function withContent(result: ChatResult, content: string): ChatResult {

@@ -29,7 +29,9 @@ export interface BatonModelRouter extends ProviderRouter {
 
 export function createModelRouter(config: Config, deps: PolicyRouterDeps = {}): BatonModelRouter {
   const providers = createProviderRouter(config, deps);
-  const quota = deps.quota ?? new QuotaManager({ limits: config.models.quotas });
+  const quota =
+    deps.quota ??
+    new QuotaManager({ limits: config.models.quotas, maxPauseMs: config.models.retryAfterMaxMs });
   const price = createCostCalculator(config.models.prices, defaultDeployment(config, config.models.provider));
   const limited = new Map<ChatModel, ChatModel>();
   return {

@@ -1,4 +1,4 @@
-import { type Price, type PriceTable, quotaKey } from '../config/tables.js';
+import { entryForDeployment, type Price, type PriceTable } from '../config/tables.js';
 import type { TokenUsage } from '../core/model.js';
 
 /**
@@ -8,12 +8,7 @@ import type { TokenUsage } from '../core/model.js';
  */
 
 export function priceFor(deployment: string, prices: PriceTable): Price | undefined {
-  const exact = prices[deployment];
-  if (exact) return exact;
-  const key = quotaKey(deployment);
-  for (const [name, price] of Object.entries(prices))
-    if (name !== '*' && quotaKey(name) === key) return price;
-  return prices['*'];
+  return entryForDeployment(prices, deployment);
 }
 
 /** Rounds away floating-point noise (1e-10 USD is far below any price). */
@@ -30,9 +25,9 @@ export function costOf(
   if (deployment === undefined) return undefined;
   const price = priceFor(deployment, prices);
   if (!price) return undefined;
-  return round(
-    (usage.inputTokens / 1000) * price.inputPer1K + (usage.outputTokens / 1000) * price.outputPer1K,
-  );
+  const usd = (usage.inputTokens / 1000) * price.inputPer1K + (usage.outputTokens / 1000) * price.outputPer1K;
+  // A cost that is not a number would make the run record unreadable; no cost is the honest answer.
+  return Number.isFinite(usd) ? round(usd) : undefined;
 }
 
 /**

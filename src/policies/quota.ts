@@ -1,8 +1,8 @@
-import { type QuotaLimit, type QuotaTable, quotaKey } from '../config/tables.js';
+import { emptyTable, entryForDeployment, type QuotaLimit, type QuotaTable } from '../config/tables.js';
 import { RateLimitedError } from '../core/errors.js';
 import type { ChatCallOptions, ChatModel, ChatRequest, ChatResult } from '../core/model.js';
 import { abortReason } from '../models/provider-errors.js';
-import { requestsMade } from '../models/structured.js';
+import { requestsMade, spentBefore } from '../models/structured.js';
 
 /**
  * Per-deployment request and token quotas, shared by every run in the process, so that concurrent runs queue
@@ -32,6 +32,8 @@ export interface QuotaOptions {
   limits?: QuotaTable;
   /** Length of the quota window; default 60 000 ms (the quotas are per minute). */
   windowMs?: number;
+  /** Longest pause a 429's retry-after may impose on a deployment; default unbounded. */
+  maxPauseMs?: number;
   clock?: QuotaClock;
 }
 
@@ -79,24 +81,21 @@ export function estimateRequestTokens(request: ChatRequest): number {
 
 export class QuotaManager {
   readonly windowMs: number;
+  private readonly maxPauseMs: number;
   private readonly clock: QuotaClock;
   private readonly limits: QuotaTable;
   private readonly states = new Map<string, DeploymentState>();
 
   constructor(options: QuotaOptions = {}) {
     this.windowMs = options.windowMs ?? 60_000;
+    this.maxPauseMs = options.maxPauseMs ?? Number.POSITIVE_INFINITY;
     this.clock = options.clock ?? systemClock;
-    this.limits = options.limits ?? {};
+    this.limits = options.limits ?? emptyTable();
   }
 
   /** The limit that applies to `deployment`, if any. */
   limitFor(deployment: string): QuotaLimit | undefined {
-    const exact = this.limits[deployment];
-    if (exact) return exact;
-    const key = quotaKey(deployment);
-    for (const [name, limit] of Object.entries(this.limits))
-      if (name !== '*' && quotaKey(name) === key) return limit;
-    return this.limits['*'];
+    return entryForDeployment(this.limits, deployment);
   }
 
   /** Waits for a slot for one request of about `estimatedTokens`; rejects with the signal's reason on abort. */
@@ -122,10 +121,11 @@ export class QuotaManager {
     });
   }
 
-  /** Nobody is granted a slot for `deployment` during the next `ms` (a 429's retry-after). */
+  /** Nobody is granted a slot for `deployment` during the next `ms` (a 429's retry-after), at most `maxPauseMs`. */
   pause(deployment: string, ms: number): void {
     const state = this.state(deployment);
-    state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + Math.max(0, ms));
+    const pause = Math.min(Math.max(0, ms), this.maxPauseMs);
+    state.pausedUntil = Math.max(state.pausedUntil, this.clock.now() + pause);
     this.pump(deployment, state);
   }
 
@@ -231,19 +231,21 @@ export function withQuota(
       const deployment = deploymentOf(request);
       const grant = await quota.acquire(deployment, estimateRequestTokens(request), call.signal);
       let settled = false;
+      let failure: unknown;
       try {
         const result = await model.complete(request, call);
         grant.settle(result.usage.inputTokens + result.usage.outputTokens, requestsMade(result));
         settled = true;
         return result;
       } catch (err) {
+        failure = err;
         if (err instanceof RateLimitedError) {
           quota.pause(deployment, err.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
         }
         throw err;
       } finally {
         // A failed or aborted call keeps its estimate: the service may have counted it.
-        if (!settled) grant.settle(grant.tokens);
+        if (!settled) grant.settle(grant.tokens, spentBefore(failure).requests);
       }
     },
   };

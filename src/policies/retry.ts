@@ -26,10 +26,22 @@ function backoffFor(settings: RetrySettings, random: () => number) {
   return { next: (context: IRetryBackoffContext<unknown>) => at(1, context) };
 }
 
-/** Retries retryable model errors (rate limits, transient failures, timeouts) with backoff, up to `maxAttempts`. */
-export function retryPolicyFor(settings: RetrySettings, random: () => number): RetryPolicy {
-  return retry(
-    handleWhen((e) => e instanceof ModelError && e.retryable),
-    { maxAttempts: settings.maxAttempts - 1, backoff: backoffFor(settings, random) },
-  );
+/**
+ * Retries retryable model errors (rate limits, transient failures, timeouts) with backoff, up to `maxAttempts`.
+ * A rate limit whose retry-after is longer than `longestWaitMs()` (the configured maximum, or what is left of the
+ * run's deadline) is not waited for: the attempt fails with the rate-limit error.
+ */
+export function retryPolicyFor(
+  settings: RetrySettings,
+  random: () => number,
+  longestWaitMs: () => number = () => Number.POSITIVE_INFINITY,
+): RetryPolicy {
+  const retryable = (e: unknown) =>
+    e instanceof ModelError &&
+    e.retryable &&
+    !(e instanceof RateLimitedError && (e.retryAfterMs ?? 0) > longestWaitMs());
+  return retry(handleWhen(retryable), {
+    maxAttempts: settings.maxAttempts - 1,
+    backoff: backoffFor(settings, random),
+  });
 }

@@ -1,15 +1,19 @@
 import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RunQueue } from '../core/ports.js';
+import type { JobEnd, RunQueue } from '../core/ports.js';
 import { isRunId, type RunRequest } from '../runs/schema.js';
 import { produceRunJob } from '../telemetry/job-spans.js';
 import { RUNS_QUEUE } from './names.js';
 
-/** What a job carries: the run request and the W3C trace context of the request that created it. */
+/**
+ * What a job carries: the run request, the W3C trace context of the request that created the run (a run keeps
+ * one trace), and the contexts of the requests that enqueued it again (an operator's retry) to link to.
+ */
 export interface RunJobData {
   runId: string;
   request: RunRequest;
   trace: Record<string, string>;
+  links?: Record<string, string>[];
 }
 
 export interface QueueSettings {
@@ -32,14 +36,22 @@ export function createRunsQueue(connection: Redis, settings: QueueSettings): Que
   });
 }
 
-/** Enqueues a run as job `runId` inside a producer span whose context travels in the job. */
+/**
+ * Enqueues a run as job `runId` inside a producer span whose context travels in the job: as the trace the job
+ * continues, or, when the run has a trace already (`runTrace`), as a link from it.
+ */
 export async function enqueueRun(
   queue: Queue<RunJobData>,
   runId: string,
   request: RunRequest,
+  runTrace?: Record<string, string>,
 ): Promise<void> {
   await produceRunJob({ queue: RUNS_QUEUE, runId, pattern: request.pattern, team: request.team }, (trace) =>
-    queue.add('run', { runId, request, trace }, { jobId: runId }),
+    queue.add(
+      'run',
+      runTrace ? { runId, request, trace: runTrace, links: [trace] } : { runId, request, trace },
+      { jobId: runId },
+    ),
   );
 }
 
@@ -55,14 +67,20 @@ export const LIVE_JOB_STATES = ['active', 'waiting', 'delayed', 'prioritized', '
 export function runJobData(job: Pick<Job, 'id' | 'data'>): RunJobData | undefined {
   const data: unknown = job.data;
   if (typeof data !== 'object' || data === null) return undefined;
-  const { runId, request, trace } = data as Record<string, unknown>;
+  const { runId, request, trace, links } = data as Record<string, unknown>;
   if (!isRunId(runId) || job.id !== runId) return undefined;
   if (typeof request !== 'object' || request === null) return undefined;
   const { team, pattern } = request as Record<string, unknown>;
   if (typeof team !== 'string' || typeof pattern !== 'string') return undefined;
-  const traceOk =
-    typeof trace === 'object' && trace !== null && Object.values(trace).every((v) => typeof v === 'string');
-  return { runId, request: request as RunRequest, trace: traceOk ? (trace as Record<string, string>) : {} };
+  const carrier = (value: unknown): value is Record<string, string> =>
+    typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string');
+  const linksOk = Array.isArray(links) && links.every(carrier);
+  return {
+    runId,
+    request: request as RunRequest,
+    trace: carrier(trace) ? trace : {},
+    ...(linksOk ? { links } : {}),
+  };
 }
 
 /** The team a job's request names; jobs added by other tools (bull-board's "add") may carry anything. */
@@ -70,10 +88,39 @@ function teamOf(job: Job<RunJobData>): string | undefined {
   return runJobData(job)?.request.team;
 }
 
-/** The run lifecycle's view of the BullMQ `runs` queue. */
-export function runQueuePort(queue: Queue<RunJobData>): RunQueue<RunRequest> {
+/**
+ * Of `runIds`, the runs whose job has ended for good or is gone. One pipelined read of each job's hash: a job
+ * that still runs, waits or will be retried has no `finishedOn` (BullMQ sets it only on a final move, and clears
+ * it when a finished job is retried); only the few that ended are asked for their exact state.
+ */
+async function endedJobs(
+  queue: Queue<RunJobData>,
+  redis: Redis,
+  runIds: readonly string[],
+): Promise<Map<string, JobEnd>> {
+  const ended = new Map<string, JobEnd>();
+  if (runIds.length === 0) return ended;
+  const pipeline = redis.pipeline();
+  for (const id of runIds) pipeline.hmget(queue.toKey(id), 'finishedOn', 'failedReason', 'data');
+  const replies = (await pipeline.exec()) ?? [];
+  for (const [i, id] of runIds.entries()) {
+    const [err, fields] = replies[i] ?? [];
+    if (err) continue;
+    const [finishedOn, failedReason, data] = (fields ?? []) as (string | null)[];
+    if (data === null || data === undefined) ended.set(id, { kind: 'gone' });
+    else if (finishedOn) {
+      const state = await queue.getJobState(id);
+      if (state === 'failed') ended.set(id, { kind: 'failed', reason: failedReason ?? 'unknown' });
+      else if (state === 'completed') ended.set(id, { kind: 'completed' });
+    }
+  }
+  return ended;
+}
+
+/** The run lifecycle's view of the BullMQ `runs` queue; `redis` reads job hashes in bulk (any connection). */
+export function runQueuePort(queue: Queue<RunJobData>, redis: Redis): RunQueue<RunRequest> {
   return {
-    enqueue: (runId, request) => enqueueRun(queue, runId, request),
+    enqueue: (runId, request, options) => enqueueRun(queue, runId, request, options?.trace),
     removeWaiting: async (runId) => (await queue.remove(runId)) === 1,
     async removeFinished(runId) {
       await queue.remove(runId);
@@ -83,6 +130,7 @@ export function runQueuePort(queue: Queue<RunJobData>): RunQueue<RunRequest> {
       return state === 'unknown' ? undefined : state;
     },
     isPaused: () => queue.isPaused(),
+    endedJobs: (runIds) => endedJobs(queue, redis, runIds),
     async liveJobs() {
       const jobs = await queue.getJobs([...LIVE_JOB_STATES]);
       return jobs.flatMap((job) => (job?.id ? [{ runId: job.id, team: teamOf(job) }] : []));

@@ -15,7 +15,7 @@ export interface EventSink {
   append(runId: string, event: RunEventInput): Promise<void>;
 }
 
-const MAX_EVENTS_PER_RUN = 10_000;
+export const MAX_EVENTS_PER_RUN = 10_000;
 
 export function stampEvent(runId: string, event: RunEventInput): RunEvent {
   return { ...event, runId, at: new Date().toISOString() } as RunEvent;
@@ -36,6 +36,11 @@ export class RedisEventLog implements EventSink {
       return;
     }
     await this.write(key, runId, event);
+  }
+
+  /** The stream entry of `event`: what a writer that appends it itself (a terminal event in a script) stores. */
+  encode(runId: string, event: RunEventInput): string {
+    return JSON.stringify(stampEvent(runId, event));
   }
 
   private async write(key: string, runId: string, event: RunEventInput): Promise<void> {

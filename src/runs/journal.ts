@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AgentResult } from '../core/agent.js';
-import type { ErrorInfo, StepRecord } from '../core/run.js';
+import { AttemptSupersededError } from '../core/errors.js';
+import type { ErrorInfo, RunUsage, StepRecord } from '../core/run.js';
 import { runKeys } from './keys.js';
 
 /**
@@ -74,23 +75,67 @@ export interface RunJournal {
   get(key: string): JournalEntry | undefined;
   put(key: string, entry: JournalEntry): Promise<void>;
   entries(): [string, JournalEntry][];
+  /**
+   * Throws `AttemptSupersededError` when a newer attempt owns the run (journals opened with an attempt number
+   * only): checked before each model call, so an attempt that lost its job does not call models for steps the
+   * newer one is journaling.
+   */
+  assertCurrent?(): Promise<void>;
 }
 
-/** Loads the journal once, then serves reads from memory and writes through to Redis. */
-export async function openRedisJournal(redis: Redis, prefix: string, runId: string): Promise<RunJournal> {
-  const key = runKeys(prefix, runId).journal;
-  const raw = await redis.hgetall(key);
+/** Writes a journal entry only while ARGV[1] is still the run's current attempt (its fencing token). */
+const PUT_IF_CURRENT = `if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1`;
+
+/**
+ * Loads the journal once, then serves reads from memory and writes through to Redis. With `attempt` (the attempt
+ * number the run lifecycle gave this execution), a write is refused once a newer attempt has started — an
+ * execution that lost its job's lock while another took over — and `put` throws `AttemptSupersededError`.
+ */
+export async function openRedisJournal(
+  redis: Redis,
+  prefix: string,
+  runId: string,
+  attempt?: number,
+): Promise<RunJournal> {
+  const keys = runKeys(prefix, runId);
+  const raw = await redis.hgetall(keys.journal);
   const entries = new Map<string, JournalEntry>(
     Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as JournalEntry]),
   );
+  const current = async () =>
+    attempt === undefined || (await redis.hget(keys.record, 'attempt')) === String(attempt);
   return {
     get: (k) => entries.get(k),
+    async assertCurrent() {
+      if (!(await current())) throw new AttemptSupersededError();
+    },
     async put(k, entry) {
-      await redis.hset(key, k, JSON.stringify(entry));
+      const value = JSON.stringify(entry);
+      if (attempt === undefined) await redis.hset(keys.journal, k, value);
+      else if (
+        (await redis.eval(PUT_IF_CURRENT, 2, keys.record, keys.journal, String(attempt), k, value)) !== 1
+      ) {
+        throw new AttemptSupersededError();
+      }
       entries.set(k, entry);
     },
     entries: () => [...entries.entries()],
   };
+}
+
+/** What the journaled agent calls spent (failures included): the usage of a run that ends without an outcome. */
+export function usageOf(entries: readonly [string, JournalEntry][]): RunUsage {
+  const usage: RunUsage = { inputTokens: 0, outputTokens: 0, modelCalls: 0 };
+  for (const [, e] of entries) {
+    if (e.kind !== 'agent') continue;
+    usage.inputTokens += e.usage.inputTokens;
+    usage.outputTokens += e.usage.outputTokens;
+    usage.modelCalls += e.modelCalls;
+    if (e.costUsd !== undefined) usage.costUsd = (usage.costUsd ?? 0) + e.costUsd;
+  }
+  return usage;
 }
 
 /** An in-process journal (unit tests, benchmarks, evals); `seed` pre-loads recorded steps. */

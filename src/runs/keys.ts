@@ -10,5 +10,26 @@ export function indexKeys(prefix: string) {
     byOwner: (owner: string) => `${prefix}:runs:owner:${owner}`,
     idempotency: (owner: string, key: string) => `${prefix}:idem:${owner}:${key}`,
     cancelChannel: `${prefix}:cancel`,
+    /** Runs not finished yet (queued or running), scored by when they were queued: what the reconciler walks. */
+    live: `${prefix}:index:live`,
+    /** Every key id that has created a run (the per-tenant view lists them). */
+    tenants: `${prefix}:tenants`,
+    /** Held by the worker that reconciles runs with their jobs during one interval. */
+    reconciler: `${prefix}:reconciler`,
   };
+}
+
+/** Per-tenant (API key id) keys: runs in flight, runs created in the last minute, tokens used per UTC day. */
+export function tenantKeys(prefix: string, owner: string) {
+  const base = `${prefix}:tenant:${owner}`;
+  return {
+    live: `${base}:live`,
+    perMinute: `${base}:per-minute`,
+    tokens: (day: string) => `${base}:tokens:${day}`,
+  };
+}
+
+/** The UTC day of `ms` as `YYYY-MM-DD` (the tokens-per-day counters are per UTC day). */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
 }

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { BatonError } from '../core/errors.js';
 import { readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
 import {
@@ -16,6 +18,20 @@ export interface StoredRun {
   owner: string;
   /** W3C trace context of the request that created the run: later signals (feedback) join its trace. */
   trace: Record<string, string>;
+}
+
+/**
+ * A stored run whose record does not parse (written by an older or faulty version, or damaged). Listings skip it;
+ * where the run itself is asked for, this error answers. `owner` says who may learn that it exists.
+ */
+export class UnreadableRunError extends BatonError {
+  constructor(
+    readonly runId: string,
+    readonly owner: string,
+    problem: string,
+  ) {
+    super('RUN_UNREADABLE', `The stored record of run "${runId}" cannot be read.`, { runId, problem });
+  }
 }
 
 export interface ListQuery {
@@ -46,25 +62,48 @@ export class RunStore {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly retentionSeconds: number,
+    private readonly log?: Logger,
   ) {}
 
+  /** The run, or undefined when there is none; throws `UnreadableRunError` when its record does not parse. */
   async get(id: string): Promise<StoredRun | undefined> {
     // Only a run id names a run: anything else (a foreign job id, `<id>:events`) could reach another key.
     if (!isRunId(id)) return undefined;
     const raw = await this.redis.hgetall(runKeys(this.prefix, id).record);
     if (!raw.owner) return undefined;
-    const { owner, trace, ...fields } = raw;
+    // Beside the record's own fields: who owns it, its trace, and what its tenant's daily tokens already count.
+    const { owner, trace, tenantTokens: _counted, ...fields } = raw;
     const keys = runKeys(this.prefix, id);
-    const [journal, feedback] = await Promise.all([
-      readJournal(this.redis, this.prefix, id),
-      this.redis.lrange(keys.feedback, 0, -1),
-    ]);
-    if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
-    return {
-      record: decode({ ...fields }, stepsFromJournal(journal)),
-      owner,
-      trace: trace ? (JSON.parse(trace) as Record<string, string>) : {},
-    };
+    try {
+      const [journal, feedback] = await Promise.all([
+        readJournal(this.redis, this.prefix, id),
+        this.redis.lrange(keys.feedback, 0, -1),
+      ]);
+      if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
+      return {
+        record: decode({ ...fields }, stepsFromJournal(journal)),
+        owner,
+        trace: trace ? (JSON.parse(trace) as Record<string, string>) : {},
+      };
+    } catch (err) {
+      throw new UnreadableRunError(id, owner, err instanceof Error ? err.message.slice(0, 500) : String(err));
+    }
+  }
+
+  /** The runs of `ids` that exist and can be read, in order; unreadable ones are logged and left out. */
+  async getMany(ids: readonly string[]): Promise<StoredRun[]> {
+    const runs = await Promise.all(ids.map((id) => this.readable(id)));
+    return runs.filter((run): run is StoredRun => run !== undefined);
+  }
+
+  private async readable(id: string): Promise<StoredRun | undefined> {
+    try {
+      return await this.get(id);
+    } catch (err) {
+      if (!(err instanceof UnreadableRunError)) throw err;
+      this.log?.error({ err: err.toJSON(), runId: id }, 'skipping a run whose stored record cannot be read');
+      return undefined;
+    }
   }
 
   /** Appends a quality signal to the run; it is kept as long as the run. */
@@ -93,9 +132,9 @@ export class RunStore {
         skipUntil = undefined;
       }
       for (const { id, score } of candidates) {
-        const run = await this.get(id);
+        const run = await this.readable(id);
         if (!run) {
-          await this.redis.zrem(key, id); // expired by retention
+          if (!(await this.redis.exists(runKeys(this.prefix, id).record))) await this.redis.zrem(key, id); // expired
           continue;
         }
         if (query.status && run.record.status !== query.status) continue;

@@ -1,4 +1,5 @@
 import {
+  ATTR_BATON_LINK,
   ATTR_BATON_PATTERN,
   ATTR_BATON_RUN_ATTEMPT,
   ATTR_BATON_RUN_HANDED_OVER,
@@ -11,7 +12,14 @@ import {
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
 } from './attributes.js';
-import { continueTrace, injectTraceContext, SpanKind, withRunContext, withSpan } from './tracing.js';
+import {
+  continueTrace,
+  injectTraceContext,
+  linkFromCarrier,
+  SpanKind,
+  withRunContext,
+  withSpan,
+} from './tracing.js';
 
 /**
  * The messaging spans of run jobs: the producer span around adding a job (its context travels in the job) and
@@ -63,10 +71,22 @@ export interface RunJobSpan {
  * attempt is its own consumer span in the same trace.
  */
 export function consumeRunJob<T>(
-  info: RunJobInfo & { trace: Record<string, string> | undefined; workerId: string },
+  info: RunJobInfo & {
+    trace: Record<string, string> | undefined;
+    /** Requests that enqueued the run again (an operator's retry): linked, while the run's trace continues. */
+    links?: readonly Record<string, string>[] | undefined;
+    workerId: string;
+  },
   process: (span: RunJobSpan) => Promise<T>,
 ): Promise<T> {
-  const { parent, links } = continueTrace(info.trace);
+  const { parent, links: enqueued } = continueTrace(info.trace);
+  const links = [
+    ...enqueued,
+    ...(info.links ?? []).flatMap((carrier) => {
+      const link = linkFromCarrier(carrier, { [ATTR_BATON_LINK]: 'retry' });
+      return link ? [link] : [];
+    }),
+  ];
   const options = {
     kind: SpanKind.CONSUMER,
     parent,

@@ -241,11 +241,17 @@ export function breakerStateValue(state: BreakerState): number {
  * Reports `baton.agent.breaker.state` from `list()` at every collection. Returns a function that
  * stops reporting (call it when the runtime is disposed).
  */
-export function observeBreakers(list: () => Iterable<{ agent: string; state: BreakerState }>): () => void {
+export function observeBreakers(
+  list: () => Iterable<{ agent: string; provider?: string; model?: string; state: BreakerState }>,
+): () => void {
   const gauge = instruments().breakerState;
   const callback = (result: ObservableResult) => {
-    for (const { agent, state } of list()) {
-      result.observe(BREAKER_VALUE[state], { [ATTR_GEN_AI_AGENT_NAME]: agent });
+    for (const { agent, provider, model, state } of list()) {
+      result.observe(BREAKER_VALUE[state], {
+        [ATTR_GEN_AI_AGENT_NAME]: agent,
+        ...(provider !== undefined ? { [ATTR_GEN_AI_PROVIDER_NAME]: provider } : {}),
+        ...(model ? { [ATTR_GEN_AI_REQUEST_MODEL]: model } : {}),
+      });
     }
   };
   gauge.addCallback(callback);

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { toErrorInfo } from '../core/errors.js';
-import type { BreakerSnapshot } from '../policies/breakers.js';
+import { type BreakerSnapshot, worstState } from '../policies/breakers.js';
 
 /**
  * Worker heartbeats: every worker process writes what it is and what it is doing to Redis every
@@ -32,7 +32,7 @@ export interface WorkerHeartbeat {
   lastBeatAt: string;
   intervalMs: number;
   ttlMs: number;
-  /** Circuit breaker per agent this worker has called (an agent never called has a closed breaker). */
+  /** Circuit breaker per agent and model this worker has called (one never called is closed). */
   breakers: BreakerSnapshot[];
 }
 
@@ -196,16 +196,30 @@ export interface AgentFleetState {
 }
 
 /**
- * The breaker state of `agent` on every live worker. A worker that has not called the agent yet has a closed
- * breaker. With no live workers the summary is `closed on all` and `workers` is empty.
+ * The breaker state of `agent` on every live worker: of the breaker of its own model when `ownModel` is set (what
+ * every client may see), else the most severe of all its breakers. A worker that has not called the agent yet has
+ * it closed. With no live workers the summary is `closed on all` and `workers` is empty.
  */
-export function agentFleetState(agent: string, workers: readonly WorkerHeartbeat[]): AgentFleetState {
+export function agentFleetState(
+  agent: string,
+  workers: readonly WorkerHeartbeat[],
+  ownModel = false,
+): AgentFleetState {
   const detail = workers.map((w) => {
-    const b = w.breakers.find((x) => x.agent === agent);
+    // A worker from before breakers were per model reports one breaker per agent: its own model's.
+    const mine = w.breakers.filter((x) => x.agent === agent && (!ownModel || x.configured !== false));
+    const worst = mine.reduce<BreakerSnapshot | undefined>(
+      (a, b) => (!a || worstState(a.state, b.state) !== a.state ? b : a),
+      undefined,
+    );
+    const lastFailure = mine
+      .map((b) => b.lastFailure)
+      .filter((f) => f !== undefined)
+      .sort((a, b) => (a.at < b.at ? 1 : -1))[0];
     return {
       worker: w.id,
-      state: b?.state ?? ('closed' as const),
-      ...(b?.lastFailure ? { lastFailure: b.lastFailure } : {}),
+      state: worst?.state ?? ('closed' as const),
+      ...(lastFailure ? { lastFailure } : {}),
     };
   });
   const open = detail.filter((d) => d.state !== 'closed').length;

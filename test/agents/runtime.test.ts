@@ -6,9 +6,10 @@ import {
   BudgetExceededError,
   CircuitOpenError,
   PermanentModelError,
+  RateLimitedError,
   TransientModelError,
 } from '../../src/core/errors.js';
-import type { ChatCallOptions, ChatModel, ChatRequest } from '../../src/core/model.js';
+import type { ChatCallOptions, ChatModel, ChatRequest, ModelSettings } from '../../src/core/model.js';
 import { createSimulatedModel, type SimulatedFault } from '../../src/models/simulated.js';
 import { CircuitBreakers } from '../../src/policies/breakers.js';
 import { RunBudget } from '../../src/policies/budget.js';
@@ -17,6 +18,7 @@ import { RunBudget } from '../../src/policies/budget.js';
 function setup(
   faults: (call: number) => SimulatedFault | undefined,
   agentOverrides: Partial<AgentDefinitionInput> = {},
+  runtimeOptions: Partial<ConstructorParameters<typeof AgentRuntime>[0]> = {},
 ) {
   const simulated = createSimulatedModel(
     { latencyMs: [0, 0], failureRate: 0, hangRate: 0 },
@@ -31,7 +33,12 @@ function setup(
     },
   };
   const breakers = new CircuitBreakers();
-  const runtime = new AgentRuntime({ models: { modelFor: () => model }, breakers, random: () => 0 });
+  const runtime = new AgentRuntime({
+    models: { modelFor: () => model },
+    breakers,
+    random: () => 0,
+    ...runtimeOptions,
+  });
   const agent = agentDefinitionSchema.parse({
     name: 'worker-agent',
     description: 'test agent',
@@ -47,6 +54,7 @@ function setup(
   const invoke = async (
     budget = new RunBudget(undefined, undefined),
     signal = new AbortController().signal,
+    extra: { deadlineAt?: number; modelOverride?: ModelSettings } = {},
   ) => {
     const settled = await runtime.invoke({
       agent,
@@ -54,6 +62,7 @@ function setup(
       seed: 1,
       signal,
       budget,
+      ...extra,
     });
     if (!settled.ok) throw settled.error;
     return settled.result;
@@ -112,6 +121,61 @@ describe('agent runtime: retry', () => {
     const result = await invoke();
     expect(result.attempts).toBe(2);
     expect((calls[1]?.at ?? 0) - (calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(245);
+  });
+});
+
+describe('agent runtime: bounded retry-after waits', () => {
+  it('fails the attempt with the rate-limit error when retry-after is longer than the configured maximum', async () => {
+    const { calls, invoke } = setup(() => ({ rateLimitedMs: 60_000 }), {}, { retryAfterMaxMs: 1_000 });
+    const error = await invoke().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAfterMs).toBe(60_000);
+    expect(calls).toHaveLength(1);
+  }, 10_000);
+
+  it("fails the attempt when retry-after would outlast the run's deadline", async () => {
+    const { calls, invoke } = setup((call) => (call === 1 ? { rateLimitedMs: 5_000 } : undefined));
+    const error = await invoke(undefined, undefined, { deadlineAt: Date.now() + 1_000 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('still waits a retry-after that fits both', async () => {
+    const { calls, invoke } = setup(
+      (call) => (call === 1 ? { rateLimitedMs: 100 } : undefined),
+      {},
+      {
+        retryAfterMaxMs: 1_000,
+      },
+    );
+    const result = await invoke(undefined, undefined, { deadlineAt: Date.now() + 10_000 });
+    expect(result.attempts).toBe(2);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('reads BATON_RETRY_AFTER_MAX_MS (default 30 s)', async () => {
+    const { loadConfig } = await import('../../src/config/index.js');
+    expect(loadConfig({}).models.retryAfterMaxMs).toBe(30_000);
+    expect(loadConfig({ BATON_RETRY_AFTER_MAX_MS: '5000' }).models.retryAfterMaxMs).toBe(5_000);
+  });
+});
+
+describe('agent runtime: models a run may choose', () => {
+  it('refuses an override the operator does not allow without calling any model', async () => {
+    const { createModelAllowList } = await import('../../src/policies/model-allowlist.js');
+    const { loadConfig } = await import('../../src/config/index.js');
+    const allowedModels = createModelAllowList(loadConfig({}));
+    const { calls, invoke, breakers } = setup(() => undefined, {}, { allowedModels });
+    const error = await invoke(undefined, undefined, { modelOverride: { provider: 'azure-openai' } }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'MODEL_NOT_ALLOWED' });
+    expect(calls).toHaveLength(0);
+    expect(breakers.snapshot().filter((b) => b.state !== 'closed' || b.lastFailure)).toEqual([]);
+    // Settings that keep the agent's model are fine.
+    expect((await invoke(undefined, undefined, { modelOverride: { temperature: 0 } })).attempts).toBe(1);
   });
 });
 

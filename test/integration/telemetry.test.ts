@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEYS, CLIENT_KEY, client, startApi, startWorker } from '../support/baton.js';
+import { API_KEYS, CLIENT_KEY, client, OPERATOR_KEY, startApi, startWorker } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { type CollectedSpan, type OtlpCollector, startOtlpCollector } from '../support/otlp-collector.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -165,6 +165,66 @@ describe('a run’s trace across the API and worker processes', () => {
       expect(runSpan?.attributes['baton.run.resumed']).toBe(true);
     } finally {
       await second.kill();
+    }
+  }, 60_000);
+
+  it("keeps a retried run in its own trace: the retry's job continues it and links to the operator's request", async () => {
+    const failing = startWorker(redis.url, redis.prefix, {
+      ...otel(collector.url),
+      BATON_SIMULATED_FAILURE_RATE: '1',
+      BATON_RETRY_MAX_ATTEMPTS: '1',
+    });
+    const c = client(api.url, CLIENT_KEY);
+    const operator = client(api.url, OPERATOR_KEY);
+    let healthy: ReturnType<typeof startWorker> | undefined;
+    try {
+      await failing.waitFor(/worker ready/);
+      const { run } = await c.createRun({
+        team: 'news-desk',
+        pattern: 'sequential',
+        input: `${sampleArticle} (r)`,
+      });
+      const failed = await c.waitForStatus(run.id, ['failed', 'succeeded']);
+      expect(failed.status).toBe('failed');
+      await failing.kill();
+
+      healthy = startWorker(redis.url, redis.prefix, {
+        ...otel(collector.url),
+        BATON_SIMULATED_LATENCY_MS: '5',
+      });
+      await healthy.waitFor(/worker ready/);
+      const retried = await operator.call('POST', `/v1/runs/${run.id}/retry`);
+      expect(retried.status).toBe(202);
+      const done = await c.waitForStatus(run.id, ['succeeded', 'failed']);
+      expect(done.status).toBe('succeeded');
+      // One trace for the whole run: the record's trace id does not change.
+      expect(done.traceId).toBe(failed.traceId);
+      expect(done.traceId).toBe(run.traceId);
+
+      const [retryRequest] = await collector.waitForSpans(
+        (s) =>
+          s.kind === 'server' &&
+          s.name.includes('/retry') &&
+          s.attributes['http.response.status_code'] === 202,
+        15_000,
+      );
+      expect(retryRequest?.traceId).not.toBe(done.traceId);
+      const [consumer] = await collector.waitForSpans(
+        (s) => ofRun(run.id)(s) && s.kind === 'consumer' && s.attributes['baton.run.attempt'] === 2,
+        15_000,
+      );
+      expect(consumer?.traceId).toBe(done.traceId);
+      expect(consumer?.links.some((l) => l.traceId === retryRequest?.traceId)).toBe(true);
+      // Feedback on the retried run joins the same trace as everything else.
+      await c.call('POST', `/v1/runs/${run.id}/feedback`, { score: 1 });
+      const [feedback] = await collector.waitForSpans(
+        (s) => s.name === 'baton.feedback' && ofRun(run.id)(s),
+        15_000,
+      );
+      expect(feedback?.traceId).toBe(done.traceId);
+    } finally {
+      await failing.kill();
+      await healthy?.kill();
     }
   }, 60_000);
 });

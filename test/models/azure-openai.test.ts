@@ -37,6 +37,17 @@ describe('azure-openai provider against the local Azure OpenAI server', () => {
 
   const signal = () => new AbortController().signal;
 
+  it('puts a deployment name in the request path URL-encoded, whatever it contains', async () => {
+    const err = await rejectionOf(
+      model.complete(chatRequest({ model: { deployment: '../../other/path?x=1#' } }), { signal: signal() }),
+    );
+    expect(err).toBeInstanceOf(PermanentModelError); // an unknown deployment: 404
+    expect(server.requests).toHaveLength(1);
+    const req = server.requests[0]!;
+    expect(req.path).toBe('/openai/deployments/..%2F..%2Fother%2Fpath%3Fx%3D1%23/chat/completions');
+    expect(req.query).toEqual({ 'api-version': API_VERSION });
+  });
+
   it('sends the deployment in the path, the api-version in the query and the key in api-key', async () => {
     const result = await model.complete(
       chatRequest({ model: { temperature: 0.2, seed: 7, maxOutputTokens: 64 } }),

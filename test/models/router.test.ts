@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, isKnownEnvVar, loadConfig } from '../../src/config/index.js';
-import { PermanentModelError } from '../../src/core/errors.js';
+import { ModelConfigurationError } from '../../src/core/errors.js';
 import type { ChatModel, ChatRequest } from '../../src/core/model.js';
 import { assertProviderConfigured } from '../../src/models/router.js';
 import { createModelRouter } from '../../src/policies/model-router.js';
@@ -187,12 +187,15 @@ describe('createModelRouter', () => {
     expect(azure.requests[0]?.path).toBe('/openai/deployments/gpt-4o/chat/completions');
   });
 
-  it('an unconfigured provider chosen by an agent fails its calls with a PermanentModelError naming the variables', async () => {
+  it('an unconfigured provider chosen by an agent fails its calls with a configuration error naming the variables', async () => {
     const router = createModelRouter(loadConfig({}));
     const err = await rejectionOf(
       router.modelFor({ provider: 'azure-openai' }).complete(chatRequest(), { signal: signal() }),
     );
-    expect(err).toBeInstanceOf(PermanentModelError);
+    // A configuration error: not retried, and never counted against a circuit breaker.
+    expect(err).toBeInstanceOf(ModelConfigurationError);
+    expect((err as ModelConfigurationError).code).toBe('MODEL_NOT_CONFIGURED');
+    expect((err as ModelConfigurationError).retryable).toBe(false);
     expect((err as Error).message).toBe(
       'The model provider azure-openai (chosen by an agent or a run) needs AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT.',
     );

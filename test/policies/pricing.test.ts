@@ -57,3 +57,21 @@ describe('pricing', () => {
     );
   });
 });
+
+describe('price lookups by client-chosen names', () => {
+  it('never resolve a name to an inherited property ("constructor", "__proto__", "toString")', () => {
+    const table = loadConfig({ BATON_PRICES: 'gpt-4o=0.0025:0.01' }).models.prices;
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(priceFor(name, table), name).toBeUndefined();
+      expect(costOf(name, { inputTokens: 1000, outputTokens: 1000 }, table), name).toBeUndefined();
+    }
+  });
+
+  it('price such names at "*" like any other unlisted deployment', () => {
+    const table = loadConfig({ BATON_PRICES: 'gpt-4o=0.0025:0.01,*=0.001:0.002' }).models.prices;
+    expect(costOf('constructor', { inputTokens: 1000, outputTokens: 500 }, table)).toBe(0.002);
+    // A table written as a plain object literal is safe too.
+    const literal: PriceTable = { '*': { inputPer1K: 0.001, outputPer1K: 0.002 } };
+    expect(costOf('constructor', { inputTokens: 1000, outputTokens: 500 }, literal)).toBe(0.002);
+  });
+});

@@ -50,7 +50,7 @@ export interface paths {
         put?: never;
         /**
          * Create a run
-         * @description Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another.
+         * @description Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another. `options.model` may choose only models the operator allows (400 `MODEL_NOT_ALLOWED`); over a limit of its API key (BATON_TENANT_LIMITS) the run is refused with 429 and `Retry-After`.
          */
         post: operations["createRun"];
         delete?: never;
@@ -341,6 +341,97 @@ export interface paths {
          * @description Cancels every queued or running run of the team: waiting runs at once, running runs through their worker (within about a second). Operator or admin.
          */
         post: operations["cancelTeamRuns"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tenants: limits and usage
+         * @description Every API key id (configured, or that has created runs) with its limits (BATON_TENANT_LIMITS) and its usage: runs in flight, runs created in the last minute, tokens of runs finished today (UTC). Operator or admin.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                keyId: string;
+                                /** @enum {string} */
+                                role?: "client" | "operator" | "admin";
+                                limits: {
+                                    inflight: number | null;
+                                    perMinute: number | null;
+                                    tokensPerDay: number | null;
+                                };
+                                usage: {
+                                    inflight: number;
+                                    lastMinute: number;
+                                    tokensToday: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+                /** @description Default Response */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ErrorEnvelope"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1345,7 +1436,7 @@ export interface operations {
                                 lastFailure?: {
                                     at: string;
                                     code: string;
-                                    message: string;
+                                    message?: string;
                                 };
                             };
                             /** @enum {string} */
@@ -1357,7 +1448,7 @@ export interface operations {
                                 lastFailure?: {
                                     at: string;
                                     code: string;
-                                    message: string;
+                                    message?: string;
                                 };
                             }[];
                         }[];
@@ -1826,6 +1917,9 @@ export interface operations {
                             ttlMs: number;
                             breakers: {
                                 agent: string;
+                                provider?: string;
+                                model?: string;
+                                configured?: boolean;
                                 /** @enum {string} */
                                 state: "closed" | "open" | "half-open";
                                 lastFailure?: {

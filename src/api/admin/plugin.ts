@@ -7,7 +7,6 @@ import type { ApiRole } from '../../config/index.js';
 import { RefusedError } from '../../core/errors.js';
 import { collectQueueStats } from '../../queue/stats.js';
 import { type RunRecord, runIdSchema } from '../../runs/schema.js';
-import { currentTraceId } from '../../telemetry/tracing.js';
 import { listWorkers } from '../../worker/heartbeat.js';
 import type { Authenticator, Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
@@ -271,8 +270,8 @@ export const adminPlugin = (deps: ApiDeps, auth: Authenticator) => async (app: F
   });
 
   const runsOf = async (ids: readonly (string | undefined)[]): Promise<RunRecord[]> => {
-    const runs = await Promise.all(ids.filter((id): id is string => !!id).map((id) => deps.store.get(id)));
-    return runs.flatMap((r) => (r ? [r.record] : []));
+    const runs = await deps.store.getMany(ids.filter((id): id is string => !!id));
+    return runs.map((r) => r.record);
   };
 
   app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
@@ -351,7 +350,7 @@ export const adminPlugin = (deps: ApiDeps, auth: Authenticator) => async (app: F
     { schema: { hide: true, params: z.object({ id: runIdSchema }) } },
     async (request, reply) =>
       action(reply, async () => {
-        await deps.lifecycle.retry((request.params as { id: string }).id, currentTraceId());
+        await deps.lifecycle.retry((request.params as { id: string }).id);
         return 'retried';
       }),
   );

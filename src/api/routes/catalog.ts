@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { BreakerSnapshot } from '../../policies/breakers.js';
 import { patternSchema } from '../../runs/schema.js';
 import { describeTeam } from '../../teams/describe.js';
 import { definitionVersion } from '../../teams/version.js';
@@ -31,6 +32,9 @@ const teamSchema = z.object({
 });
 
 const breakerStateSchema = z.enum(['closed', 'open', 'half-open']);
+const lastFailureSchema = z
+  .object({ at: z.string(), code: z.string(), message: z.string().optional() })
+  .describe('The last failure that counted against the breaker; its message for operators and admins only.');
 
 const agentSchema = z.object({
   team: z.string(),
@@ -47,10 +51,10 @@ const agentSchema = z.object({
   breaker: z
     .object({
       state: breakerStateSchema,
-      lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
+      lastFailure: lastFailureSchema.optional(),
     })
     .optional()
-    .describe('Circuit-breaker state in processes this API can see.'),
+    .describe("Circuit-breaker state of the agent's configured model in processes this API can see."),
   fleet: z
     .enum(['closed on all', 'open on some', 'open on all'])
     .describe('Circuit breaker across live workers (half-open counts as open; no workers: closed on all).'),
@@ -59,12 +63,18 @@ const agentSchema = z.object({
       z.object({
         worker: z.string(),
         state: breakerStateSchema,
-        lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
+        lastFailure: lastFailureSchema.optional(),
       }),
     )
     .optional()
     .describe('Breaker state on each live worker (operators and admins only).'),
 });
+
+/** A breaker's last failure as `caller` may see it: clients get the code, never another client's error text. */
+function visibleFailure(failure: BreakerSnapshot['lastFailure'], detail: boolean) {
+  if (!failure) return {};
+  return { lastFailure: detail ? failure : { at: failure.at, code: failure.code } };
+}
 
 export const catalogRoutes =
   (deps: ApiDeps): FastifyPluginAsyncZod =>
@@ -102,16 +112,17 @@ export const catalogRoutes =
         },
       },
       async (request) => {
-        const breakers = new Map((deps.localBreakers?.() ?? []).map((b) => [b.agent, b]));
+        const local = deps.localBreakers?.() ?? [];
         const workers = await listWorkers(deps.redis, deps.config.redisPrefix);
         const role = (request.caller as Caller).role;
         const detail = role === 'operator' || role === 'admin';
         const teams = (await deps.teams.list()).map((t) => t.team);
+        // Breakers are per agent and model: the view shows the one of the agent's own model.
         return {
           items: teams.flatMap((team) =>
             team.agents.map((a) => {
-              const b = breakers.get(a.name);
-              const fleet = agentFleetState(a.name, workers);
+              const b = local.find((x) => x.agent === a.name && x.configured);
+              const fleet = agentFleetState(a.name, workers, true);
               return {
                 team: team.name,
                 name: a.name,
@@ -120,9 +131,7 @@ export const catalogRoutes =
                 structuredOutput: a.outputSchema !== undefined,
                 handoffs: a.handoffs,
                 policy: a.policy,
-                ...(b
-                  ? { breaker: { state: b.state, ...(b.lastFailure ? { lastFailure: b.lastFailure } : {}) } }
-                  : {}),
+                ...(b ? { breaker: { state: b.state, ...visibleFailure(b.lastFailure, detail) } } : {}),
                 fleet: fleet.fleet,
                 ...(detail ? { workers: fleet.workers } : {}),
               };

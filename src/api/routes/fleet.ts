@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { collectQueueStats, type QueueStats } from '../../queue/stats.js';
 import { runIdSchema, runRecordSchema } from '../../runs/schema.js';
-import { currentTraceId } from '../../telemetry/tracing.js';
 import { listWorkers } from '../../worker/heartbeat.js';
 import { type Caller, requireRole } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
@@ -19,6 +18,15 @@ const errors = { 401: errorEnvelopeSchema, 403: errorEnvelopeSchema };
 
 const breakerSnapshotSchema = z.object({
   agent: z.string(),
+  provider: z.string().optional(),
+  model: z
+    .string()
+    .optional()
+    .describe("The deployment or Foundry agent; empty for the provider's configured default."),
+  configured: z
+    .boolean()
+    .optional()
+    .describe("The breaker of the agent's own model, not of a model a run chose instead."),
   state: z.enum(['closed', 'open', 'half-open']),
   lastFailure: z.object({ at: z.string(), code: z.string(), message: z.string() }).optional(),
 });
@@ -36,7 +44,9 @@ export const workerSchema = z.object({
   lastBeatAt: z.string(),
   intervalMs: z.number().int(),
   ttlMs: z.number().int().describe('Without a newer heartbeat the worker leaves the list after this long.'),
-  breakers: z.array(breakerSnapshotSchema).describe('Circuit breaker per agent this worker has called.'),
+  breakers: z
+    .array(breakerSnapshotSchema)
+    .describe('Circuit breaker per agent and model this worker has called.'),
 });
 
 export const queueStatsSchema = z.object({
@@ -155,7 +165,7 @@ export const fleetRoutes =
         },
       },
       async (request, reply) => {
-        const { record } = await deps.lifecycle.retry(request.params.id, currentTraceId());
+        const { record } = await deps.lifecycle.retry(request.params.id);
         return reply.code(202).header('location', `/v1/runs/${record.id}`).send(record);
       },
     );

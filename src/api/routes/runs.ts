@@ -12,7 +12,7 @@ import {
   runRequestSchema,
   runStatusSchema,
 } from '../../runs/schema.js';
-import type { StoredRun } from '../../runs/store.js';
+import { type StoredRun, UnreadableRunError } from '../../runs/store.js';
 import {
   ATTR_BATON_PATTERN,
   ATTR_BATON_RUN_ID,
@@ -42,8 +42,17 @@ export const runRoutes =
 
     /** The run if this caller may see it; 404 otherwise (a client never learns another key's run exists). */
     const visibleRun = async (caller: Caller, id: string): Promise<StoredRun> => {
-      const run = await store.get(id);
-      if (!run || (!seesAllRuns(caller) && run.owner !== caller.keyId)) throw notFound(`Run "${id}"`);
+      const sees = (owner: string) => seesAllRuns(caller) || owner === caller.keyId;
+      let run: StoredRun | undefined;
+      try {
+        run = await store.get(id);
+      } catch (err) {
+        if (!(err instanceof UnreadableRunError)) throw err;
+        if (!sees(err.owner)) throw notFound(`Run "${id}"`);
+        app.log.error({ err: err.toJSON(), runId: id }, 'a stored run record cannot be read');
+        throw new ApiError(500, err.code, err.message);
+      }
+      if (!run || !sees(run.owner)) throw notFound(`Run "${id}"`);
       return run;
     };
 
@@ -54,7 +63,7 @@ export const runRoutes =
           operationId: 'createRun',
           summary: 'Create a run',
           description:
-            'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another.',
+            'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another. `options.model` may choose only models the operator allows (400 `MODEL_NOT_ALLOWED`); over a limit of its API key (BATON_TENANT_LIMITS) the run is refused with 429 and `Retry-After`.',
           tags: ['runs'],
           headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
           body: runRequestSchema,
@@ -64,6 +73,9 @@ export const runRoutes =
             ...errors,
             409: errorEnvelopeSchema,
             413: errorEnvelopeSchema,
+            429: errorEnvelopeSchema.describe(
+              'Over a limit of this API key (TENANT_LIMIT); see Retry-After.',
+            ),
             503: errorEnvelopeSchema,
           },
         },

@@ -1,0 +1,112 @@
+/**
+ * The Lua scripts of the run lifecycle's Redis writes. Each one checks and writes in one step, so two processes
+ * racing for a run (a worker and a cancel, a worker that lost its job's lock and the one that took it over, the
+ * reconciler) can never both win. Record fields are JSON-encoded, so a status is stored with its quotes.
+ */
+
+const IS_TERMINAL = `local function terminal(status)
+  return status == '"succeeded"' or status == '"failed"' or status == '"cancelled"'
+end
+`;
+
+/** Moves the record from ARGV[1] to ARGV[2] only if it is in ARGV[1] (one retry wins a race). */
+export const CLAIM_STATUS = `if redis.call('HGET', KEYS[1], 'status') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'status', ARGV[2])
+  return 1
+end
+return 0`;
+
+/** Deletes KEYS[1] only while it still names run ARGV[1] (`<runId> <request hash>`). */
+export const RELEASE_IF_OURS = `local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/** Counts a worker attempt at an existing run (0: no such run; a missing record is never created here). */
+export const NEXT_ATTEMPT = `if redis.call('HEXISTS', KEYS[1], 'owner') == 0 then return 0 end
+return redis.call('HINCRBY', KEYS[1], 'attempt', 1)`;
+
+/**
+ * Marks the run running for attempt ARGV[1] (startedAt ARGV[2]) unless it has finished or a newer attempt started.
+ * Returns `running`, `finished`, `superseded` or `gone`.
+ */
+export const MARK_RUNNING = `${IS_TERMINAL}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'gone' end
+if terminal(status) then return 'finished' end
+if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 'superseded' end
+redis.call('HSET', KEYS[1], 'status', '"running"', 'startedAt', ARGV[2])
+return 'running'`;
+
+/**
+ * Admits a new run for its tenant and stores it. Refuses (`{limit, retryAfterMs}`) when the tenant has used its
+ * tokens of the day, created its runs of the minute, or has its runs in flight; otherwise writes the record and
+ * every index at once.
+ *
+ * KEYS: record, all runs, owner's runs, live runs, tenant live, tenant per-minute, tenant tokens today, tenants.
+ * ARGV: run id, created (ms), now (ms), inflight limit, per-minute limit, tokens limit ('' = none), record key
+ * prefix, owner, then the record's field/value pairs.
+ */
+export const INSERT_RUN = `${IS_TERMINAL}
+local id, created, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local window = 60000
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - window)
+if ARGV[6] ~= '' and tonumber(redis.call('GET', KEYS[7]) or '0') >= tonumber(ARGV[6]) then
+  return {'tokensPerDay', 0}
+end
+if ARGV[5] ~= '' and redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[5]) then
+  local oldest = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
+  return {'perMinute', tonumber(oldest[2]) + window - now}
+end
+if ARGV[4] ~= '' and redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[4]) then
+  -- Runs that finished or vanished without leaving the set no longer count.
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
+    local status = redis.call('HGET', ARGV[7] .. member, 'status')
+    if not status or terminal(status) then redis.call('ZREM', KEYS[5], member) end
+  end
+  if redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[4]) then return {'inflight', 0} end
+end
+local fields = {}
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('ZADD', KEYS[2], created, id)
+redis.call('ZADD', KEYS[3], created, id)
+redis.call('ZADD', KEYS[4], now, id)
+redis.call('ZADD', KEYS[5], now, id)
+redis.call('ZADD', KEYS[6], now, id)
+redis.call('PEXPIRE', KEYS[6], window)
+redis.call('SADD', KEYS[8], ARGV[8])
+return {'ok', 0}`;
+
+/**
+ * Finishes a run: unless it has finished already or (with a fencing token ARGV[1]) a newer attempt started, writes
+ * the outcome fields, appends the terminal event, takes the run off the live indexes, counts its tokens for the
+ * tenant's day (only what an earlier finish of the same run did not count), and starts the retention clock.
+ * Returns `finished`, `finished-already`, `superseded` or `gone`.
+ *
+ * KEYS: record, events, journal, live runs, tenant live, tenant tokens today.
+ * ARGV: fence ('' = none), run id, run tokens, terminal event entry, stream max length, retention (s), tokens
+ * counter TTL (s), then the record's field/value pairs.
+ */
+export const FINISH_RUN = `${IS_TERMINAL}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'gone' end
+if terminal(status) then return 'finished-already' end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 'superseded' end
+local fields = {}
+for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[4])
+redis.call('ZREM', KEYS[4], ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[2])
+local delta = tonumber(ARGV[3]) - tonumber(redis.call('HGET', KEYS[1], 'tenantTokens') or '0')
+if delta > 0 then
+  redis.call('INCRBY', KEYS[6], delta)
+  redis.call('EXPIRE', KEYS[6], ARGV[7])
+  redis.call('HSET', KEYS[1], 'tenantTokens', ARGV[3])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('EXPIRE', KEYS[3], ARGV[6])
+return 'finished'`;

@@ -1,0 +1,38 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { EngineDeps } from '../engine/index.js';
+import type { RunLifecycle } from '../lifecycle/lifecycle.js';
+import type { CircuitBreakers } from '../policies/breakers.js';
+import type { RedisEventLog } from '../runs/events.js';
+
+export interface WorkerDeps {
+  /** For BullMQ (blocking commands); needs `maxRetriesPerRequest: null`. */
+  connection: Redis;
+  /** Run state reads and writes. */
+  redis: Redis;
+  /** A connection of its own for the cancel channel (a subscribed connection can do nothing else). */
+  subscriber: Redis;
+  lifecycle: RunLifecycle;
+  events: RedisEventLog;
+  engine: EngineDeps;
+  /** The breakers the engine's runtime uses: their state goes out with every heartbeat. */
+  breakers: CircuitBreakers;
+  log: Logger;
+  settings: {
+    prefix: string;
+    concurrency: number;
+    lockMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+    attempts: number;
+    shutdownGraceMs: number;
+    heartbeatIntervalMs: number;
+    heartbeatTtlMs: number;
+    /** How often the fleet reconciles runs with their jobs (one worker does it per interval). */
+    reconcileIntervalMs: number;
+    /** Runs queued more recently than this are not reconciled yet (default 10 s). */
+    reconcileGraceMs?: number;
+    /** How often the cancel flag of the runs executing here is read (a lost cancel message still arrives). */
+    cancelPollMs?: number;
+  };
+}

@@ -1,0 +1,165 @@
+import { type Job, UnrecoverableError } from 'bullmq';
+import type { Logger } from 'pino';
+import { AttemptSupersededError, RunInterruptedError, toErrorInfo } from '../core/errors.js';
+import type { ErrorInfo } from '../core/run.js';
+import { execute } from '../engine/index.js';
+import type { StartDecision } from '../lifecycle/lifecycle.js';
+import type { RunJobData } from '../queue/runs-queue.js';
+import { openRedisJournal, type RunJournal } from '../runs/journal.js';
+import type { RunJobSpan } from '../telemetry/job-spans.js';
+import type { ActiveAttempt, ActiveAttempts } from './attempts.js';
+import type { WorkerDeps } from './deps.js';
+
+/** A failed run fails its job too (no job retry: the run's outcome is final), so queue tools show it failed. */
+const failJob = (error: ErrorInfo | undefined) =>
+  new UnrecoverableError(`${error?.code ?? 'RUN_FAILED'}: ${error?.message ?? 'the run failed'}`);
+
+export interface WorkerScope {
+  id: string;
+  attempts: ActiveAttempts;
+  drain: AbortSignal;
+}
+
+/** How a job's processing ended: done (the job completes or fails as the run did), or handed over. */
+export type JobEnding = 'done' | 'handed-over' | 'superseded';
+
+/**
+ * One run job: register the attempt (so a cancel from now on reaches it), start the run through the lifecycle,
+ * execute it, record the outcome.
+ */
+export async function processRunJob(
+  deps: WorkerDeps,
+  worker: WorkerScope,
+  job: Job<RunJobData>,
+  token: string | undefined,
+  span: RunJobSpan,
+): Promise<JobEnding> {
+  const { runId } = job.data;
+  const log = deps.log.child({ runId });
+  const attempt = worker.attempts.register(runId);
+  // Taking over from an attempt of this very worker: when that one ends, BullMQ stops renewing the job's lock
+  // (it tracks locks by job id), so this attempt renews its own.
+  const keepLock = attempt.tookOver ? renewLock(job, token, deps.settings.lockMs, log) : undefined;
+  try {
+    const start = await deps.lifecycle.start(runId);
+    if (start.kind === 'run')
+      return await executeRun(deps, { job, token, span, log, attempt, start, worker });
+    if (start.kind === 'superseded') {
+      log.warn('a newer attempt owns the run; leaving it to that one');
+      return 'superseded';
+    }
+    if (start.kind === 'gone') log.warn('job for a run with no record (expired or discarded); dropping it');
+    // A duplicate delivery of a finished run leaves the job in the state the run ended in.
+    if (start.kind === 'finished' && start.record.status === 'failed') throw failJob(start.record.error);
+    return 'done';
+  } finally {
+    keepLock?.stop();
+    worker.attempts.release(attempt);
+  }
+}
+
+interface Execution {
+  job: Job<RunJobData>;
+  token: string | undefined;
+  span: RunJobSpan;
+  log: Logger;
+  attempt: ActiveAttempt;
+  start: Extract<StartDecision, { kind: 'run' }>;
+  worker: WorkerScope;
+}
+
+/**
+ * Executes a started run and finishes it with the attempt's fencing token. An attempt that a newer one replaced
+ * (its lock was lost) stops without writing; a drained worker hands the run back to the queue.
+ */
+async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
+  const { runId, request } = x.job.data;
+  const { start, log } = x;
+  x.span.attempt(start.attempt);
+  log.info(
+    { attempt: start.attempt, worker: x.worker.id },
+    start.attempt > 1 ? 'resuming run' : 'starting run',
+  );
+  try {
+    const outcome = await execute(
+      {
+        runId,
+        request,
+        attempt: start.attempt,
+        journal: stopOnSupersede(
+          await openRedisJournal(deps.redis, deps.settings.prefix, runId, start.attempt),
+          x.attempt,
+        ),
+        events: deps.events,
+        signal: x.attempt.controller.signal,
+        drain: x.worker.drain,
+        firstStartedAt: Date.parse(start.startedAt),
+      },
+      deps.engine,
+    );
+    const ended = await deps.lifecycle.finish(runId, outcome, start.startedAt, start.attempt);
+    if (ended === 'superseded') throw new AttemptSupersededError();
+    if (ended !== 'finished') {
+      log.info({ status: outcome.status, ended }, 'the run was finished elsewhere; outcome not written');
+      return 'done';
+    }
+    log.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
+    if (outcome.status === 'failed') throw failJob(outcome.error);
+    return 'done';
+  } catch (err) {
+    if (!(err instanceof RunInterruptedError)) throw err;
+    return handOver(x, err);
+  }
+}
+
+/** An interrupted attempt: back to the queue when draining; nothing to hand back when another owns the job. */
+async function handOver(x: Execution, err: RunInterruptedError): Promise<JobEnding> {
+  if (err instanceof AttemptSupersededError) {
+    x.log.warn(
+      { attempt: x.start.attempt },
+      'attempt superseded (its job lock was lost); stopping without writing',
+    );
+    return 'superseded';
+  }
+  x.log.info('worker shutting down; handing the run back to the queue');
+  try {
+    await x.job.moveToWait(x.token);
+  } catch (moveErr) {
+    // The lock was lost meanwhile: the stalled-job check hands the job back instead.
+    x.log.warn({ err: toErrorInfo(moveErr) }, 'could not hand the job back; it returns when found stalled');
+  }
+  return 'handed-over';
+}
+
+/**
+ * The journal of an attempt that stops as a whole once it learns a newer attempt owns the run: concurrent
+ * branches are aborted too, instead of each finding out at its own next write.
+ */
+function stopOnSupersede(journal: RunJournal, attempt: ActiveAttempt): RunJournal {
+  const stopping = async <T>(write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } catch (err) {
+      if (err instanceof AttemptSupersededError) attempt.controller.abort(err);
+      throw err;
+    }
+  };
+  return {
+    get: (key) => journal.get(key),
+    entries: () => journal.entries(),
+    put: (key, entry) => stopping(() => journal.put(key, entry)),
+    assertCurrent: () => stopping(async () => journal.assertCurrent?.()),
+  };
+}
+
+/** Renews the job's lock every half lock period until stopped. */
+function renewLock(job: Job<RunJobData>, token: string | undefined, lockMs: number, log: Logger) {
+  const timer = setInterval(() => {
+    if (!token) return;
+    job.extendLock(token, lockMs).catch((err: unknown) => {
+      log.warn({ err: toErrorInfo(err) }, 'could not renew the job lock');
+    });
+  }, lockMs / 2);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
