@@ -62,6 +62,7 @@ const table: Record<string, Access> = {
   'GET /v1/agents': 'caller',
   'GET /v1/workers': 'operator',
   'GET /v1/queue': 'operator',
+  'GET /v1/tenants': 'operator',
   'POST /v1/queue/pause': 'operator',
   'POST /v1/queue/resume': 'operator',
   'POST /v1/runs/:id/retry': 'operator',

@@ -24,8 +24,9 @@ export const tenantRoutes =
     app.get(
       '/v1/tenants',
       {
-        preHandler: async (request) => requireRole(request.caller as Caller, ['operator', 'admin']),
+        preValidation: async (request) => requireRole(request.caller as Caller, ['operator', 'admin']),
         schema: {
+          operationId: 'listTenants',
           summary: 'Tenants: limits and usage',
           description:
             'Every API key id (configured, or that has created runs) with its limits (BATON_TENANT_LIMITS) and its usage: runs in flight, runs created in the last minute, tokens of runs finished today (UTC). Operator or admin.',
