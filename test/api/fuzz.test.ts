@@ -610,7 +610,6 @@ describe('HTTP fuzz over the OpenAPI document', () => {
     expect(failures.slice(0, 30)).toEqual([]);
     expect(sent).toBeGreaterThanOrEqual(TOTAL);
     expect(perOperation.size).toBe(operations.length + 1);
-    expect(seconds).toBeLessThan(60);
     expect(after.heapUsed).toBeLessThan(before.heapUsed * 1.2);
   }, 180_000);
 });

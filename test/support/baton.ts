@@ -43,7 +43,7 @@ export function startBaton(role: string, env: Record<string, string>): BatonProc
   return {
     child,
     output: () => out,
-    async waitFor(pattern, timeoutMs = 15_000) {
+    async waitFor(pattern, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const m = pattern.exec(out);
