@@ -17,6 +17,13 @@ export type RunList = JsonBody<paths['/v1/runs']['get']['responses'][200]>;
 export type RunListQuery = NonNullable<paths['/v1/runs']['get']['parameters']['query']>;
 export type TeamList = JsonBody<paths['/v1/teams']['get']['responses'][200]>;
 export type Team = TeamList['items'][number];
+export type TeamRecord = JsonBody<paths['/v1/teams/{name}']['get']['responses'][200]>;
+export type TeamVersion = JsonBody<paths['/v1/teams/{name}/versions/{version}']['get']['responses'][200]>;
+/** What registering a document did: a new version (`created`), or the one it already was. */
+export type TeamRegistration = JsonBody<paths['/v1/teams/{name}']['put']['responses'][201]>;
+export type TeamRetirement = JsonBody<paths['/v1/teams/{name}']['delete']['responses'][200]>;
+/** A team document (the team file's content as JSON). */
+export type TeamDocument = Record<string, unknown>;
 
 /** A run event with the id of its message on the stream (give it back as `lastEventId` to resume after it). */
 export type StreamedEvent = RunEvent & { readonly eventId: string };

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import {
   BatonApiError,
   BatonClient,
@@ -7,11 +10,13 @@ import {
   signWebhook,
   verifyWebhook,
 } from '../../../packages/client/src/index.js';
-import { CLIENT_KEY, OPERATOR_KEY } from '../../../test/support/baton.js';
+import { API_KEYS, CLIENT_KEY, OPERATOR_KEY, ROOT } from '../../../test/support/baton.js';
 import { sampleArticle } from '../../../test/support/engine.js';
 import { type FaultProxy, startFaultProxy } from '../../../test/support/fault-proxy.js';
 import { startRedis, type TestRedis } from '../../../test/support/redis.js';
 import { startService } from '../../../test/support/service.js';
+
+const ADMIN_KEY = 'admin-key-dddddddddddddddd';
 
 /** The client against a live service (API + worker + Redis), through a proxy that injects network faults. */
 let redis: TestRedis;
@@ -20,7 +25,10 @@ let proxy: FaultProxy;
 
 beforeAll(async () => {
   redis = await startRedis();
-  service = await startService(redis, { BATON_SIMULATED_LATENCY_MS: '30' });
+  service = await startService(redis, {
+    BATON_SIMULATED_LATENCY_MS: '30',
+    BATON_API_KEYS: `${API_KEYS},${ADMIN_KEY}:admin`,
+  });
   proxy = await startFaultProxy(service.url);
 });
 afterAll(async () => {
@@ -147,6 +155,64 @@ describe('runs.wait, cancel, list', () => {
     for (const id of ids) expect(listed).toContain(id);
     expect(new Set(listed).size).toBe(listed.length);
     expect(proxy.requests.slice(before).length).toBeGreaterThanOrEqual(Math.ceil(listed.length / 2));
+  });
+});
+
+describe('teams', () => {
+  const newsDesk = parseYaml(readFileSync(join(ROOT, 'teams/news-desk.yaml'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const reviewDesk = (instructions: string) => ({
+    ...newsDesk,
+    name: 'review-desk',
+    description: `News desk for reviews. ${instructions}`,
+  });
+
+  it('registers versions, reads them, runs on the current one and retires the team', async () => {
+    const admin = client({ apiKey: ADMIN_KEY });
+    const first = await admin.teams.register('review-desk', reviewDesk('First.'));
+    expect(first).toMatchObject({ name: 'review-desk', created: true, changed: true });
+    const again = await admin.teams.register('review-desk', reviewDesk('First.'));
+    expect(again).toMatchObject({ version: first.version, created: false });
+    const second = await admin.teams.register('review-desk', reviewDesk('Second.'));
+    expect(second).toMatchObject({ created: true, previous: first.version });
+
+    const record = await client().teams.get('review-desk');
+    expect(record.current?.version).toBe(second.version);
+    expect(record.versions.map((v) => v.version)).toEqual([first.version, second.version]);
+    const old = await client().teams.version('review-desk', first.version);
+    expect(old).toMatchObject({ version: first.version, current: false });
+    expect(old.document).toMatchObject({ description: 'News desk for reviews. First.' });
+    expect((await client().teams.list()).map((t) => t.name)).toContain('review-desk');
+
+    const run = await client().runs.create({
+      team: 'review-desk',
+      pattern: 'sequential',
+      input: sampleArticle,
+    });
+    expect(await client().runs.wait(run.id, { timeoutMs: 30_000 })).toMatchObject({
+      status: 'succeeded',
+      teamVersion: second.version,
+    });
+
+    expect(await admin.teams.retire('review-desk')).toEqual({ name: 'review-desk', retired: second.version });
+    const refused = await client()
+      .runs.create({ team: 'review-desk', pattern: 'sequential', input: sampleArticle })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BatonApiError);
+    expect((refused as BatonApiError).status).toBe(400);
+  });
+
+  it('a client key may read teams but not register one: a typed 403', async () => {
+    const err = await client()
+      .teams.register('review-desk', reviewDesk('Mine.'))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 403, code: 'FORBIDDEN' });
+    const missing = await client()
+      .teams.get('no-such-team')
+      .catch((e: unknown) => e);
+    expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 });
 
