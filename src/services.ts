@@ -134,7 +134,9 @@ export function createServices(
     queue,
     lifecycle,
     teams: catalog,
-    breakers: new CircuitBreakers(),
+    breakers: new CircuitBreakers(
+      fleet ? { coordination: fleet, events: loggedCoordinationEvents(log) } : undefined,
+    ),
     fleet,
     tenants: tenantScope(),
     async close() {
