@@ -164,6 +164,7 @@ export function fleetRouterDeps(config: Config, services: Services, log: Logger)
         local,
         tenantOf: services.tenants.current,
         weightOf: (tenant) => tenantWeight(config.fleet.tenantWeights, tenant),
+        slackMs: config.models.quotaSlackMs,
         events,
       }),
   };

@@ -114,8 +114,9 @@ export const envSchema = z.object({
   BATON_QUOTAS: quotaTableSchema.optional(),
   BATON_PRICES: priceTableSchema.optional(),
   BATON_QUOTAS_WINDOW_MS: positiveInt.min(100).default(60_000),
+  BATON_QUOTAS_SLACK_MS: nonNegativeInt.max(60_000).default(500),
   BATON_FLEET_LIMITS: bool.default(true),
-  BATON_FLEET_TIMEOUT_MS: positiveInt.min(10).max(10_000).default(200),
+  BATON_FLEET_TIMEOUT_MS: positiveInt.min(10).max(10_000).default(1_000),
   BATON_TENANT_WEIGHTS: tenantWeightsSchema.optional(),
 
   BATON_SIMULATED_LATENCY_MS: z
@@ -204,6 +205,8 @@ export interface Config {
     retryAfterMaxMs: number;
     /** The quotas' window (BATON_QUOTAS_WINDOW_MS): a minute, shorter in tests. */
     quotaWindowMs: number;
+    /** BATON_QUOTAS_SLACK_MS: the longest expected time from a fleet grant to the request's arrival. */
+    quotaSlackMs: number;
   };
   /** Quotas and circuit breakers shared by the worker fleet through Redis. */
   fleet: {
@@ -332,6 +335,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       prices: e.BATON_PRICES ?? emptyTable(),
       retryAfterMaxMs: e.BATON_RETRY_AFTER_MAX_MS,
       quotaWindowMs: e.BATON_QUOTAS_WINDOW_MS,
+      quotaSlackMs: e.BATON_QUOTAS_SLACK_MS,
     },
     fleet: {
       enabled: e.BATON_FLEET_LIMITS,

@@ -28,6 +28,11 @@ export interface FleetQuotaOptions {
   /** A tenant's share of a saturated deployment relative to others (default 1). */
   weightOf?: (tenant: string) => number;
   events?: CoordinationEvents;
+  /**
+   * How long a request may take from its grant to its arrival at the provider. Grants are spaced over the
+   * window plus this, so that the provider, which counts arrivals, never sees more than the quota in a window.
+   */
+  slackMs?: number;
   /** Longest sleep before a waiter asks Redis again (its tenant's claim is renewed that often). */
   maxSleepMs?: number;
   /** How soon a waiter that another tenant preceded asks again. */
@@ -181,7 +186,7 @@ export class FleetQuota implements DeploymentQuota {
     let answer: unknown;
     try {
       answer = await this.options.coordination.run(quotaAcquireScript, this.acquireKeys(deployment), [
-        this.options.local.windowMs,
+        this.options.local.windowMs + (this.options.slackMs ?? 0),
         state.limit?.rpm ?? 0,
         state.limit?.tpm ?? 0,
         head.tokens,
