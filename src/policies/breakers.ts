@@ -23,7 +23,7 @@ import {
   DegradationTracker,
   silentCoordinationEvents,
 } from './coordination.js';
-import { breakerAdmitScript, breakerRecordScript } from './fleet-breaker-scripts.js';
+import { breakerAdmitScript, breakerListScript, breakerRecordScript } from './fleet-breaker-scripts.js';
 
 /**
  * What a breaker protects: one agent on one model endpoint. `model` is the deployment (or Foundry agent) the
@@ -119,6 +119,8 @@ interface Entry {
  */
 export class CircuitBreakers {
   private readonly byTarget = new Map<string, Entry>();
+  /** Fleet breakers this worker has not called itself, as Redis last showed them. */
+  private readonly seen = new Map<string, BreakerSnapshot>();
   private readonly tracker: DegradationTracker | undefined;
 
   constructor(private readonly fleet?: FleetBreakerOptions) {
@@ -168,7 +170,39 @@ export class CircuitBreakers {
   }
 
   snapshot(): BreakerSnapshot[] {
-    return [...this.byTarget.values()].map((entry) => ({ ...entry.snapshot, state: this.stateOf(entry) }));
+    const own = [...this.byTarget.values()].map((entry) => ({
+      ...entry.snapshot,
+      state: this.stateOf(entry),
+    }));
+    const others = [...this.seen.entries()].filter(([key]) => !this.byTarget.has(key)).map(([, s]) => s);
+    return [...own, ...others];
+  }
+
+  /**
+   * Reads the fleet's breakers from Redis, so that this worker's snapshot (its heartbeat, its metrics) shows
+   * the shared state of every breaker, including those it has not called. Without the fleet: nothing to do.
+   */
+  async refresh(): Promise<void> {
+    if (!this.fleet || !this.tracker) return;
+    let shared: BreakerSnapshot[];
+    try {
+      shared = await fleetBreakerSnapshot(this.fleet.coordination);
+      this.tracker.succeeded();
+    } catch (err) {
+      this.tracker.failed(err);
+      return;
+    }
+    this.seen.clear();
+    for (const b of shared) {
+      const key = keyOf(b);
+      const entry = this.byTarget.get(key);
+      if (!entry) {
+        this.seen.set(key, b);
+        continue;
+      }
+      entry.snapshot.state = b.state;
+      if (b.lastFailure) entry.snapshot.lastFailure = b.lastFailure;
+    }
   }
 
   private stateOf(entry: Entry): BreakerState {
@@ -179,6 +213,46 @@ export class CircuitBreakers {
 function failureOf(err: unknown): NonNullable<BreakerSnapshot['lastFailure']> {
   const info = toErrorInfo(err);
   return { at: new Date().toISOString(), code: info.code, message: info.message };
+}
+
+const breakerKeyPrefix = (c: Coordination) => `${c.prefix}:fleet:breaker:`;
+const breakerIndexKey = (c: Coordination) => `${c.prefix}:fleet:breakers`;
+
+/**
+ * The fleet's breakers as Redis holds them (those that ever failed): what the API and the fleet page show. An
+ * open breaker whose half-open time has come shows half-open (the next call probes).
+ */
+export async function fleetBreakerSnapshot(coordination: Coordination): Promise<BreakerSnapshot[]> {
+  const raw = (await coordination.run(breakerListScript, [breakerIndexKey(coordination)], [])) as string[];
+  const now = Number(raw[raw.length - 1]);
+  const out: BreakerSnapshot[] = [];
+  for (let i = 0; i + 5 < raw.length; i += 5) {
+    const [key, state, openUntil, lastFailure, configured] = raw.slice(i, i + 5) as string[] as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const [provider, model, agent] = JSON.parse(key.slice(breakerKeyPrefix(coordination).length)) as string[];
+    const shown: BreakerState =
+      state === 'open' && Number(openUntil) <= now
+        ? 'half-open'
+        : state === 'open'
+          ? 'open'
+          : state === 'half-open'
+            ? 'half-open'
+            : 'closed';
+    out.push({
+      agent: agent ?? '',
+      provider: provider ?? '',
+      model: model ?? '',
+      configured: configured !== '0',
+      state: shown,
+      ...(lastFailure ? { lastFailure: JSON.parse(lastFailure) as BreakerSnapshot['lastFailure'] } : {}),
+    });
+  }
+  return out;
 }
 
 /** Breaker keys outlive an idle day at most. */
@@ -201,7 +275,7 @@ class FleetBreaker implements AgentBreaker {
   ) {}
 
   private get redisKey(): string {
-    return `${this.fleet.coordination.prefix}:fleet:breaker:${this.key}`;
+    return `${breakerKeyPrefix(this.fleet.coordination)}${this.key}`;
   }
 
   async execute<T>(fn: () => Promise<T>): Promise<T> {
@@ -248,7 +322,7 @@ class FleetBreaker implements AgentBreaker {
     try {
       const state = await this.fleet.coordination.run(
         breakerRecordScript,
-        [this.redisKey],
+        [this.redisKey, breakerIndexKey(this.fleet.coordination)],
         [
           outcome,
           token,

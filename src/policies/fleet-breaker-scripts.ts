@@ -30,8 +30,34 @@ return {'probe', failures}`,
 };
 
 /**
- * KEYS: breaker. ARGV: outcome (`success`, `failure`, or `neutral`: an error that says nothing about the
- * endpoint), token, threshold, halfOpenMs, lastFailure (JSON, with a failure), ttl ms. Returns the state after.
+ * KEYS: index (the set of every breaker key). Returns, per breaker: key, state, openUntil, lastFailure,
+ * configured ('1' when it is the breaker of the agent's own model), and
+ * Redis's clock last. For the API's and the fleet page's view of the shared state.
+ */
+export const breakerListScript: LuaScript = {
+  name: 'breaker-list',
+  source: `${NOW}
+local out = {}
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local b = redis.call('HMGET', key, 'state', 'openUntil', 'lastFailure', 'configured')
+  if b[1] then
+    table.insert(out, key)
+    table.insert(out, b[1])
+    table.insert(out, b[2] or '0')
+    table.insert(out, b[3] or '')
+    table.insert(out, b[4] or '1')
+  else
+    redis.call('SREM', KEYS[1], key)
+  end
+end
+table.insert(out, tostring(now))
+return out`,
+};
+
+/**
+ * KEYS: breaker, index. ARGV: outcome (`success`, `failure`, or `neutral`: an error that says nothing about the
+ * endpoint), token, threshold, halfOpenMs, lastFailure (JSON, with a failure), ttl ms, configured ('1': the
+ * agent's own model). Returns the state after.
  */
 export const breakerRecordScript: LuaScript = {
   name: 'breaker-record',
@@ -65,5 +91,8 @@ elseif probing then
   redis.call('HSET', key, 'probeUntil', 0)
 end
 redis.call('PEXPIRE', key, ttl)
+redis.call('HSET', key, 'configured', ARGV[7])
+redis.call('SADD', KEYS[2], key)
+redis.call('PEXPIRE', KEYS[2], ttl)
 return state`,
 };

@@ -186,7 +186,8 @@ describe('limits shared by a fleet of three workers', () => {
     for (const run of ended) expect(run.status).toBe('failed');
     // The server saw the threshold's four requests, not four per worker; every later run failed fast.
     expect(chatRequests(f.server)).toHaveLength(4);
-    expect(ended.slice(4).every((r) => r.error?.code === 'CIRCUIT_OPEN')).toBe(true);
+    for (const run of ended.slice(4))
+      expect(JSON.stringify(run.error)).toMatch(/circuit breaker is open|CIRCUIT_OPEN/);
     // /v1/agents shows the breaker open across the fleet.
     const deadline = Date.now() + 10_000;
     let summarizer: { fleet?: string; breaker?: { state: string } } | undefined;
@@ -195,10 +196,11 @@ describe('limits shared by a fleet of three workers', () => {
         items: { name: string; fleet?: string; breaker?: { state: string } }[];
       };
       summarizer = body.items.find((a) => a.name === 'summarizer');
-      if (summarizer?.breaker?.state === 'open') break;
+      if (summarizer?.fleet === 'open on all') break;
       await sleep(100);
     }
-    expect(summarizer?.breaker?.state).toBe('open');
+    // Every worker shows it open, including those that never called the agent.
+    expect(summarizer?.fleet).toBe('open on all');
   });
 
   it('two tenants share a saturated deployment by weight, not by arrival', async () => {
