@@ -271,8 +271,16 @@ describe('limits shared by a fleet of three workers', () => {
     await f.redis.kill();
     await sleep(2_000);
     await f.redis.restart();
+    const restartedAt = Date.now();
     const runs = await waitAll(c, ids, 120_000);
     for (const run of runs) expect(run.status, JSON.stringify(run.error)).toBe('succeeded');
+    // Once a window has passed since Redis came back (and the workers reconnected within a second), the
+    // fleet's quota holds again at the server.
+    const after = chatRequests(f.server)
+      .map((r) => r.receivedAt)
+      .filter((t) => t > restartedAt + 1_000 + WINDOW_MS);
+    expect(after.length).toBeGreaterThan(0);
+    expect(maxInWindow(after, WINDOW_MS)).toBeLessThanOrEqual(30);
     // The workers said when they fell back to their own limits and when the fleet's applied again.
     const logs = f.workers
       .slice(1)
