@@ -200,8 +200,7 @@ export class FleetQuota implements DeploymentQuota {
       this.tracker.succeeded();
     } catch (err) {
       this.tracker.failed(err);
-      this.fallBack(deployment, state, tenant, head);
-      return { kind: 'granted' };
+      return this.fallBack(deployment, state, tenant, head);
     }
     const [granted, waitMs] = answer as [number, number];
     if (granted !== 1) return waitMs < 0 ? { kind: 'yield' } : { kind: 'wait', ms: Math.max(1, waitMs) };
@@ -220,11 +219,30 @@ export class FleetQuota implements DeploymentQuota {
     return ['grants', 'tokens', 'meta', 'pause', 'vt', 'waiting'].map((p) => this.key(deployment, p));
   }
 
-  /** Redis did not answer: this waiter is served by the per-process quota, in its order there. */
-  private fallBack(deployment: string, state: DeploymentState, tenant: string, head: Waiter): void {
+  /**
+   * Redis did not answer: the per-process quota may grant this waiter, within one sleep. A waiter it does not
+   * grant by then stays here and asks Redis first again, so that grants go back to the fleet's window as soon as
+   * Redis answers, instead of draining a local backlog past the fleet's limits.
+   */
+  private async fallBack(
+    deployment: string,
+    state: DeploymentState,
+    tenant: string,
+    head: Waiter,
+  ): Promise<Answer> {
+    const within = AbortSignal.timeout(this.maxSleepMs);
+    const signal = head.signal ? AbortSignal.any([head.signal, within]) : within;
+    let grant: QuotaGrant;
+    try {
+      grant = await this.options.local.acquire(deployment, head.tokens, signal);
+    } catch {
+      // Aborted by its own signal (the waiter's abort handler has rejected it) or out of time: ask again.
+      return { kind: 'wait', ms: 1 };
+    }
     this.remove(state, tenant, head);
     head.cleanup();
-    this.options.local.acquire(deployment, head.tokens, head.signal).then(head.resolve, head.reject);
+    head.resolve(grant);
+    return { kind: 'granted' };
   }
 
   private grant(deployment: string, id: string, tenant: string, tokens: number, weight: number): QuotaGrant {

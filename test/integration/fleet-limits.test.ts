@@ -264,7 +264,7 @@ describe('limits shared by a fleet of three workers', () => {
     const c = client(f.url, CLIENT_KEY);
     const ids = await createAll(
       c,
-      Array.from({ length: 20 }, (_, i) => ({ team: 'news-desk', pattern: 'sequential', input: article(i) })),
+      Array.from({ length: 40 }, (_, i) => ({ team: 'news-desk', pattern: 'sequential', input: article(i) })),
     );
     // Once calls flow, Redis goes away for 2 s.
     while (chatRequests(f.server).length < 20) await sleep(20);
