@@ -30,7 +30,12 @@ function coordination(prefix: string): Coordination {
 }
 
 /** `count` workers' quotas over one Redis prefix; `tenant.current` is the tenant of the next acquire. */
-function fleet(count: number, limits: Record<string, { rpm?: number; tpm?: number }>, windowMs: number) {
+function fleet(
+  count: number,
+  limits: Record<string, { rpm?: number; tpm?: number }>,
+  windowMs: number,
+  weights: Record<string, number> = {},
+) {
   const prefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
   const tenant = { current: undefined as string | undefined };
   const workers = Array.from(
@@ -40,6 +45,7 @@ function fleet(count: number, limits: Record<string, { rpm?: number; tpm?: numbe
         coordination: coordination(prefix),
         local: new QuotaManager({ limits, windowMs }),
         tenantOf: () => tenant.current,
+        weightOf: (t) => weights[t] ?? 1,
       }),
   );
   return { workers, tenant };
@@ -122,6 +128,28 @@ describe('fleet quota', () => {
     expect(lastSmall).toBeLessThan(10 + 12);
     // First come, first served within a tenant is kept by each worker's queue.
     expect(order.filter((w) => w === 'small')).toHaveLength(6);
+  });
+
+  it('shares by weight: a tenant of weight 3 gets three grants for each of a tenant of weight 1', async () => {
+    const { workers, tenant } = fleet(2, { d: { rpm: 20 } }, 400, { heavy: 3, light: 1 });
+    const order: string[] = [];
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 40; i++) {
+      for (const who of ['heavy', 'light']) {
+        tenant.current = who;
+        all.push(
+          (workers[i % 2] as FleetQuota).acquire('d', 100).then((g) => {
+            order.push(who);
+            g.settle(100);
+          }),
+        );
+      }
+    }
+    await Promise.all(all);
+    // Among the first 40 grants (both tenants waiting throughout): about 30 heavy and 10 light.
+    const heavy = order.slice(0, 40).filter((w) => w === 'heavy').length;
+    expect(heavy).toBeGreaterThanOrEqual(27);
+    expect(heavy).toBeLessThanOrEqual(33);
   });
 
   it('falls back to the per-process quota when Redis does not answer, never to none', async () => {
