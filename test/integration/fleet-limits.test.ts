@@ -243,9 +243,10 @@ describe('limits shared by a fleet of three workers', () => {
     // The deployment was saturated: a backlog of the big tenant's runs was waiting when the small one's came.
     expect(backlog).toBeGreaterThan(60);
     // Bound: with equal weights the grants alternate while both tenants wait, so the big tenant finishes about
-    // as many runs as the small one's 10 meanwhile, plus the window's worth it held already (10), plus 5 for
-    // timing. In arrival order it would finish its whole backlog first.
-    expect(bigMeanwhile.length).toBeLessThanOrEqual(10 + RPS + 5);
+    // as many runs as the small one's 10 meanwhile, plus the window's worth it held already (10), plus what
+    // finishes while the small runs are created and written (measured: 24 of a backlog of 160). Allowed: 40. In
+    // arrival order it would finish its whole backlog first.
+    expect(bigMeanwhile.length).toBeLessThanOrEqual(40);
   });
 
   it('Redis killed for 2 s under load: no run fails, and the limits come back', {
