@@ -6,11 +6,15 @@ import { ApiKeys } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
 import { OidcVerifier } from './api/oidc.js';
 import type { Config } from './config/index.js';
+import { tenantWeight } from './config/tenant-limits.js';
 import type { EngineDeps } from './engine/index.js';
+import { loggedCoordinationEvents, redisCoordination, type TenantScope, tenantScope } from './fleet-redis.js';
 import { RunLifecycle } from './lifecycle/lifecycle.js';
 import { RunWrites } from './lifecycle/run-writes.js';
 import { orchestrators } from './orchestrators/index.js';
 import { CircuitBreakers } from './policies/breakers.js';
+import type { Coordination } from './policies/coordination.js';
+import { FleetQuota } from './policies/fleet-quota.js';
 import { createModelAllowList } from './policies/model-allowlist.js';
 import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
@@ -44,6 +48,10 @@ export interface Services {
   /** Team files and the registry: what runs resolve their team from. */
   teams: TeamCatalog;
   breakers: CircuitBreakers;
+  /** Quotas and breakers shared by the fleet through Redis (BATON_FLEET_LIMITS); undefined: per process. */
+  fleet: Coordination | undefined;
+  /** The tenant a run executes for, as the fleet quota's fair shares read it. */
+  tenants: TenantScope;
   close(): Promise<void>;
 }
 
@@ -94,6 +102,9 @@ export function createServices(
     attempts: config.worker.jobAttempts,
     retentionSeconds: config.retentionSeconds,
   });
+  const fleet = config.fleet.enabled
+    ? redisCoordination(redisUrl, config.redisPrefix, config.fleet.timeoutMs, log)
+    : undefined;
   const models = modelEnvironment(config);
   const catalog = new TeamCatalog({
     files,
@@ -123,9 +134,14 @@ export function createServices(
     queue,
     lifecycle,
     teams: catalog,
-    breakers: new CircuitBreakers(),
+    breakers: new CircuitBreakers(
+      fleet ? { coordination: fleet, events: loggedCoordinationEvents(log) } : undefined,
+    ),
+    fleet,
+    tenants: tenantScope(),
     async close() {
       await queue.close().catch(() => {});
+      await fleet?.close();
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
@@ -136,11 +152,29 @@ export function createModels(config: Config, deps: PolicyRouterDeps = {}): Baton
   return createModelRouter(config, { simulated: simulatedModel(config.models.simulated), ...deps });
 }
 
+/** The router deps that put the fleet's quota over the process's, when the fleet shares its limits. */
+export function fleetRouterDeps(config: Config, services: Services, log: Logger): PolicyRouterDeps {
+  const coordination = services.fleet;
+  if (!coordination) return {};
+  const events = loggedCoordinationEvents(log);
+  return {
+    shareQuota: (local) =>
+      new FleetQuota({
+        coordination,
+        local,
+        tenantOf: services.tenants.current,
+        weightOf: (tenant) => tenantWeight(config.fleet.tenantWeights, tenant),
+        slackMs: config.models.quotaSlackMs,
+        events,
+      }),
+  };
+}
+
 export function engineDeps(
   config: Config,
   services: Services,
   log: Logger,
-  models: BatonModelRouter = createModels(config),
+  models: BatonModelRouter = createModels(config, fleetRouterDeps(config, services, log)),
 ): EngineDeps {
   return {
     runtime: new AgentRuntime({
@@ -188,6 +222,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     engine: engineDeps(config, services, log),
     breakers: services.breakers,
     log,
+    onBehalfOf: services.tenants.run,
     settings: {
       prefix: config.redisPrefix,
       concurrency: config.worker.concurrency,

@@ -9,7 +9,12 @@ import {
   quotasFromEnv,
   quotaTableSchema,
 } from './tables.js';
-import { type TenantLimitTable, tenantLimitsSchema } from './tenant-limits.js';
+import {
+  type TenantLimitTable,
+  type TenantWeights,
+  tenantLimitsSchema,
+  tenantWeightsSchema,
+} from './tenant-limits.js';
 
 /**
  * Every setting baton reads, as one zod schema over environment variables. Parsed once at start-up
@@ -108,6 +113,11 @@ export const envSchema = z.object({
   BATON_ALLOWED_MODELS: allowedModelsSchema.optional(),
   BATON_QUOTAS: quotaTableSchema.optional(),
   BATON_PRICES: priceTableSchema.optional(),
+  BATON_QUOTAS_WINDOW_MS: positiveInt.min(100).default(60_000),
+  BATON_QUOTAS_SLACK_MS: nonNegativeInt.max(60_000).default(500),
+  BATON_FLEET_LIMITS: bool.default(true),
+  BATON_FLEET_TIMEOUT_MS: positiveInt.min(10).max(10_000).default(1_000),
+  BATON_TENANT_WEIGHTS: tenantWeightsSchema.optional(),
 
   BATON_SIMULATED_LATENCY_MS: z
     .string()
@@ -193,6 +203,19 @@ export interface Config {
     prices: PriceTable;
     /** Longest wait a provider's retry-after may impose (BATON_RETRY_AFTER_MAX_MS); longer ones fail the attempt. */
     retryAfterMaxMs: number;
+    /** The quotas' window (BATON_QUOTAS_WINDOW_MS): a minute, shorter in tests. */
+    quotaWindowMs: number;
+    /** BATON_QUOTAS_SLACK_MS: the longest expected time from a fleet grant to the request's arrival. */
+    quotaSlackMs: number;
+  };
+  /** Quotas and circuit breakers shared by the worker fleet through Redis. */
+  fleet: {
+    /** BATON_FLEET_LIMITS: off, each worker keeps its own (as with a single worker). */
+    enabled: boolean;
+    /** BATON_FLEET_TIMEOUT_MS: longest wait for Redis on a coordination call before the local limits apply. */
+    timeoutMs: number;
+    /** BATON_TENANT_WEIGHTS: tenants' shares of a saturated deployment (default 1 each). */
+    tenantWeights: TenantWeights;
   };
   /** The models a run may choose (BATON_ALLOWED_MODELS); undefined: each configured provider's default. */
   allowedModels: AllowedModel[] | undefined;
@@ -311,6 +334,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       quotas,
       prices: e.BATON_PRICES ?? emptyTable(),
       retryAfterMaxMs: e.BATON_RETRY_AFTER_MAX_MS,
+      quotaWindowMs: e.BATON_QUOTAS_WINDOW_MS,
+      quotaSlackMs: e.BATON_QUOTAS_SLACK_MS,
+    },
+    fleet: {
+      enabled: e.BATON_FLEET_LIMITS,
+      timeoutMs: e.BATON_FLEET_TIMEOUT_MS,
+      tenantWeights: e.BATON_TENANT_WEIGHTS ?? emptyTable(),
     },
     allowedModels: e.BATON_ALLOWED_MODELS,
     agentPolicy: {

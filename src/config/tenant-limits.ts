@@ -124,3 +124,33 @@ export const tenantLimitsSchema = z.string().transform((raw, ctx): TenantLimitTa
   }
   return parsed.value;
 });
+
+/** Tenants' weights by key id (`*`: everyone else); a tenant's share of a saturated deployment. */
+export type TenantWeights = Record<string, number>;
+
+/**
+ * `BATON_TENANT_WEIGHTS`: `<key id>=<weight>,…` with positive numbers, `*` for tenants not listed (default 1).
+ * With weights 3 and 1, a saturated deployment grants the first tenant three times the tokens of the second.
+ */
+export const tenantWeightsSchema = z.string().transform((raw, ctx) => {
+  const table: TenantWeights = emptyTable();
+  for (const pair of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, at).trim();
+    const value = Number(pair.slice(at + 1).trim());
+    if (at <= 0 || !name || !Number.isFinite(value) || value <= 0) {
+      ctx.addIssue({ code: 'custom', message: `entry "${pair}" must be <key id>=<positive number>` });
+      return z.NEVER;
+    }
+    table[name] = value;
+  }
+  return table;
+});
+
+/** The weight of `tenant`: its own, else `*`, else 1. */
+export function tenantWeight(weights: TenantWeights, tenant: string): number {
+  return ownEntry(weights, tenant) ?? ownEntry(weights, '*') ?? 1;
+}

@@ -52,7 +52,7 @@ export type StartDecision =
   | { kind: 'finished'; record: RunRecord }
   | { kind: 'cancelled' }
   | { kind: 'superseded' }
-  | { kind: 'run'; record: RunRecord; attempt: number; startedAt: string };
+  | { kind: 'run'; record: RunRecord; attempt: number; startedAt: string; owner: string };
 
 /**
  * The run lifecycle: the one owner of a run's status and terminal events. A run is created `queued` (once per
@@ -195,7 +195,8 @@ export class RunLifecycle {
       return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
     }
     const marked = await this.deps.writes.markRunning(runId, startedAt, attempt);
-    if (marked === 'running') return { kind: 'run', record: stored.record, attempt, startedAt };
+    if (marked === 'running')
+      return { kind: 'run', record: stored.record, attempt, startedAt, owner: stored.owner };
     if (marked === 'superseded') return { kind: 'superseded' };
     const now = await this.deps.store.get(runId);
     return now ? { kind: 'finished', record: now.record } : { kind: 'gone' };

@@ -7,18 +7,20 @@ import {
   type ProviderRouter,
 } from '../models/router.js';
 import { createCostCalculator } from './pricing.js';
-import { QuotaManager, withQuota } from './quota.js';
+import { type DeploymentQuota, QuotaManager, withQuota } from './quota.js';
 
 export interface PolicyRouterDeps extends ModelRouterDeps {
   /** The process-wide quota; default one built from `config.models.quotas`. */
   quota?: QuotaManager;
+  /** The fleet's quota over the process's (which it falls back to); without it, the process's own applies. */
+  shareQuota?: (local: QuotaManager) => DeploymentQuota;
 }
 
 /** The provider router with the process's model policies: every request passes the quota; calls have a price. */
 export interface BatonModelRouter extends ProviderRouter {
   /** The provider serving `settings`, created on first use and then reused; every request passes the quota. */
   modelFor(settings: ModelSettings): ChatModel;
-  /** The quota every model request passes (one per process). */
+  /** The per-process quota (the limits; the fallback of the fleet's quota). */
   readonly quota: QuotaManager;
   /**
    * USD cost of `usage` on `deployment` (undefined deployment: the default provider's default deployment), or
@@ -31,7 +33,12 @@ export function createModelRouter(config: Config, deps: PolicyRouterDeps = {}): 
   const providers = createProviderRouter(config, deps);
   const quota =
     deps.quota ??
-    new QuotaManager({ limits: config.models.quotas, maxPauseMs: config.models.retryAfterMaxMs });
+    new QuotaManager({
+      limits: config.models.quotas,
+      maxPauseMs: config.models.retryAfterMaxMs,
+      windowMs: config.models.quotaWindowMs,
+    });
+  const passes = deps.shareQuota ? deps.shareQuota(quota) : quota;
   const price = createCostCalculator(config.models.prices, defaultDeployment(config, config.models.provider));
   const limited = new Map<ChatModel, ChatModel>();
   return {
@@ -41,7 +48,7 @@ export function createModelRouter(config: Config, deps: PolicyRouterDeps = {}): 
       const model = providers.modelFor(settings);
       let wrapped = limited.get(model);
       if (!wrapped) {
-        wrapped = withQuota(model, quota, providers.deploymentFor);
+        wrapped = withQuota(model, passes, providers.deploymentFor);
         limited.set(model, wrapped);
       }
       return wrapped;

@@ -79,9 +79,15 @@ export function estimateRequestTokens(request: ChatRequest): number {
   return Math.ceil(chars / 4) + (request.model.maxOutputTokens ?? 0);
 }
 
-export class QuotaManager {
+/** What a model call passes: a grant per request, and a pause after a 429. */
+export interface DeploymentQuota {
+  acquire(deployment: string, estimatedTokens: number, signal?: AbortSignal): Promise<QuotaGrant>;
+  pause(deployment: string, ms: number): void;
+}
+
+export class QuotaManager implements DeploymentQuota {
   readonly windowMs: number;
-  private readonly maxPauseMs: number;
+  readonly maxPauseMs: number;
   private readonly clock: QuotaClock;
   private readonly limits: QuotaTable;
   private readonly states = new Map<string, DeploymentState>();
@@ -222,7 +228,7 @@ export const DEFAULT_RATE_LIMIT_PAUSE_MS = 1_000;
  */
 export function withQuota(
   model: ChatModel,
-  quota: QuotaManager,
+  quota: DeploymentQuota,
   deploymentOf: (request: ChatRequest) => string,
 ): ChatModel {
   return {

@@ -18,6 +18,8 @@ export interface WorkerDeps {
   /** The breakers the engine's runtime uses: their state goes out with every heartbeat. */
   breakers: CircuitBreakers;
   log: Logger;
+  /** Runs a run's execution on behalf of its tenant (the owner's key id), for fair shares of model capacity. */
+  onBehalfOf?: <T>(tenant: string, fn: () => Promise<T>) => Promise<T>;
   settings: {
     prefix: string;
     concurrency: number;

@@ -81,21 +81,24 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
     start.attempt > 1 ? 'resuming run' : 'starting run',
   );
   try {
-    const outcome = await execute(
-      {
-        runId,
-        request,
-        attempt: start.attempt,
-        journal: stopOnSupersede(
-          await openRedisJournal(deps.redis, deps.settings.prefix, runId, start.attempt),
-          x.attempt,
-        ),
-        events: deps.events,
-        signal: x.attempt.controller.signal,
-        drain: x.worker.drain,
-        firstStartedAt: Date.parse(start.startedAt),
-      },
-      deps.engine,
+    const onBehalf = deps.onBehalfOf ?? ((_tenant, fn) => fn());
+    const outcome = await onBehalf(start.owner, async () =>
+      execute(
+        {
+          runId,
+          request,
+          attempt: start.attempt,
+          journal: stopOnSupersede(
+            await openRedisJournal(deps.redis, deps.settings.prefix, runId, start.attempt),
+            x.attempt,
+          ),
+          events: deps.events,
+          signal: x.attempt.controller.signal,
+          drain: x.worker.drain,
+          firstStartedAt: Date.parse(start.startedAt),
+        },
+        deps.engine,
+      ),
     );
     const ended = await deps.lifecycle.finish(runId, outcome, start.startedAt, start.attempt);
     if (ended === 'superseded') throw new AttemptSupersededError();

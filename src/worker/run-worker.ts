@@ -136,6 +136,8 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
     }),
   });
   const stopBreakerGauge = observeBreakers(() => deps.breakers.snapshot());
+  // The fleet's breakers, including those this worker has not called, go out with its heartbeats.
+  const breakerRefresh = setInterval(() => void deps.breakers.refresh(), settings.heartbeatIntervalMs);
   const reconciler = startReconciler({
     redis: deps.redis,
     prefix: settings.prefix,
@@ -163,6 +165,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       clearTimeout(grace);
       await heartbeat.stop();
       stopBreakerGauge();
+      clearInterval(breakerRefresh);
       await stopCancels();
     },
   };

@@ -112,6 +112,9 @@ describe('sustained 500s', () => {
       // The worker publishes its breakers with its heartbeat; GET /v1/agents reads them.
       BATON_HEARTBEAT_INTERVAL_MS: '100',
       BATON_HEARTBEAT_TTL_MS: '1000',
+      // This worker's own breaker, fresh: the fleet's (in Redis) would still count the previous test's timeouts.
+      // test/integration/fleet-limits.test.ts covers the fleet's breakers.
+      BATON_FLEET_LIMITS: 'false',
     });
     server.setBehaviour({ fail: { status: 500 } });
     const count = () => chatRequests(server).length;
