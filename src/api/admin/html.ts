@@ -78,6 +78,41 @@ form.inline { display: inline; margin: 0; }
 label { display: block; font-weight: 600; margin-bottom: .25rem; }
 input[type=password] { font: inherit; width: 100%; max-width: 32rem; padding: .45rem .6rem; border: 1px solid #6b7785; border-radius: 4px; }
 ul.links li { margin: .35rem 0; }
+select, input[type=text], input[type=search], input[type=datetime-local], input:not([type]) { font: inherit; padding: .3rem .45rem;
+  border: 1px solid #6b7785; border-radius: 4px; max-width: 100%; }
+select:focus-visible, input:focus-visible, summary:focus-visible, g[tabindex]:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+form.filters { display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: flex-end; margin-bottom: 1rem; }
+form.filters p { margin: .25rem 0; }
+dl.summary { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: .5rem 1rem; margin: 0 0 1rem; }
+dl.summary dt { font-weight: 600; color: var(--muted); font-size: .85rem; }
+dl.summary dd { margin: 0; }
+figure.waterfall { margin: 0; overflow-x: auto; }
+svg.timeline { min-width: 40rem; font: 12px system-ui, sans-serif; }
+svg.timeline .tick line { stroke: #e3e8ee; }
+svg.timeline .tick text, svg.timeline .attempt text { fill: var(--muted); }
+svg.timeline .attempt line { stroke: var(--accent); stroke-dasharray: 4 3; }
+svg.timeline .queue rect { fill: #e9d8fd; stroke: #6b46c1; }
+svg.timeline .bar rect { stroke-width: 1.5; }
+svg.timeline .bar text, svg.timeline .queue text { fill: var(--fg); pointer-events: none; }
+svg.timeline .s-succeeded rect { fill: #cde9d6; stroke: var(--ok); }
+svg.timeline .s-failed rect { fill: #f6cfd3; stroke: var(--bad); stroke-width: 2.5; }
+svg.timeline .s-rejected rect { fill: #fde3c2; stroke: var(--warn); stroke-dasharray: 2 2; }
+svg.timeline .s-running rect { fill: #d3e3fa; stroke: var(--link); stroke-dasharray: 6 3; }
+svg.timeline .s-interrupted rect { fill: #eceff2; stroke: var(--muted); stroke-dasharray: 1 3; }
+svg.timeline .bar.replayed rect { fill: url(#hatch); }
+svg.timeline .bar:hover rect, svg.timeline .bar:focus rect { stroke: var(--focus); stroke-width: 3; }
+svg.timeline .point path { fill: var(--accent); }
+.bar-details dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: 0; }
+.bar-details dt { font-weight: 600; }
+.bar-details dd { margin: 0; word-break: break-word; }
+ol.chain { display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; padding-left: 1.5rem; }
+pre.output, pre.diff { white-space: pre-wrap; background: var(--panel); border: 1px solid var(--line); padding: .75rem; border-radius: 4px; }
+pre.diff del { background: #fbeaec; text-decoration: none; display: block; }
+pre.diff ins { background: #eaf6ee; text-decoration: none; display: block; }
+table.kv { margin: 0; }
+.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 1rem; }
+ol.events { font-size: .85rem; }
+@media (max-width: 40rem) { main { padding: 1rem .75rem; } th, td { padding: .3rem .35rem; } }
 footer { max-width: 72rem; margin: 2rem auto; padding: 0 1.5rem; color: var(--muted); font-size: .85rem; }
 `;
 
@@ -86,11 +121,14 @@ export interface LayoutOptions {
   /** The signed-in operator (no header navigation on the login page). */
   who?: { role: string; keyId: string; csrf?: string };
   current?: string;
+  /** A same-origin script the page loads (deferred); the page reads fine without it. */
+  script?: string;
   body: Html;
 }
 
 const NAV = [
   { href: '/admin', label: 'Overview' },
+  { href: '/admin/runs', label: 'Runs' },
   { href: '/admin/queues', label: 'Queue dashboard' },
   { href: '/admin/fleet', label: 'Fleet' },
   { href: '/docs', label: 'API docs' },
@@ -118,6 +156,7 @@ ${html`<html lang="en">
 <title>${options.title} · baton</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/admin/console.css">
+${options.script ? html`<script src="${options.script}" defer></script>` : ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
