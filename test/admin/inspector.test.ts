@@ -169,7 +169,7 @@ describe('run inspector in a browser', () => {
       first.ledger.next_speaker.answer,
     );
     // Hovering a bar shows its details; focusing one with the keyboard does too.
-    await bars(page).first().locator('rect').hover();
+    await bars(page).first().locator('rect.row').hover();
     await expect.poll(() => page.locator('#timeline-details').textContent()).toContain('tokens');
     const second = bars(page).nth(1);
     await second.focus();

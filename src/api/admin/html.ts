@@ -92,15 +92,19 @@ svg.timeline .tick line { stroke: #e3e8ee; }
 svg.timeline .tick text, svg.timeline .attempt text { fill: var(--muted); }
 svg.timeline .attempt line { stroke: var(--accent); stroke-dasharray: 4 3; }
 svg.timeline .queue rect { fill: #e9d8fd; stroke: #6b46c1; }
-svg.timeline .bar rect { stroke-width: 1.5; }
-svg.timeline .bar text, svg.timeline .queue text { fill: var(--fg); pointer-events: none; }
-svg.timeline .s-succeeded rect { fill: #cde9d6; stroke: var(--ok); }
-svg.timeline .s-failed rect { fill: #f6cfd3; stroke: var(--bad); stroke-width: 2.5; }
-svg.timeline .s-rejected rect { fill: #fde3c2; stroke: var(--warn); stroke-dasharray: 2 2; }
-svg.timeline .s-running rect { fill: #d3e3fa; stroke: var(--link); stroke-dasharray: 6 3; }
-svg.timeline .s-interrupted rect { fill: #eceff2; stroke: var(--muted); stroke-dasharray: 1 3; }
-svg.timeline .bar.replayed rect { fill: url(#hatch); }
-svg.timeline .bar:hover rect, svg.timeline .bar:focus rect { stroke: var(--focus); stroke-width: 3; }
+svg.timeline .bar rect.row { fill: transparent; }
+svg.timeline .bar.lane-1 rect.row, svg.timeline .bar.lane-3 rect.row { fill: #f4f6f8; }
+svg.timeline .bar text, svg.timeline .queue text, svg.timeline text.label { fill: var(--fg); pointer-events: none; }
+svg.timeline .bar text.lane { fill: var(--muted); }
+svg.timeline .bar rect.span { stroke-width: 1.5; }
+svg.timeline .s-succeeded rect.span { fill: #cde9d6; stroke: var(--ok); }
+svg.timeline .s-failed rect.span { fill: #f6cfd3; stroke: var(--bad); stroke-width: 2.5; }
+svg.timeline .s-rejected rect.span { fill: #fde3c2; stroke: var(--warn); stroke-dasharray: 2 2; }
+svg.timeline .s-running rect.span { fill: #d3e3fa; stroke: var(--link); stroke-dasharray: 6 3; }
+svg.timeline .s-interrupted rect.span { fill: #eceff2; stroke: var(--muted); stroke-dasharray: 1 3; }
+svg.timeline .bar.replayed rect.span { fill: url(#hatch); }
+svg.timeline .bar:hover rect.row, svg.timeline .bar:focus rect.row { fill: #fff4e5; }
+svg.timeline .bar:hover rect.span, svg.timeline .bar:focus rect.span { stroke: var(--focus); stroke-width: 3; }
 svg.timeline .point path { fill: var(--accent); }
 .bar-details dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: 0; }
 .bar-details dt { font-weight: 600; }

@@ -113,8 +113,9 @@ ${data.next ? html`<p><a href="/admin/runs?${query.toString()}" rel="next">Older
 // ---------------------------------------------------------------- the waterfall
 
 const W = 1000;
-const LABEL_W = 0;
-const LANE_H = 30;
+/** The label column on the left: what each row is, its lane, its state in words. */
+const LABEL_W = 260;
+const ROW_H = 24;
 const TOP = 40;
 
 const STATE_TEXT: Record<Bar['state'], string> = {
@@ -136,30 +137,40 @@ function ticks(span: number): number[] {
 }
 
 function barText(bar: Bar): string {
-  const tokens = bar.details.find(([k]) => k === 'attempts');
-  const retries = tokens && Number(tokens[1]) > 1 ? ` ↻${tokens[1]} attempts` : '';
+  const tries = bar.details.find(([k]) => k === 'attempts');
+  const retries = tries && Number(tries[1]) > 1 ? ` ↻${tries[1]}` : '';
   return `${bar.kind === 'agent' ? '' : `${bar.kind}: `}${bar.label} ${STATE_TEXT[bar.state]}${retries}${bar.replayed ? ' (replayed)' : ''}`;
 }
 
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * The waterfall: one row per step in start order, its bar placed in time; steps that overlapped sit in different
+ * lanes (the label column names the lane, and the rows of a lane share its shade), so the concurrency of
+ * concurrent and map runs shows as bars side by side in time.
+ */
 export function waterfall(t: Timeline, id = 'timeline'): Html {
-  const x = (ms: number) => LABEL_W + (ms / t.span) * (W - LABEL_W - 4);
-  const queueRow = TOP;
-  const laneTop = TOP + LANE_H;
-  const pointsRow = laneTop + t.lanes * LANE_H;
-  const height = pointsRow + LANE_H + 10;
-  const bars = t.bars.map((b) => {
-    const y = laneTop + b.lane * LANE_H;
+  const x = (ms: number) => LABEL_W + (ms / t.span) * (W - LABEL_W - 8);
+  const rows = [...t.bars].sort((a, b) => a.start - b.start || a.lane - b.lane);
+  const rowsTop = TOP + ROW_H;
+  const pointsRow = rowsTop + rows.length * ROW_H;
+  const height = pointsRow + ROW_H + 10;
+  const bars = rows.map((b, i) => {
+    const y = rowsTop + i * ROW_H;
     const w = Math.max(x(b.end) - x(b.start), 3);
-    const title = `${barText(b)}\n${b.details.map(([k, v]) => `${k}: ${v}`).join('\n')}`;
-    return html`<g class="bar s-${b.state}${b.replayed ? ' replayed' : ''}" data-kind="${b.kind}" data-key="${b.key}" data-lane="${b.lane}" tabindex="0" role="listitem" aria-label="${title.replace(/\n/g, '; ')}" data-details="${JSON.stringify(b.details)}">
-<title>${title}</title><rect x="${x(b.start).toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${LANE_H - 6}" rx="3"></rect>
-<text x="${(x(b.start) + 4).toFixed(1)}" y="${y + LANE_H / 2 + 5}">${barText(b)}</text></g>`;
+    const title = `${barText(b)} · lane ${b.lane + 1}\n${b.details.map(([k, v]) => `${k}: ${v}`).join('\n')}`;
+    return html`<g class="bar s-${b.state}${b.replayed ? ' replayed' : ''} lane-${b.lane % 4}" data-kind="${b.kind}" data-key="${b.key}" data-lane="${b.lane}" tabindex="0" role="listitem" aria-label="${title.replace(/\n/g, '; ')}" data-details="${JSON.stringify([...b.details, ['lane', String(b.lane + 1)]])}">
+<title>${title}</title><rect class="row" x="0" y="${y}" width="${W}" height="${ROW_H}"></rect>
+<text class="label" x="4" y="${y + ROW_H / 2 + 4}">${clip(barText(b), 34)}</text><text class="lane" x="${LABEL_W - 6}" y="${y + ROW_H / 2 + 4}" text-anchor="end">L${b.lane + 1}</text>
+<rect class="span" x="${x(b.start).toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${ROW_H - 8}" rx="3"></rect></g>`;
   });
   const attempts = t.attempts.map(
     (
       a,
     ) => html`<g class="attempt"><line x1="${x(a.at).toFixed(1)}" x2="${x(a.at).toFixed(1)}" y1="${TOP - 6}" y2="${pointsRow}"></line>
-<text x="${(x(a.at) + 3).toFixed(1)}" y="${TOP - 8}">attempt ${a.attempt}${a.resumed ? ' (resumed)' : ''}</text></g>`,
+<text x="${(x(a.at) + (x(a.at) > W - 140 ? -3 : 3)).toFixed(1)}" y="${TOP - 8}" text-anchor="${x(a.at) > W - 140 ? 'end' : 'start'}">attempt ${a.attempt}${a.resumed ? ' (resumed)' : ''}</text></g>`,
   );
   const points = t.points.map(
     (
@@ -171,23 +182,29 @@ export function waterfall(t: Timeline, id = 'timeline'): Html {
         ['what', p.label],
       ],
     )}"><title>${p.type}: ${p.label} (${formatMs(p.at)})</title>
-<path d="M ${x(p.at).toFixed(1)} ${pointsRow + 6} l 6 8 l -6 8 l -6 -8 z"></path></g>`,
+<path d="M ${x(p.at).toFixed(1)} ${pointsRow + 4} l 6 8 l -6 8 l -6 -8 z"></path></g>`,
   );
   const queue =
     t.queueWaitMs !== undefined
-      ? html`<g class="queue" tabindex="0" role="listitem" aria-label="Queue wait ${formatMs(t.queueWaitMs)}"><title>queue wait ${formatMs(t.queueWaitMs)}</title><rect x="${x(0)}" y="${queueRow + 3}" width="${Math.max(x(t.queueWaitMs) - x(0), 2).toFixed(1)}" height="${LANE_H - 6}"></rect>
-<text x="${(x(t.queueWaitMs) + 4).toFixed(1)}" y="${queueRow + LANE_H / 2 + 5}">queue wait ${formatMs(t.queueWaitMs)}</text></g>`
-      : html`<text x="4" y="${queueRow + LANE_H / 2 + 5}">waiting in the queue</text>`;
+      ? html`<g class="queue" tabindex="0" role="listitem" aria-label="Queue wait ${formatMs(t.queueWaitMs)}"><title>queue wait ${formatMs(t.queueWaitMs)}</title>
+<text class="label" x="4" y="${TOP + ROW_H / 2 + 4}">queue wait ${formatMs(t.queueWaitMs)}</text>
+<rect x="${x(0)}" y="${TOP + 4}" width="${Math.max(x(t.queueWaitMs) - x(0), 2).toFixed(1)}" height="${ROW_H - 8}"></rect></g>`
+      : html`<text x="4" y="${TOP + ROW_H / 2 + 4}">waiting in the queue</text>`;
   return html`<figure class="waterfall"><svg id="${id}" class="timeline" viewBox="0 0 ${W} ${height}" width="100%" role="list" aria-label="Timeline: ${t.bars.length} steps in ${t.lanes} lanes over ${formatMs(t.span)}" data-lanes="${t.lanes}">
 <defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#d6dde6"></rect><line x1="0" y1="0" x2="0" y2="6" stroke="#6b7785" stroke-width="2"></line></pattern></defs>
-${ticks(t.span).map(
-  (ms) =>
-    html`<g class="tick"><line x1="${x(ms).toFixed(1)}" x2="${x(ms).toFixed(1)}" y1="14" y2="${pointsRow + LANE_H}"></line><text x="${(x(ms) + 2).toFixed(1)}" y="12">${formatMs(ms)}</text></g>`,
-)}
-${queue}${attempts}${bars}${points}
+${ticks(t.span)
+  .filter((ms) => x(ms) < W - 50)
+  .map(
+    (ms) =>
+      html`<g class="tick"><line x1="${x(ms).toFixed(1)}" x2="${x(ms).toFixed(1)}" y1="14" y2="${pointsRow + ROW_H}"></line><text x="${(x(ms) + 2).toFixed(1)}" y="12">${formatMs(ms)}</text></g>`,
+  )}
+${queue}${bars}${attempts}${points}
+<text class="label" x="4" y="${pointsRow + ROW_H / 2 + 4}">${t.points.length ? 'events ◆' : ''}</text>
 </svg>
-<figcaption>Time since the run was created. Lanes are calls that overlapped. ✓ succeeded · ✗ failed · ⊘ refused by an open breaker ·
-… running · ⚡ interrupted by a worker crash · hatched “(replayed)”: ran in an earlier attempt and replayed from the journal · ◆ events.</figcaption>
+<figcaption>Time since the run was created; one row per step, L<i>n</i> its lane (steps that overlapped get different
+lanes). ✓ succeeded · ✗ failed · ⊘ refused by an open breaker · ↻<i>n</i> attempts · … running · ⚡ interrupted by the
+end of a worker attempt · hatched “(replayed)”: ran in an earlier attempt and was replayed from the journal · ◆ other
+events (hover or focus for details).</figcaption>
 </figure>
 <div id="${id}-details" class="panel bar-details" aria-live="polite" hidden></div>`;
 }

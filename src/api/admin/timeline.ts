@@ -189,7 +189,13 @@ function eventBars(
 }
 
 /** A start with no end: still running, or cut off when a later worker attempt began. */
-function unfinishedBar(key: string, o: Open, attempts: Timeline['attempts'], now: number, origin: number): Bar {
+function unfinishedBar(
+  key: string,
+  o: Open,
+  attempts: Timeline['attempts'],
+  now: number,
+  origin: number,
+): Bar {
   const attempt = attemptAt(attempts, o.at);
   const cut = attempts.find((a) => a.attempt > attempt);
   const label = labelOf(o.event, o.kind);
