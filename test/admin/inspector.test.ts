@@ -169,7 +169,8 @@ describe('run inspector in a browser', () => {
       first.ledger.next_speaker.answer,
     );
     // Hovering a bar shows its details; focusing one with the keyboard does too.
-    await bars(page).first().locator('rect.row').hover();
+    await // The real pointer, without waiting for the page to be idle (a loaded machine delays the stability check).
+    await bars(page).first().locator('rect.row').hover({ force: true });
     await expect.poll(() => page.locator('#timeline-details').textContent()).toContain('tokens');
     const second = bars(page).nth(1);
     await second.focus();

@@ -8,8 +8,12 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
+const SPECIAL = /[&<>"']/;
+
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+  const text = String(value ?? '');
+  // Most values (ids, numbers, names) need no escaping: skip the replace and its allocations.
+  return SPECIAL.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c) : text;
 }
 
 /** Already-escaped markup; interpolating it into `html` does not escape it again. */

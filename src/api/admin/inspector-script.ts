@@ -7,17 +7,19 @@
 export const INSPECTOR_JS = `'use strict';
 (function () {
   function showDetails(target) {
-    var g = target && target.closest ? target.closest('g[data-details]') : null;
-    if (!g) return;
+    var g = target && target.closest ? target.closest('svg.timeline g[tabindex]') : null;
+    var title = g && g.querySelector('title');
+    if (!title) return;
     var svg = g.closest('svg');
     var panel = svg && document.getElementById(svg.id + '-details');
     if (!panel) return;
-    var details;
-    try { details = JSON.parse(g.getAttribute('data-details') || '[]'); } catch (e) { return; }
+    // The bar's <title> (what the browser shows on hover without this script): a heading line, then "name: value".
+    var lines = title.textContent.split('\\n');
     var dl = document.createElement('dl');
-    details.forEach(function (kv) {
-      var dt = document.createElement('dt'); dt.textContent = kv[0];
-      var dd = document.createElement('dd'); dd.textContent = kv[1];
+    lines.forEach(function (line, i) {
+      var at = line.indexOf(': ');
+      var dt = document.createElement('dt'); dt.textContent = i === 0 ? 'step' : at > 0 ? line.slice(0, at) : '';
+      var dd = document.createElement('dd'); dd.textContent = i === 0 || at < 0 ? line : line.slice(at + 2);
       dl.appendChild(dt); dl.appendChild(dd);
     });
     panel.replaceChildren(dl);

@@ -160,8 +160,8 @@ export function waterfall(t: Timeline, id = 'timeline'): Html {
   const bars = rows.map((b, i) => {
     const y = rowsTop + i * ROW_H;
     const w = Math.max(x(b.end) - x(b.start), 3);
-    const title = `${barText(b)} · lane ${b.lane + 1}\n${b.details.map(([k, v]) => `${k}: ${v}`).join('\n')}`;
-    return html`<g class="bar s-${b.state}${b.replayed ? ' replayed' : ''} lane-${b.lane % 4}" data-kind="${b.kind}" data-key="${b.key}" data-lane="${b.lane}" tabindex="0" role="listitem" aria-label="${title.replace(/\n/g, '; ')}" data-details="${JSON.stringify([...b.details, ['lane', String(b.lane + 1)]])}">
+    const title = `${barText(b)}\nlane: ${b.lane + 1}\n${b.details.map(([k, v]) => `${k}: ${v}`).join('\n')}`;
+    return html`<g class="bar s-${b.state}${b.replayed ? ' replayed' : ''} lane-${b.lane % 4}" data-kind="${b.kind}" data-key="${b.key}" data-lane="${b.lane}" tabindex="0" role="listitem" aria-label="${barText(b)}, lane ${b.lane + 1}, from ${formatMs(b.start)} for ${formatMs(b.end - b.start)}">
 <title>${title}</title><rect class="row" x="0" y="${y}" width="${W}" height="${ROW_H}"></rect>
 <text class="label" x="4" y="${y + ROW_H / 2 + 4}">${clip(barText(b), 34)}</text><text class="lane" x="${LABEL_W - 6}" y="${y + ROW_H / 2 + 4}" text-anchor="end">L${b.lane + 1}</text>
 <rect class="span" x="${x(b.start).toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${ROW_H - 8}" rx="3"></rect></g>`;
@@ -175,13 +175,7 @@ export function waterfall(t: Timeline, id = 'timeline'): Html {
   const points = t.points.map(
     (
       p,
-    ) => html`<g class="point" tabindex="0" role="listitem" aria-label="${p.type}: ${p.label} at ${formatMs(p.at)}" data-details="${JSON.stringify(
-      [
-        ['event', p.type],
-        ['at', formatMs(p.at)],
-        ['what', p.label],
-      ],
-    )}"><title>${p.type}: ${p.label} (${formatMs(p.at)})</title>
+    ) => html`<g class="point" tabindex="0" role="listitem" aria-label="${p.type}: ${p.label} at ${formatMs(p.at)}"><title>event: ${p.type}\nwhat: ${p.label}\nat: ${formatMs(p.at)}</title>
 <path d="M ${x(p.at).toFixed(1)} ${pointsRow + 4} l 6 8 l -6 8 l -6 -8 z"></path></g>`,
   );
   const queue =
@@ -301,15 +295,17 @@ function usageByAgent(record: RunRecord): Html {
   )}</tbody></table>`;
 }
 
+const detail = (b: Bar, name: string) => b.details.find(([k]) => k === name)?.[1] ?? '—';
+
 function stepsTable(t: Timeline): Html {
   const rows = [...t.bars].sort((a, b) => a.start - b.start);
   return html`<details><summary>Steps as a table (${rows.length})</summary><table id="steps"><caption>Every step, in start order</caption>
-<thead><tr><th scope="col">Step</th><th scope="col">What</th><th scope="col">State</th><th scope="col">Attempt</th><th scope="col">Lane</th><th scope="col">Start</th><th scope="col">Duration</th><th scope="col">Details</th></tr></thead>
+<thead><tr><th scope="col">Step</th><th scope="col">What</th><th scope="col">State</th><th scope="col">Attempt</th><th scope="col">Lane</th><th scope="col">Start</th><th scope="col">Duration</th><th scope="col">Tokens</th><th scope="col">Error</th></tr></thead>
 <tbody>${rows.map(
     (
       b,
     ) => html`<tr><td><code>${b.key}</code></td><td>${b.kind}: ${b.label}</td><td>${b.state}${b.replayed ? ' (replayed)' : ''}</td><td class="num">${b.attempt}</td><td class="num">${b.lane + 1}</td>
-<td class="num">${formatMs(b.start)}</td><td class="num">${formatMs(b.end - b.start)}</td><td>${b.details.map(([k, v]) => html`${k}: ${v}<br>`)}</td></tr>`,
+<td class="num">${formatMs(b.start)}</td><td class="num">${formatMs(b.end - b.start)}</td><td>${detail(b, 'tokens')}</td><td>${detail(b, 'error')}</td></tr>`,
   )}</tbody></table></details>`;
 }
 
@@ -317,7 +313,7 @@ function eventLog(events: readonly LooseEvent[]): Html {
   const shown = events.filter((e) => e.type !== 'agent.delta');
   return html`<details><summary>Event log (${shown.length})</summary><ol class="events">${shown.map((e) => {
     const { type, at, runId: _r, ...rest } = e;
-    return html`<li><code>${type}</code> ${iso(at)} <span class="muted">${JSON.stringify(rest).slice(0, 600)}</span></li>`;
+    return html`<li><code>${type}</code> ${iso(at)} <span class="muted">${JSON.stringify(rest).slice(0, 240)}</span></li>`;
   })}</ol></details>`;
 }
 
