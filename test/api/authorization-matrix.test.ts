@@ -66,6 +66,7 @@ const table: Record<string, Access> = {
   'POST /v1/queue/resume': 'operator',
   'POST /v1/runs/:id/retry': 'operator',
   'POST /v1/teams/:team/cancel': 'operator',
+  'GET /v1/tenants': 'operator',
 
   'GET /admin/console.css': 'console-public',
   'GET /admin/login': 'console-public',
@@ -76,6 +77,11 @@ const table: Record<string, Access> = {
   'POST /admin/queue/pause': 'console',
   'POST /admin/queue/resume': 'console',
   'POST /admin/runs/:id/retry': 'console',
+  'GET /admin/inspector.js': 'console',
+  'GET /admin/runs': 'console',
+  'GET /admin/runs/:id': 'console',
+  'GET /admin/runs/:id/events': 'console',
+  'GET /admin/compare': 'console',
 
   'GET /admin/queues': 'console',
   'HEAD /admin/queues/': 'console',
