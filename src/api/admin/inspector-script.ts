@@ -18,7 +18,7 @@ export const INSPECTOR_JS = `'use strict';
     var dl = document.createElement('dl');
     lines.forEach(function (line, i) {
       var at = line.indexOf(': ');
-      var dt = document.createElement('dt'); dt.textContent = i === 0 ? 'step' : at > 0 ? line.slice(0, at) : '';
+      var dt = document.createElement('dt'); dt.textContent = i === 0 ? 'what' : at > 0 ? line.slice(0, at) : '';
       var dd = document.createElement('dd'); dd.textContent = i === 0 || at < 0 ? line : line.slice(at + 2);
       dl.appendChild(dt); dl.appendChild(dd);
     });
