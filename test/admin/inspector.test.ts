@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransientModelError } from '../../src/core/errors.js';
 import type { ChatRequest } from '../../src/core/model.js';
 import { CLIENT_KEY, client, OPERATOR_KEY, ROOT } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
@@ -15,6 +16,8 @@ const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 const LIVE = 'INSPECT-LIVE-RUN';
 const LANES = 'INSPECT-PARALLEL-LANES';
 const REPLAY = 'INSPECT-REPLAYED-RUN';
+const RETRY = 'INSPECT-RETRIED-STEP';
+let retryFailures = 0;
 
 /** A gate a test opens: model calls that match wait on it (or on their abort signal). */
 function gate() {
@@ -49,6 +52,10 @@ async function beforeCall(request: ChatRequest, signal: AbortSignal): Promise<vo
     await new Promise<never>((_, reject) => {
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
+  }
+  if (has(request, RETRY) && request.agent === 'classifier' && retryFailures < 2) {
+    retryFailures += 1;
+    throw new TransientModelError(`simulated outage ${retryFailures}`);
   }
   if (has(request, LANES) && lanesArrived < 4) {
     // All four concurrent branches are in flight at once before any answers: the lanes must show it.
@@ -246,6 +253,23 @@ describe('run inspector in a browser', () => {
     expect(errors).toEqual([]);
     await close();
   }, 60_000);
+
+  it('a retried step shows each failed attempt on its bar', async () => {
+    const id = await run('sequential', `${sampleArticle} ${RETRY}`);
+    const record = await client(c.url, OPERATOR_KEY).waitForStatus(id, ['succeeded'], 30_000);
+    const step = record.steps.find((s) => s.agent === 'classifier');
+    expect(step?.attempts).toBe(3);
+    const { page, errors, close } = await signIn(`/admin/runs/${id}`);
+    const bar = page.locator(`#timeline g.bar[data-key="${step?.key}"]`);
+    expect(await bar.locator('path.retry').count()).toBe(2);
+    expect(await bar.locator('text.label').textContent()).toContain('classifier ✓ ↻3');
+    await bar.focus();
+    await expect
+      .poll(() => page.locator('#timeline-details').textContent())
+      .toContain('failed: MODEL_TRANSIENT');
+    expect(errors).toEqual([]);
+    await close();
+  });
 
   it('compares two runs of the same input side by side', async () => {
     const operator = client(c.url, OPERATOR_KEY);

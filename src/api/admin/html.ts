@@ -110,6 +110,7 @@ svg.timeline .bar.replayed rect.span { fill: url(#hatch); }
 svg.timeline .bar:hover rect.row, svg.timeline .bar:focus rect.row { fill: #fff4e5; }
 svg.timeline .bar:hover rect.span, svg.timeline .bar:focus rect.span { stroke: var(--focus); stroke-width: 3; }
 svg.timeline .point path { fill: var(--accent); }
+svg.timeline path.retry { stroke: var(--bad); stroke-width: 3; }
 .bar-details dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: 0; }
 .bar-details dt { font-weight: 600; }
 .bar-details dd { margin: 0; word-break: break-word; }

@@ -138,7 +138,7 @@ function ticks(span: number): number[] {
 
 function barText(bar: Bar): string {
   const tries = bar.details.find(([k]) => k === 'attempts');
-  const retries = tries && Number(tries[1]) > 1 ? ` ↻${tries[1]}` : '';
+  const retries = tries && Number(tries[1]) > 1 ? ` ↻${tries[1]}` : bar.failedAttempts.length > 0 ? ' ↻' : '';
   return `${bar.kind === 'agent' ? '' : `${bar.kind}: `}${bar.label} ${STATE_TEXT[bar.state]}${retries}${bar.replayed ? ' (replayed)' : ''}`;
 }
 
@@ -164,7 +164,10 @@ export function waterfall(t: Timeline, id = 'timeline'): Html {
     return html`<g class="bar s-${b.state}${b.replayed ? ' replayed' : ''} lane-${b.lane % 4}" data-kind="${b.kind}" data-key="${b.key}" data-lane="${b.lane}" tabindex="0" role="listitem" aria-label="${barText(b)}, lane ${b.lane + 1}, from ${formatMs(b.start)} for ${formatMs(b.end - b.start)}">
 <title>${title}</title><rect class="row" x="0" y="${y}" width="${W}" height="${ROW_H}"></rect>
 <text class="label" x="4" y="${y + ROW_H / 2 + 4}">${clip(barText(b), 34)}</text><text class="lane" x="${LABEL_W - 6}" y="${y + ROW_H / 2 + 4}" text-anchor="end">L${b.lane + 1}</text>
-<rect class="span" x="${x(b.start).toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${ROW_H - 8}" rx="3"></rect></g>`;
+<rect class="span" x="${x(b.start).toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${ROW_H - 8}" rx="3"></rect>${b.failedAttempts.map(
+      (f) =>
+        html`<path class="retry" d="M ${x(f.at).toFixed(1)} ${y + 2} v ${ROW_H - 4}"><title>attempt ${f.attempt} failed: ${f.code}</title></path>`,
+    )}</g>`;
   });
   const attempts = t.attempts.map(
     (
@@ -196,7 +199,7 @@ ${queue}${bars}${attempts}${points}
 <text class="label" x="4" y="${pointsRow + ROW_H / 2 + 4}">${t.points.length ? 'events ◆' : ''}</text>
 </svg>
 <figcaption>Time since the run was created; one row per step, L<i>n</i> its lane (steps that overlapped get different
-lanes). ✓ succeeded · ✗ failed · ⊘ refused by an open breaker · ↻<i>n</i> attempts · … running · ⚡ interrupted by the
+lanes). ✓ succeeded · ✗ failed · ⊘ refused by an open breaker · ↻<i>n</i> attempts (a tick where each failed attempt ended) · … running · ⚡ interrupted by the
 end of a worker attempt · hatched “(replayed)”: ran in an earlier attempt and was replayed from the journal · ◆ other
 events (hover or focus for details).</figcaption>
 </figure>

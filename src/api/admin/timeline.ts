@@ -33,6 +33,8 @@ export interface Bar {
   attempt: number;
   lane: number;
   details: [string, string][];
+  /** Attempts of the call that failed before it ended (ms since the run was created, when each ended). */
+  failedAttempts: { at: number; attempt: number; code: string }[];
 }
 
 export interface Point {
@@ -63,8 +65,8 @@ const END_SUFFIXES: Record<string, BarState> = {
   expired: 'failed',
   cancelled: 'failed',
 };
-/** Events that are bars or the run's own frame, never points. */
-const FRAME_EVENTS = new Set(['run.started', 'agent.delta']);
+/** Events that are bars, marks on bars or the run's own frame, never points. */
+const FRAME_EVENTS = new Set(['run.started', 'agent.delta', 'agent.attempt.failed']);
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
@@ -125,6 +127,7 @@ function stepBar(step: StepRecord, origin: number, attempts: Timeline['attempts'
     attempt,
     lane: 0,
     details,
+    failedAttempts: [],
   };
 }
 
@@ -209,6 +212,7 @@ function unfinishedBar(
     replayed: false,
     attempt,
     lane: 0,
+    failedAttempts: [],
     details: [
       [o.kind, label],
       ['state', cut ? `interrupted: worker attempt ${attempt} ended before it finished` : 'running'],
@@ -241,6 +245,7 @@ function pairBar(
     attempt,
     lane: 0,
     details,
+    failedAttempts: [],
   };
 }
 
@@ -258,6 +263,22 @@ function pointLabel(event: LooseEvent): string {
       return `${str(event.budget)} ${event.used}/${event.limit}`;
     default:
       return labelOf(event, event.type);
+  }
+}
+
+/** Puts each `agent.attempt.failed` on its step's bar (the latest bar of that key): a retry made visible. */
+function markFailedAttempts(bars: Bar[], events: readonly LooseEvent[], origin: number): void {
+  const byKey = new Map<string, Bar>();
+  for (const bar of bars) if (bar.kind === 'agent') byKey.set(bar.key, bar);
+  for (const e of events) {
+    if (e.type !== 'agent.attempt.failed') continue;
+    const bar = byKey.get(String(e.step)) ?? byKey.get(`agent:${String(e.step)}`);
+    if (!bar) continue;
+    const code = str((e.error as { code?: unknown } | undefined)?.code) ?? 'ERROR';
+    const attempt = typeof e.attempt === 'number' ? e.attempt : bar.failedAttempts.length + 1;
+    bar.failedAttempts.push({ at: Date.parse(e.at) - origin, attempt, code });
+    const took = typeof e.durationMs === 'number' ? ` after ${formatMs(e.durationMs)}` : '';
+    bar.details.push([`attempt ${attempt}`, `failed: ${code}${took}`]);
   }
 }
 
@@ -279,6 +300,7 @@ export function buildTimeline(record: RunRecord, events: readonly LooseEvent[], 
     ...record.steps.map((s) => stepBar(s, origin, attempts)),
     ...eventBars(events, origin, journaled, attempts, now, points),
   ];
+  markFailedAttempts(bars, events, origin);
   const lanes = packLanes(bars);
   const finished = record.finishedAt ? Date.parse(record.finishedAt) - origin : now - origin;
   const span = Math.max(finished, ...bars.map((b) => b.end), ...points.map((p) => p.at), 1);
