@@ -200,6 +200,12 @@ describe('run inspector in a browser', () => {
     expect(lanes).toBeGreaterThanOrEqual(4);
     expect(Number(await page.locator('#timeline').getAttribute('data-lanes'))).toBeGreaterThanOrEqual(4);
     await page.screenshot({ path: resolve(ARTIFACTS, 'inspector-concurrent.png'), fullPage: true });
+    // On a phone the page does not scroll sideways: the timeline and wide tables scroll within themselves.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth))
+      .toBeLessThanOrEqual(0);
+    await page.screenshot({ path: resolve(ARTIFACTS, 'inspector-phone.png'), fullPage: true });
     expect(errors).toEqual([]);
     await close();
   });

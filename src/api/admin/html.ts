@@ -91,7 +91,7 @@ dl.summary { display: grid; grid-template-columns: repeat(auto-fill, minmax(12re
 dl.summary dt { font-weight: 600; color: var(--muted); font-size: .85rem; }
 dl.summary dd { margin: 0; }
 figure.waterfall { margin: 0; overflow-x: auto; }
-svg.timeline { min-width: 40rem; font: 12px system-ui, sans-serif; }
+svg.timeline { display: block; width: max(100%, 44rem); height: auto; font: 12px system-ui, sans-serif; }
 svg.timeline .tick line { stroke: #e3e8ee; }
 svg.timeline .tick text, svg.timeline .attempt text { fill: var(--muted); }
 svg.timeline .attempt line { stroke: var(--accent); stroke-dasharray: 4 3; }
@@ -121,7 +121,9 @@ pre.diff ins { background: #eaf6ee; text-decoration: none; display: block; }
 table.kv { margin: 0; }
 .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 1rem; }
 ol.events { font-size: .85rem; }
-@media (max-width: 40rem) { main { padding: 1rem .75rem; } th, td { padding: .3rem .35rem; } }
+@media (max-width: 40rem) { main { padding: 1rem .75rem; } th, td { padding: .3rem .35rem; }
+  /* On a phone, wide tables scroll sideways on their own; the page itself does not. */
+  table { display: block; overflow-x: auto; } pre { overflow-x: auto; } }
 footer { max-width: 72rem; margin: 2rem auto; padding: 0 1.5rem; color: var(--muted); font-size: .85rem; }
 `;
 
