@@ -157,6 +157,15 @@ describe('run inspector in a browser', () => {
     await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain(ids[2]);
 
+    // Owner key id (the signed-in operator created these runs) and creation time.
+    const keyId = await page.locator('header .who code').textContent();
+    await page.goto(`${c.url}/admin/runs?owner=${keyId}&pattern=handoff`);
+    await expect.poll(() => rows.count()).toBe(1);
+    await page.goto(`${c.url}/admin/runs?owner=someone-else&pattern=handoff`);
+    expect(await rows.first().textContent()).toContain('No runs match.');
+    await page.goto(`${c.url}/admin/runs?pattern=handoff&from=2999-01-01T00%3A00`);
+    expect(await rows.first().textContent()).toContain('No runs match.');
+
     await page.goto(`${c.url}/admin/runs?pattern=magentic`);
     await page.getByRole('link', { name: magenticId }).click();
     await page.waitForURL(`${c.url}/admin/runs/${magenticId}`);
