@@ -55,8 +55,8 @@ function filterForm(f: RunFilters, teams: readonly string[], patterns: readonly 
     )}</select></p>`;
   const text = (name: keyof RunFilters, label: string, type = 'text', hint = '') =>
     html`<p><label for="f-${name}">${label}</label><input type="${type}" id="f-${name}" name="${name}" value="${f[name] ?? ''}"${
-      hint ? html` placeholder="${hint}"` : ''
-    }></p>`;
+      hint ? html` aria-describedby="f-${name}-hint"` : ''
+    }>${hint ? html`<br><small id="f-${name}-hint" class="muted">${hint}</small>` : ''}</p>`;
   return html`<form method="get" action="/admin/runs" class="panel filters" aria-label="Filter runs">
 ${select('team', 'Team', teams)}${select('pattern', 'Pattern', patterns)}${select('status', 'Status', STATUSES)}
 ${text('variant', 'Variant')}${text('owner', 'Owner key id')}
