@@ -53,7 +53,7 @@ export const INSPECTOR_JS = `'use strict';
           var again2 = document.querySelector('g[data-key="' + CSS.escape(focused) + '"]');
           if (again2) again2.focus();
         }
-        if (next && ['succeeded', 'failed', 'cancelled'].indexOf(next.getAttribute('data-status')) >= 0) {
+        if (next && next.getAttribute('data-ended') === 'true') {
           source.close();
           if (state) state.textContent = 'The run has ended.';
         }

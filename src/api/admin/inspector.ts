@@ -1,4 +1,4 @@
-import type { RunRecord } from '../../runs/schema.js';
+import { type RunRecord, runStatusSchema, terminalStatuses } from '../../runs/schema.js';
 import { type Html, html, layout } from './html.js';
 import type { Who } from './pages.js';
 import { type Bar, buildTimeline, formatMs, type LooseEvent, type Timeline } from './timeline.js';
@@ -9,7 +9,8 @@ import { type Bar, buildTimeline, formatMs, type LooseEvent, type Timeline } fro
  * /admin/inspector.js adds live updates and bar details on hover and focus.
  */
 
-export const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/** Every run status the record schema knows (a status added there shows up in the filter). */
+export const STATUSES = runStatusSchema.options;
 
 export interface RunFilters {
   team?: string;
@@ -372,7 +373,7 @@ export function runLive(
   now = Date.now(),
 ): Html {
   const t = buildTimeline(record, events, now);
-  return html`<div id="run-live" data-status="${record.status}" data-steps="${t.bars.length}">
+  return html`<div id="run-live" data-status="${record.status}" data-ended="${terminalStatuses.includes(record.status) ? 'true' : 'false'}" data-steps="${t.bars.length}">
 ${summary(record, traceUrl)}
 <section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2>${waterfall(t)}${stepsTable(t)}</section>
 ${patternPicture(record, events)}
