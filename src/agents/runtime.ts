@@ -45,6 +45,8 @@ export interface InvokeRequest {
   budget: RunBudget;
   modelOverride?: ModelSettings;
   onDelta?: (text: string) => void;
+  /** Told of each attempt that failed (retried or not), with how long it took. */
+  onAttemptFailed?: (failure: { attempt: number; error: unknown; durationMs: number }) => void;
 }
 
 /** How a failed call ended, for the settlement (and the agent-call metric). */
@@ -152,7 +154,16 @@ export class AgentRuntime {
     try {
       this.refuseDisallowedModel(req);
       const { chat, structured } = await breaker.execute(() =>
-        retryPolicy.execute(() => attemptModelCall(plan, ++attempts, spent), signal),
+        retryPolicy.execute(async () => {
+          const attempt = ++attempts;
+          const at = performance.now();
+          try {
+            return await attemptModelCall(plan, attempt, spent);
+          } catch (error) {
+            req.onAttemptFailed?.({ attempt, error, durationMs: performance.now() - at });
+            throw error;
+          }
+        }, signal),
       );
       return {
         ok: true,

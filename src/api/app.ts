@@ -240,6 +240,6 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(teamRoutes(deps));
   await app.register(fleetRoutes(deps));
   await app.register(tenantRoutes(deps));
-  await app.register(adminPlugin(deps, auth));
+  await app.register(adminPlugin(deps, auth, streams));
   return app;
 }

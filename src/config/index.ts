@@ -162,6 +162,10 @@ export const envSchema = z.object({
     .min(60)
     .max(7 * 24 * 3600)
     .default(8 * 3600),
+  BATON_TRACE_URL: url
+    .refine((v) => v.includes('{traceId}'), 'must contain {traceId}')
+    .optional()
+    .describe("Link to a run's trace from the operator console: a URL with {traceId} in it."),
   BATON_HEARTBEAT_INTERVAL_MS: positiveInt.min(50).default(5_000),
   BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
   BATON_RECONCILE_INTERVAL_MS: positiveInt.min(100).max(30_000).default(15_000),
@@ -240,7 +244,12 @@ export interface Config {
     reconcileIntervalMs: number;
   };
   /** Operator console sessions (/admin): signing secret (unset: random per process) and lifetime. */
-  admin: { sessionSecret: string | undefined; sessionTtlSeconds: number };
+  admin: {
+    sessionSecret: string | undefined;
+    sessionTtlSeconds: number;
+    /** The run inspector's trace link: a URL template with `{traceId}` (BATON_TRACE_URL); unset: no link. */
+    traceUrl: string | undefined;
+  };
   /**
    * Teams: the folder of team files (unset: the `teams/` folder shipped with baton) and where teams come from
    * (files, the registry API, or both).
@@ -360,7 +369,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       heartbeatTtlMs: e.BATON_HEARTBEAT_TTL_MS,
       reconcileIntervalMs: e.BATON_RECONCILE_INTERVAL_MS,
     },
-    admin: { sessionSecret: e.BATON_SESSION_SECRET, sessionTtlSeconds: e.BATON_SESSION_TTL_SECONDS },
+    admin: {
+      sessionSecret: e.BATON_SESSION_SECRET,
+      sessionTtlSeconds: e.BATON_SESSION_TTL_SECONDS,
+      traceUrl: e.BATON_TRACE_URL,
+    },
     teams: { dir: e.BATON_TEAMS_DIR, registry: e.BATON_TEAMS_REGISTRY },
     retentionSeconds: e.BATON_RETENTION_SECONDS,
     http: {

@@ -32,6 +32,14 @@ export const runEventSchema = z.discriminatedUnion('type', [
     error: errorInfoSchema,
   }),
   z.object({
+    type: z.literal('agent.attempt.failed'),
+    ...base,
+    ...stepRef,
+    attempt: z.number().int().describe('1 for the first attempt of the call.'),
+    durationMs: z.number(),
+    error: errorInfoSchema,
+  }),
+  z.object({
     type: z.literal('handoff'),
     ...base,
     from: z.string(),

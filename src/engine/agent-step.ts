@@ -58,6 +58,15 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       const startedAt = scope.now();
       await scope.emit({ type: 'agent.started', agent: call.agent, step: call.key });
       const deltas = deltaStream(scope, call);
+      const onAttemptFailed = (f: { attempt: number; error: unknown; durationMs: number }) =>
+        deltas.then({
+          type: 'agent.attempt.failed',
+          agent: call.agent,
+          step: call.key,
+          attempt: f.attempt,
+          durationMs: f.durationMs,
+          error: toErrorInfo(f.error),
+        });
       let settled: AgentCallSettlement;
       try {
         settled = await scope.runtime.invoke({
@@ -69,6 +78,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
           budget: scope.budget,
           ...(scope.options.model ? { modelOverride: scope.options.model } : {}),
           ...(deltas.onDelta ? { onDelta: deltas.onDelta } : {}),
+          onAttemptFailed,
         });
       } catch (err) {
         await deltas.flushed().catch(() => {});
@@ -93,17 +103,19 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
   };
 }
 
-/** Streamed text goes out as `agent.delta` events, in order, when the run streams. */
+/**
+ * Events of a call in flight, in order: streamed text as `agent.delta` (when the run streams) and each failed
+ * attempt as `agent.attempt.failed`; `flushed` waits until all are written.
+ */
 function deltaStream(scope: AgentStepScope, call: AgentCall) {
   let chain = Promise.resolve();
+  const then = (event: RunEventInput) => {
+    chain = chain.then(() => scope.emit(event));
+  };
   const onDelta = scope.options.stream
-    ? (text: string) => {
-        chain = chain.then(() =>
-          scope.emit({ type: 'agent.delta', agent: call.agent, step: call.key, text }),
-        );
-      }
+    ? (text: string) => then({ type: 'agent.delta', agent: call.agent, step: call.key, text })
     : undefined;
-  return { onDelta, flushed: () => chain };
+  return { onDelta, then, flushed: () => chain };
 }
 
 async function completed(

@@ -39,6 +39,14 @@ export interface ListQuery {
   owner?: string;
   limit: number;
   cursor?: string;
+  /** Created at or after this time (ms since the epoch). */
+  createdFrom?: number;
+  /** Created at or before this time (ms since the epoch). */
+  createdTo?: number;
+  /** Keeps only the runs it accepts (the operator console's filters beyond status and owner). */
+  where?: (record: RunRecord) => boolean;
+  /** Stops after looking at this many runs (a filter that matches few runs cannot walk the whole index). */
+  scanLimit?: number;
 }
 
 function encodeCursor(score: number, id: string): string {
@@ -112,16 +120,20 @@ export class RunStore {
     await this.redis.multi().rpush(key, JSON.stringify(entry)).expire(key, this.retentionSeconds).exec();
   }
 
-  async list(query: ListQuery): Promise<{ items: RunRecord[]; nextCursor?: string }> {
+  async list(query: ListQuery): Promise<{ items: RunRecord[]; nextCursor?: string; scanStopped?: boolean }> {
     const idx = indexKeys(this.prefix);
     const key = query.owner ? idx.byOwner(query.owner) : idx.all;
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const items: RunRecord[] = [];
-    let max = after ? String(after.score) : '+inf';
+    const to = query.createdTo !== undefined ? String(query.createdTo) : '+inf';
+    let max = after ? String(after.score) : to;
+    const min = query.createdFrom !== undefined ? String(query.createdFrom) : '-inf';
     let skipUntil = after?.id;
     const batch = Math.max(50, query.limit * 2);
+    let scanned = 0;
+    let seen: { id: string; score: number } | undefined;
     for (;;) {
-      const page = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', 0, batch);
+      const page = await this.redis.zrevrangebyscore(key, max, min, 'WITHSCORES', 'LIMIT', 0, batch);
       if (page.length === 0) return { items };
       const ids: { id: string; score: number }[] = [];
       for (let i = 0; i < page.length; i += 2) ids.push({ id: page[i] ?? '', score: Number(page[i + 1]) });
@@ -132,12 +144,18 @@ export class RunStore {
         skipUntil = undefined;
       }
       for (const { id, score } of candidates) {
+        if (query.scanLimit !== undefined && scanned >= query.scanLimit && seen) {
+          return { items, nextCursor: encodeCursor(seen.score, seen.id), scanStopped: true };
+        }
+        scanned += 1;
+        seen = { id, score };
         const run = await this.readable(id);
         if (!run) {
           if (!(await this.redis.exists(runKeys(this.prefix, id).record))) await this.redis.zrem(key, id); // expired
           continue;
         }
         if (query.status && run.record.status !== query.status) continue;
+        if (query.where && !query.where(run.record)) continue;
         items.push(run.record);
         if (items.length === query.limit) return { items, nextCursor: encodeCursor(score, id) };
       }

@@ -5,21 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KEY, client, OPERATOR_KEY, ROOT } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { CHROMIUM, CHROMIUM_ARGS, watchErrors } from './browser-support.js';
 import { type Console, FAIL_MARKER, startConsole } from './harness.js';
 
-/** Headless Chromium (Debian's `chromium`) against the real console; screenshots go to test-artifacts/. */
-const CHROMIUM = '/usr/bin/chromium';
-// Offline machine: without these flags Chromium stalls on network services it cannot reach.
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** Headless Chromium against the real console; screenshots go to test-artifacts/. */
 const ARTIFACTS = resolve(ROOT, 'test-artifacts');
 const SCREENSHOT = resolve(ARTIFACTS, 'admin-queues.png');
 
@@ -31,26 +20,13 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   redis = await startRedis();
   c = await startConsole(redis);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await c?.stop();
   await redis?.stop();
 });
-
-/** Console errors and uncaught exceptions of a page, except the web-font stylesheet the CSP blocks on purpose. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    if (text.includes('fonts.googleapis.com')) return; // bull-board links Google Fonts; baton's CSP keeps pages offline
-    errors.push(`console: ${text}`);
-  });
-  return errors;
-}
 
 async function signInAs(page: Page, key: string, path = '/admin/queues') {
   await page.goto(`${c.url}${path}`);

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { AgentRuntime } from '../../src/agents/runtime.js';
 import { buildApi } from '../../src/api/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import type { ChatRequest } from '../../src/core/model.js';
+import type { ChatModel, ChatRequest } from '../../src/core/model.js';
 import { CircuitBreakers } from '../../src/policies/breakers.js';
 import { apiDeps, createServices, workerDeps } from '../../src/services.js';
 import { simulatedModel } from '../../src/simulation/index.js';
@@ -33,7 +33,12 @@ export interface ConsoleWorker {
  */
 export async function startConsole(
   redis: TestRedis,
-  options: { env?: Record<string, string>; workers?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    workers?: number;
+    /** Awaited before every model request (with its abort signal): a test holds a run at a step with it. */
+    beforeCall?: (request: ChatRequest, signal: AbortSignal) => Promise<void> | undefined;
+  } = {},
 ) {
   const config = loadConfig({
     REDIS_URL: redis.url,
@@ -57,6 +62,13 @@ export async function startConsole(
       },
     }),
   );
+  const gated: ChatModel = {
+    provider: model.provider,
+    async complete(request, callOptions) {
+      await options.beforeCall?.(request, callOptions.signal);
+      return model.complete(request, callOptions);
+    },
+  };
   const workers: ConsoleWorker[] = [];
   const addWorker = async (): Promise<ConsoleWorker> => {
     const breakers = new CircuitBreakers();
@@ -65,7 +77,7 @@ export async function startConsole(
     deps.engine = {
       ...deps.engine,
       runtime: new AgentRuntime({
-        models: { modelFor: () => model },
+        models: { modelFor: () => gated },
         breakers,
         random: () => 0.5,
         hooks: runtimeTelemetry({ captureContent: false }),

@@ -77,6 +77,11 @@ const table: Record<string, Access> = {
   'POST /admin/queue/pause': 'console',
   'POST /admin/queue/resume': 'console',
   'POST /admin/runs/:id/retry': 'console',
+  'GET /admin/inspector.js': 'console',
+  'GET /admin/runs': 'console',
+  'GET /admin/runs/:id': 'console',
+  'GET /admin/runs/:id/events': 'console',
+  'GET /admin/compare': 'console',
 
   'GET /admin/queues': 'console',
   'HEAD /admin/queues/': 'console',

@@ -601,6 +601,22 @@ export interface components {
             };
         } | {
             /** @constant */
+            type: "agent.attempt.failed";
+            runId: string;
+            at: string;
+            agent: string;
+            step: string;
+            attempt: number;
+            durationMs: number;
+            error: {
+                code: string;
+                message: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        } | {
+            /** @constant */
             type: "handoff";
             runId: string;
             at: string;

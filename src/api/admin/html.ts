@@ -8,8 +8,12 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
+const SPECIAL = /[&<>"']/;
+
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+  const text = String(value ?? '');
+  // Most values (ids, numbers, names) need no escaping: skip the replace and its allocations.
+  return SPECIAL.test(text) ? text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c) : text;
 }
 
 /** Already-escaped markup; interpolating it into `html` does not escape it again. */
@@ -78,6 +82,48 @@ form.inline { display: inline; margin: 0; }
 label { display: block; font-weight: 600; margin-bottom: .25rem; }
 input[type=password] { font: inherit; width: 100%; max-width: 32rem; padding: .45rem .6rem; border: 1px solid #6b7785; border-radius: 4px; }
 ul.links li { margin: .35rem 0; }
+select, input[type=text], input[type=search], input[type=datetime-local], input:not([type]) { font: inherit; padding: .3rem .45rem;
+  border: 1px solid #6b7785; border-radius: 4px; max-width: 100%; }
+select:focus-visible, input:focus-visible, summary:focus-visible, g[tabindex]:focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+form.filters { display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: flex-end; margin-bottom: 1rem; }
+form.filters p { margin: .25rem 0; }
+dl.summary { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: .5rem 1rem; margin: 0 0 1rem; }
+dl.summary dt { font-weight: 600; color: var(--muted); font-size: .85rem; }
+dl.summary dd { margin: 0; }
+figure.waterfall { margin: 0; overflow-x: auto; }
+svg.timeline { display: block; width: max(100%, 44rem); height: auto; font: 12px system-ui, sans-serif; }
+svg.timeline .tick line { stroke: #e3e8ee; }
+svg.timeline .tick text, svg.timeline .attempt text { fill: var(--muted); }
+svg.timeline .attempt line { stroke: var(--accent); stroke-dasharray: 4 3; }
+svg.timeline .queue rect { fill: #e9d8fd; stroke: #6b46c1; }
+svg.timeline .bar rect.row { fill: transparent; }
+svg.timeline .bar.lane-1 rect.row, svg.timeline .bar.lane-3 rect.row { fill: #f4f6f8; }
+svg.timeline .bar text, svg.timeline .queue text, svg.timeline text.label { fill: var(--fg); pointer-events: none; }
+svg.timeline .bar text.lane { fill: var(--muted); }
+svg.timeline .bar rect.span { stroke-width: 1.5; }
+svg.timeline .s-succeeded rect.span { fill: #cde9d6; stroke: var(--ok); }
+svg.timeline .s-failed rect.span { fill: #f6cfd3; stroke: var(--bad); stroke-width: 2.5; }
+svg.timeline .s-rejected rect.span { fill: #fde3c2; stroke: var(--warn); stroke-dasharray: 2 2; }
+svg.timeline .s-running rect.span { fill: #d3e3fa; stroke: var(--link); stroke-dasharray: 6 3; }
+svg.timeline .s-interrupted rect.span { fill: #eceff2; stroke: var(--muted); stroke-dasharray: 1 3; }
+svg.timeline .bar.replayed rect.span { fill: url(#hatch); }
+svg.timeline .bar:hover rect.row, svg.timeline .bar:focus rect.row { fill: #fff4e5; }
+svg.timeline .bar:hover rect.span, svg.timeline .bar:focus rect.span { stroke: var(--focus); stroke-width: 3; }
+svg.timeline .point path { fill: var(--accent); }
+svg.timeline path.retry { stroke: var(--bad); stroke-width: 3; }
+.bar-details dl { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: 0; }
+.bar-details dt { font-weight: 600; }
+.bar-details dd { margin: 0; word-break: break-word; }
+ol.chain { display: flex; flex-wrap: wrap; gap: .25rem 1.5rem; padding-left: 1.5rem; }
+pre.output, pre.diff { white-space: pre-wrap; background: var(--panel); border: 1px solid var(--line); padding: .75rem; border-radius: 4px; }
+pre.diff del { background: #fbeaec; text-decoration: none; display: block; }
+pre.diff ins { background: #eaf6ee; text-decoration: none; display: block; }
+table.kv { margin: 0; }
+.pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr)); gap: 1rem; }
+ol.events { font-size: .85rem; }
+@media (max-width: 40rem) { main { padding: 1rem .75rem; } th, td { padding: .3rem .35rem; }
+  /* On a phone, wide tables scroll sideways on their own; the page itself does not. */
+  table { display: block; overflow-x: auto; } pre { overflow-x: auto; } }
 footer { max-width: 72rem; margin: 2rem auto; padding: 0 1.5rem; color: var(--muted); font-size: .85rem; }
 `;
 
@@ -86,11 +132,14 @@ export interface LayoutOptions {
   /** The signed-in operator (no header navigation on the login page). */
   who?: { role: string; keyId: string; csrf?: string };
   current?: string;
+  /** A same-origin script the page loads (deferred); the page reads fine without it. */
+  script?: string;
   body: Html;
 }
 
 const NAV = [
   { href: '/admin', label: 'Overview' },
+  { href: '/admin/runs', label: 'Runs' },
   { href: '/admin/queues', label: 'Queue dashboard' },
   { href: '/admin/fleet', label: 'Fleet' },
   { href: '/docs', label: 'API docs' },
@@ -118,6 +167,7 @@ ${html`<html lang="en">
 <title>${options.title} · baton</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/admin/console.css">
+${options.script ? html`<script src="${options.script}" defer></script>` : ''}
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

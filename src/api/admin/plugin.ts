@@ -11,8 +11,10 @@ import { listWorkers } from '../../worker/heartbeat.js';
 import type { Authenticator, Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, errorHandler } from '../errors.js';
+import type { StreamSlots } from '../streams.js';
 import { mountBoard } from './board.js';
 import { CONSOLE_CSS } from './html.js';
+import { inspectorRoutes } from './inspector-routes.js';
 import { fleetPage, loginPage, messagePage, overviewPage, type Who } from './pages.js';
 import {
   type ConsoleUser,
@@ -94,266 +96,286 @@ const ERRORS: Record<string, string> = {
   NOT_FOUND: 'That run no longer exists (its retention period has passed).',
 };
 
-export const adminPlugin = (deps: ApiDeps, auth: Authenticator) => async (app: FastifyInstance) => {
-  const { config, log } = deps;
-  const secret = config.admin.sessionSecret ?? randomBytes(32).toString('base64url');
-  if (!config.admin.sessionSecret) {
-    log.warn(
-      'BATON_SESSION_SECRET is not set: operator console sessions are signed with a random per-process secret, so they end when this process restarts and are not valid on other API replicas',
-    );
-  }
-  const ttlSeconds = config.admin.sessionTtlSeconds;
-  await registerConsoleSessions(app, { secret, ttlSeconds, redis: deps.redis, prefix: config.redisPrefix });
-  await app.register(formbody, { bodyLimit: 16_384 });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        baseUri: ["'self'"],
-        scriptSrc: ["'self'"],
-        scriptSrcAttr: ["'none'"],
-        // bull-board's page and React components set inline styles; scripts stay same-origin only.
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        formAction: ["'self'"],
-        frameAncestors: ["'none'"],
-        objectSrc: ["'none'"],
-      },
-    },
-    frameguard: { action: 'deny' },
-    referrerPolicy: { policy: 'same-origin' },
-  });
-
-  const deny = (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string) => {
-    if (status === 401 && wantsHtml(request)) {
-      const next = encodeURIComponent(safeNext(request.url));
-      return reply.redirect(`/admin/login?next=${next}`, 302);
+export const adminPlugin =
+  (deps: ApiDeps, auth: Authenticator, streams: StreamSlots) => async (app: FastifyInstance) => {
+    const { config, log } = deps;
+    const secret = config.admin.sessionSecret ?? randomBytes(32).toString('base64url');
+    if (!config.admin.sessionSecret) {
+      log.warn(
+        'BATON_SESSION_SECRET is not set: operator console sessions are signed with a random per-process secret, so they end when this process restarts and are not valid on other API replicas',
+      );
     }
-    if (wantsHtml(request) || (isFormPost(request) && status === 403)) {
+    const ttlSeconds = config.admin.sessionTtlSeconds;
+    await registerConsoleSessions(app, { secret, ttlSeconds, redis: deps.redis, prefix: config.redisPrefix });
+    await app.register(formbody, { bodyLimit: 16_384 });
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          baseUri: ["'self'"],
+          scriptSrc: ["'self'"],
+          scriptSrcAttr: ["'none'"],
+          // bull-board's page and React components set inline styles; scripts stay same-origin only.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          objectSrc: ["'none'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'same-origin' },
+    });
+
+    const deny = (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string) => {
+      if (status === 401 && wantsHtml(request)) {
+        const next = encodeURIComponent(safeNext(request.url));
+        return reply.redirect(`/admin/login?next=${next}`, 302);
+      }
+      if (wantsHtml(request) || (isFormPost(request) && status === 403)) {
+        return reply
+          .code(status)
+          .type('text/html; charset=utf-8')
+          .send(messagePage(status === 401 ? 'Sign in required' : 'Not allowed', message));
+      }
       return reply
         .code(status)
-        .type('text/html; charset=utf-8')
-        .send(messagePage(status === 401 ? 'Sign in required' : 'Not allowed', message));
-    }
-    return reply
-      .code(status)
-      .send({ error: { code: status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message } });
-  };
+        .send({ error: { code: status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', message } });
+    };
 
-  // Errors of console routes: a refused CSRF token is answered like every other refusal here.
-  app.setErrorHandler((error: FastifyError, request, reply) =>
-    isCsrfError(error) ? deny(request, reply, 403, CSRF_REFUSED) : errorHandler(error, request, reply),
-  );
+    // Errors of console routes: a refused CSRF token is answered like every other refusal here.
+    app.setErrorHandler((error: FastifyError, request, reply) =>
+      isCsrfError(error) ? deny(request, reply, 403, CSRF_REFUSED) : errorHandler(error, request, reply),
+    );
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('cache-control', 'no-store');
-    if (PUBLIC_PATHS.has(request.routeOptions.url ?? '')) return;
-    let caller: Caller;
-    if (request.headers.authorization !== undefined) {
-      try {
-        caller = await auth.authenticate(request);
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 429) {
-          const wait = err.details?.retryAfterSeconds;
-          if (typeof wait === 'number') reply.header('retry-after', String(wait));
-          return reply.code(429).send({ error: err.toJSON() });
+    app.addHook('onRequest', async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      if (PUBLIC_PATHS.has(request.routeOptions.url ?? '')) return;
+      let caller: Caller;
+      if (request.headers.authorization !== undefined) {
+        try {
+          caller = await auth.authenticate(request);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 429) {
+            const wait = err.details?.retryAfterSeconds;
+            if (typeof wait === 'number') reply.header('retry-after', String(wait));
+            return reply.code(429).send({ error: err.toJSON() });
+          }
+          if (err instanceof ApiError && err.status === 403) return deny(request, reply, 403, err.message);
+          return deny(
+            request,
+            reply,
+            401,
+            err instanceof ApiError ? err.message : 'The API key is not valid.',
+          );
         }
-        if (err instanceof ApiError && err.status === 403) return deny(request, reply, 403, err.message);
-        return deny(request, reply, 401, err instanceof ApiError ? err.message : 'The API key is not valid.');
+      } else {
+        const user = sessionUser(request);
+        // The role is the key's role now: a session of a key that was removed or demoted ends.
+        const role = user ? deps.keys.roleOf(user.keyId) : undefined;
+        if (!user || !role) {
+          return deny(
+            request,
+            reply,
+            401,
+            'Sign in at /admin/login, or send "Authorization: Bearer <key>" with an operator or admin key.',
+          );
+        }
+        caller = { role, keyId: user.keyId, via: 'key' };
+        request.adminSession = { keyId: user.keyId, role };
       }
-    } else {
-      const user = sessionUser(request);
-      // The role is the key's role now: a session of a key that was removed or demoted ends.
-      const role = user ? deps.keys.roleOf(user.keyId) : undefined;
-      if (!user || !role) {
+      if (!OPERATOR_ROLES.includes(caller.role)) {
         return deny(
           request,
           reply,
-          401,
-          'Sign in at /admin/login, or send "Authorization: Bearer <key>" with an operator or admin key.',
+          403,
+          'The operator console needs an operator or admin key; client keys cannot use it.',
         );
       }
-      caller = { role, keyId: user.keyId, via: 'key' };
-      request.adminSession = { keyId: user.keyId, role };
-    }
-    if (!OPERATOR_ROLES.includes(caller.role)) {
-      return deny(
-        request,
-        reply,
-        403,
-        'The operator console needs an operator or admin key; client keys cannot use it.',
-      );
-    }
-    request.caller = caller;
-  });
+      request.caller = caller;
+    });
 
-  // CSRF: cookie-authenticated state changes must come from this origin and carry the session's token.
-  app.addHook('preHandler', (request, reply, done) => {
-    if (!request.adminSession || !UNSAFE_METHODS.has(request.method)) return done();
-    if (!sameOrigin(request)) {
-      request.log.warn(
-        { route: request.routeOptions.url, keyId: request.adminSession.keyId },
-        'cross-site admin request refused',
-      );
-      deny(request, reply, 403, CSRF_REFUSED);
-      return;
-    }
-    app.csrfProtection(request, reply, done);
-  });
-
-  const who = (request: FastifyRequest, reply: FastifyReply): Who => {
-    const caller = request.caller as Caller;
-    return {
-      role: caller.role,
-      keyId: caller.keyId,
-      csrf: request.adminSession ? pageCsrfToken(request, reply) : '',
-    };
-  };
-  const sendHtml = (reply: FastifyReply, body: string, status = 200) =>
-    reply.code(status).type('text/html; charset=utf-8').send(body);
-
-  app.get('/admin/console.css', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSOLE_CSS),
-  );
-
-  app.get('/admin/login', { schema: { hide: true } }, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const csrf = issueLoginToken(request, reply);
-    return sendHtml(
-      reply,
-      loginPage({
-        csrf,
-        next: safeNext(query.next),
-        ...(query.signedOut !== undefined ? { notice: 'You are signed out.' } : {}),
-      }),
-    );
-  });
-
-  app.post('/admin/login', { schema: { hide: true } }, async (request, reply) => {
-    const next = safeNext(field(request.body, 'next'));
-    const again = (status: number, error: string) =>
-      sendHtml(reply, loginPage({ csrf: issueLoginToken(request, reply), next, error }), status);
-    if (!sameOrigin(request) || !checkLoginToken(request, field(request.body, '_csrf'))) {
-      request.log.warn('cross-site or stale login form refused');
-      return again(403, 'The sign-in form expired or came from another site. Try again.');
-    }
-    const key = field(request.body, 'key')?.trim();
-    let caller: Caller | undefined;
-    try {
-      caller = key ? auth.identifyKey(request, key) : undefined;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 429) return again(429, err.message);
-      throw err;
-    }
-    if (!caller) return again(401, 'That key is not valid.');
-    if (!OPERATOR_ROLES.includes(caller.role)) {
-      request.log.warn({ keyId: caller.keyId }, 'client key refused at the operator console');
-      return again(
-        403,
-        'This is a client key: the operator console needs an operator or admin key. Client keys work with the /v1 API only.',
-      );
-    }
-    clearLoginToken(request, reply);
-    await startSession(request, reply, { keyId: caller.keyId, role: caller.role }, ttlSeconds);
-    request.log.info({ keyId: caller.keyId, role: caller.role }, 'operator console sign-in');
-    return reply.redirect(next, 303);
-  });
-
-  app.post('/admin/logout', { schema: { hide: true } }, async (request, reply) => {
-    const user = request.adminSession;
-    if (user) request.log.info({ keyId: user.keyId }, 'operator console sign-out');
-    await endSession(request, reply);
-    return reply.redirect('/admin/login?signedOut=1', 303);
-  });
-
-  const runsOf = async (ids: readonly (string | undefined)[]): Promise<RunRecord[]> => {
-    const runs = await deps.store.getMany(ids.filter((id): id is string => !!id));
-    return runs.map((r) => r.record);
-  };
-
-  app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const [stats, workers, active, waiting, failed] = await Promise.all([
-      collectQueueStats(deps.queue, deps.redis, deps.config.redisPrefix),
-      listWorkers(deps.redis, deps.config.redisPrefix),
-      deps.queue.getJobs(['active'], 0, 49),
-      deps.queue.getJobs(['wait'], 0, 19, true),
-      deps.queue.getJobs(['failed'], 0, 19),
-    ]);
-    const running = (await runsOf(active.map((j) => j?.id))).sort((a, b) =>
-      (a.startedAt ?? '') < (b.startedAt ?? '') ? -1 : 1,
-    );
-    const notice = typeof query.done === 'string' ? NOTICES[query.done] : undefined;
-    // Only known codes are shown: a crafted link cannot put arbitrary text on the page.
-    const error =
-      typeof query.error === 'string' && /^[A-Z_]{1,40}$/.test(query.error)
-        ? (ERRORS[query.error] ?? `The action failed (${query.error}).`)
-        : undefined;
-    return sendHtml(
-      reply,
-      overviewPage({
-        who: who(request, reply),
-        stats,
-        workers: workers.length,
-        running,
-        waiting: await runsOf(waiting.map((j) => j?.id)),
-        failed: (await runsOf(failed.map((j) => j?.id))).filter((r) => r.status === 'failed'),
-        ...(notice ? { notice } : {}),
-        ...(error ? { error } : {}),
-      }),
-    );
-  });
-
-  app.get('/admin/fleet', { schema: { hide: true } }, async (request, reply) =>
-    sendHtml(
-      reply,
-      fleetPage({
-        who: who(request, reply),
-        workers: await listWorkers(deps.redis, deps.config.redisPrefix),
-        teams: new Map((await deps.teams.list()).map((t) => [t.team.name, t.team])),
-      }),
-    ),
-  );
-
-  /** Form actions answer with a redirect to the overview (post/redirect/get), errors shown there. */
-  const action = async (reply: FastifyReply, run: () => Promise<string>) => {
-    try {
-      const done = await run();
-      return reply.redirect(`/admin?done=${done}`, 303);
-    } catch (err) {
-      if (err instanceof RefusedError && err.refusal !== 'unavailable') {
-        return reply.redirect(`/admin?error=${encodeURIComponent(err.code)}`, 303);
+    // CSRF: cookie-authenticated state changes must come from this origin and carry the session's token.
+    app.addHook('preHandler', (request, reply, done) => {
+      if (!request.adminSession || !UNSAFE_METHODS.has(request.method)) return done();
+      if (!sameOrigin(request)) {
+        request.log.warn(
+          { route: request.routeOptions.url, keyId: request.adminSession.keyId },
+          'cross-site admin request refused',
+        );
+        deny(request, reply, 403, CSRF_REFUSED);
+        return;
       }
-      throw err;
-    }
-  };
+      app.csrfProtection(request, reply, done);
+    });
 
-  app.post('/admin/queue/pause', { schema: { hide: true } }, async (request, reply) =>
-    action(reply, async () => {
-      await deps.queue.pause();
-      request.log.warn({ keyId: request.caller?.keyId }, 'queue paused from the operator console');
-      return 'paused';
-    }),
-  );
-  app.post('/admin/queue/resume', { schema: { hide: true } }, async (request, reply) =>
-    action(reply, async () => {
-      await deps.queue.resume();
-      request.log.warn({ keyId: request.caller?.keyId }, 'queue resumed from the operator console');
-      return 'resumed';
-    }),
-  );
-  app.post(
-    '/admin/runs/:id/retry',
-    { schema: { hide: true, params: z.object({ id: runIdSchema }) } },
-    async (request, reply) =>
+    const who = (request: FastifyRequest, reply: FastifyReply): Who => {
+      const caller = request.caller as Caller;
+      return {
+        role: caller.role,
+        keyId: caller.keyId,
+        csrf: request.adminSession ? pageCsrfToken(request, reply) : '',
+      };
+    };
+    const sendHtml = (reply: FastifyReply, body: string, status = 200) =>
+      reply.code(status).type('text/html; charset=utf-8').send(body);
+
+    app.get('/admin/console.css', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(CONSOLE_CSS),
+    );
+
+    app.get('/admin/login', { schema: { hide: true } }, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const csrf = issueLoginToken(request, reply);
+      return sendHtml(
+        reply,
+        loginPage({
+          csrf,
+          next: safeNext(query.next),
+          ...(query.signedOut !== undefined ? { notice: 'You are signed out.' } : {}),
+        }),
+      );
+    });
+
+    app.post('/admin/login', { schema: { hide: true } }, async (request, reply) => {
+      const next = safeNext(field(request.body, 'next'));
+      const again = (status: number, error: string) =>
+        sendHtml(reply, loginPage({ csrf: issueLoginToken(request, reply), next, error }), status);
+      if (!sameOrigin(request) || !checkLoginToken(request, field(request.body, '_csrf'))) {
+        request.log.warn('cross-site or stale login form refused');
+        return again(403, 'The sign-in form expired or came from another site. Try again.');
+      }
+      const key = field(request.body, 'key')?.trim();
+      let caller: Caller | undefined;
+      try {
+        caller = key ? auth.identifyKey(request, key) : undefined;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 429) return again(429, err.message);
+        throw err;
+      }
+      if (!caller) return again(401, 'That key is not valid.');
+      if (!OPERATOR_ROLES.includes(caller.role)) {
+        request.log.warn({ keyId: caller.keyId }, 'client key refused at the operator console');
+        return again(
+          403,
+          'This is a client key: the operator console needs an operator or admin key. Client keys work with the /v1 API only.',
+        );
+      }
+      clearLoginToken(request, reply);
+      await startSession(request, reply, { keyId: caller.keyId, role: caller.role }, ttlSeconds);
+      request.log.info({ keyId: caller.keyId, role: caller.role }, 'operator console sign-in');
+      return reply.redirect(next, 303);
+    });
+
+    app.post('/admin/logout', { schema: { hide: true } }, async (request, reply) => {
+      const user = request.adminSession;
+      if (user) request.log.info({ keyId: user.keyId }, 'operator console sign-out');
+      await endSession(request, reply);
+      return reply.redirect('/admin/login?signedOut=1', 303);
+    });
+
+    const runsOf = async (ids: readonly (string | undefined)[]): Promise<RunRecord[]> => {
+      const runs = await deps.store.getMany(ids.filter((id): id is string => !!id));
+      return runs.map((r) => r.record);
+    };
+
+    app.get('/admin', { schema: { hide: true } }, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const [stats, workers, active, waiting, failed] = await Promise.all([
+        collectQueueStats(deps.queue, deps.redis, deps.config.redisPrefix),
+        listWorkers(deps.redis, deps.config.redisPrefix),
+        deps.queue.getJobs(['active'], 0, 49),
+        deps.queue.getJobs(['wait'], 0, 19, true),
+        deps.queue.getJobs(['failed'], 0, 19),
+      ]);
+      const running = (await runsOf(active.map((j) => j?.id))).sort((a, b) =>
+        (a.startedAt ?? '') < (b.startedAt ?? '') ? -1 : 1,
+      );
+      const notice = typeof query.done === 'string' ? NOTICES[query.done] : undefined;
+      // Only known codes are shown: a crafted link cannot put arbitrary text on the page.
+      const error =
+        typeof query.error === 'string' && /^[A-Z_]{1,40}$/.test(query.error)
+          ? (ERRORS[query.error] ?? `The action failed (${query.error}).`)
+          : undefined;
+      return sendHtml(
+        reply,
+        overviewPage({
+          who: who(request, reply),
+          stats,
+          workers: workers.length,
+          running,
+          waiting: await runsOf(waiting.map((j) => j?.id)),
+          failed: (await runsOf(failed.map((j) => j?.id))).filter((r) => r.status === 'failed'),
+          ...(notice ? { notice } : {}),
+          ...(error ? { error } : {}),
+        }),
+      );
+    });
+
+    app.get('/admin/fleet', { schema: { hide: true } }, async (request, reply) =>
+      sendHtml(
+        reply,
+        fleetPage({
+          who: who(request, reply),
+          workers: await listWorkers(deps.redis, deps.config.redisPrefix),
+          teams: new Map((await deps.teams.list()).map((t) => [t.team.name, t.team])),
+        }),
+      ),
+    );
+
+    /** Form actions answer with a redirect to the overview (post/redirect/get), errors shown there. */
+    const action = async (reply: FastifyReply, run: () => Promise<string>) => {
+      try {
+        const done = await run();
+        return reply.redirect(`/admin?done=${done}`, 303);
+      } catch (err) {
+        if (err instanceof RefusedError && err.refusal !== 'unavailable') {
+          return reply.redirect(`/admin?error=${encodeURIComponent(err.code)}`, 303);
+        }
+        throw err;
+      }
+    };
+
+    app.post('/admin/queue/pause', { schema: { hide: true } }, async (request, reply) =>
       action(reply, async () => {
-        await deps.lifecycle.retry((request.params as { id: string }).id);
-        return 'retried';
+        await deps.queue.pause();
+        request.log.warn({ keyId: request.caller?.keyId }, 'queue paused from the operator console');
+        return 'paused';
       }),
-  );
+    );
+    app.post('/admin/queue/resume', { schema: { hide: true } }, async (request, reply) =>
+      action(reply, async () => {
+        await deps.queue.resume();
+        request.log.warn({ keyId: request.caller?.keyId }, 'queue resumed from the operator console');
+        return 'resumed';
+      }),
+    );
+    app.post(
+      '/admin/runs/:id/retry',
+      { schema: { hide: true, params: z.object({ id: runIdSchema }) } },
+      async (request, reply) =>
+        action(reply, async () => {
+          await deps.lifecycle.retry((request.params as { id: string }).id);
+          return 'retried';
+        }),
+    );
 
-  await mountBoard(app, deps, deny);
-};
+    inspectorRoutes(
+      app,
+      deps,
+      {
+        who,
+        send: sendHtml,
+        notFound: (request, reply, message) =>
+          wantsHtml(request)
+            ? sendHtml(reply, messagePage('Not found', message, who(request, reply)), 404)
+            : reply.code(404).send({ error: { code: 'NOT_FOUND', message } }),
+      },
+      streams,
+    );
+
+    await mountBoard(app, deps, deny);
+  };
