@@ -334,6 +334,12 @@ program
   .option('--record', "save every run's journal under <out>/recordings/")
   .option('--replay <dir>', 'replay a recorded eval from its journals, with zero model calls')
   .option('--judge', 'also grade every run with the LLM judge (not with --replay)')
+  .option(
+    '--human-grades <file.jsonl>',
+    "people's grades of cases: the judge's agreement with people (with --judge)",
+  )
+  .option('--baseline <results.json>', 'quality gate: compare with this eval, exit 2 on a significant drop')
+  .option('--max-drop <x>', 'quality gate: the largest mean quality drop tolerated (default 0.02)')
   .action(async (opts: EvalFlags) => {
     const { runEvalCommand } = await import('../evals/runner.js');
     process.exit(await runEvalCommand(opts));
