@@ -137,7 +137,16 @@ export const runRecordSchema = z.object({
     .string()
     .optional()
     .describe('The team version the run is pinned to: it executes this version even if the team changes.'),
-  variant: z.string().optional().describe('The team variant the run executes (options.variant).'),
+  variant: z
+    .string()
+    .optional()
+    .describe(
+      'The team variant the run executes: options.variant, else the arm of the team’s rollout, else `base`.',
+    ),
+  subject: z
+    .string()
+    .optional()
+    .describe('The rollout subject (Baton-Subject header or metadata.subject) the variant was assigned by.'),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

@@ -20,6 +20,7 @@ import {
   ATTR_BATON_QUEUE,
   ATTR_BATON_RUN_STATUS,
   ATTR_BATON_TEAM,
+  ATTR_BATON_VARIANT,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -210,6 +211,7 @@ export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 export interface RunRecord {
   pattern: string;
   team?: string;
+  variant?: string;
   status: RunStatus;
   durationMs: number;
   errorType?: string;
@@ -221,6 +223,7 @@ export function recordRun(run: RunRecord): void {
   const attributes = definedAttributes({
     [ATTR_BATON_PATTERN]: run.pattern,
     [ATTR_BATON_TEAM]: run.team,
+    [ATTR_BATON_VARIANT]: run.variant,
     [ATTR_BATON_RUN_STATUS]: run.status,
     [ATTR_ERROR_TYPE]: run.errorType,
   });

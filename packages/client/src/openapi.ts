@@ -613,6 +613,7 @@ export interface components {
             definitionVersion: string;
             teamVersion?: string;
             variant?: string;
+            subject?: string;
             createdAt: string;
             startedAt?: string;
             finishedAt?: string;
@@ -932,6 +933,7 @@ export interface operations {
             query?: never;
             header?: {
                 "idempotency-key"?: string;
+                "baton-subject"?: string;
             };
             path?: never;
             cookie?: never;

@@ -65,7 +65,19 @@ export const runRoutes =
           description:
             'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another. `options.model` may choose only models the operator allows (400 `MODEL_NOT_ALLOWED`); over a limit of its API key (BATON_TENANT_LIMITS) the run is refused with 429 and `Retry-After`.',
           tags: ['runs'],
-          headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
+          headers: z
+            .object({
+              'idempotency-key': z.string().min(1).max(255).optional(),
+              'baton-subject': z
+                .string()
+                .min(1)
+                .max(512)
+                .optional()
+                .describe(
+                  'Sticky A/B assignment key (e.g. a user id): the same subject always gets the same variant of a team rollout. Default: metadata.subject.',
+                ),
+            })
+            .loose(),
           body: runRequestSchema,
           response: {
             200: runRecordSchema,
@@ -93,6 +105,7 @@ export const runRoutes =
             request: request.body,
             owner: caller.keyId,
             idempotencyKey: request.headers['idempotency-key'],
+            subject: request.headers['baton-subject'],
             traceId: currentTraceId(),
             trace: injectTraceContext(),
           },
