@@ -12,7 +12,7 @@ import { assertProviderConfigured } from './models/router.js';
 import { patternNames } from './orchestrators/index.js';
 import { collectQueueStats, queueGaugeSnapshot } from './queue/stats.js';
 import { runCommand } from './run-client.js';
-import { apiDeps, createServices, loadTeamFiles, workerDeps } from './services.js';
+import { apiDeps, createServices, loadTeamFiles, startOnlineEvaluation, workerDeps } from './services.js';
 import { TeamCatalog } from './teams/catalog.js';
 import { problemSentence } from './teams/document.js';
 import { type LoadedTeam, loadTeamFiles as readTeamFiles, TeamFilesError } from './teams/files.js';
@@ -95,8 +95,10 @@ async function serve(
   let breakers: (() => ReturnType<typeof services.breakers.snapshot>) | undefined;
   if (roles.worker) {
     const worker = await startRunWorker(workerDeps(config, services, log));
+    const evaluation = startOnlineEvaluation(config, services, log);
     breakers = () => services.breakers.snapshot();
     closers.push(() => worker.close());
+    closers.push(() => evaluation.close());
   }
   if (roles.api) {
     const deps = apiDeps(config, services, log);

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { onlineEvaluator } from '../evals/online.js';
 import { AgentRuntime } from './agents/runtime.js';
 import { ApiKeys } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
@@ -13,6 +14,12 @@ import { orchestrators } from './orchestrators/index.js';
 import { CircuitBreakers } from './policies/breakers.js';
 import { createModelAllowList } from './policies/model-allowlist.js';
 import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
+import {
+  createEvalsQueue,
+  type EvalJobData,
+  OnlineEvalSampler,
+  startEvalsWorker,
+} from './queue/evals-queue.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
 import { RunEventHub } from './runs/event-hub.js';
 import { RedisEventLog } from './runs/events.js';
@@ -44,6 +51,8 @@ export interface Services {
   /** Team files and the registry: what runs resolve their team from. */
   teams: TeamCatalog;
   breakers: CircuitBreakers;
+  /** The `evals` queue: finished runs sampled for online evaluation. */
+  evalsQueue: Queue<EvalJobData>;
   close(): Promise<void>;
 }
 
@@ -94,6 +103,7 @@ export function createServices(
     attempts: config.worker.jobAttempts,
     retentionSeconds: config.retentionSeconds,
   });
+  const evalsQueue = createEvalsQueue(connect('evals-queue'), config.redisPrefix);
   const models = modelEnvironment(config);
   const catalog = new TeamCatalog({
     files,
@@ -124,8 +134,10 @@ export function createServices(
     lifecycle,
     teams: catalog,
     breakers: new CircuitBreakers(),
+    evalsQueue,
     async close() {
       await queue.close().catch(() => {});
+      await evalsQueue.close().catch(() => {});
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
@@ -188,6 +200,13 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     engine: engineDeps(config, services, log),
     breakers: services.breakers,
     log,
+    runFinished: (run) =>
+      new OnlineEvalSampler(
+        services.evalsQueue,
+        services.teams,
+        config.llmops.onlineEvalRate,
+        log,
+      ).runFinished(run),
     settings: {
       prefix: config.redisPrefix,
       concurrency: config.worker.concurrency,
@@ -201,4 +220,23 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
       reconcileIntervalMs: config.worker.reconcileIntervalMs,
     },
   };
+}
+
+/**
+ * The online evaluation worker of a worker process: grades the runs the `evals` queue holds with the judge on
+ * BATON_ONLINE_EVAL_MODEL (default: the process's provider) and the label-free scorers.
+ */
+export function startOnlineEvaluation(config: Config, services: Services, log: Logger) {
+  const evaluate = onlineEvaluator({
+    redis: services.redis,
+    prefix: config.redisPrefix,
+    store: services.store,
+    teams: services.teams,
+    models: createModels(config),
+    judgeModel: config.llmops.judgeModel,
+    maxTokensPerHour: config.llmops.maxTokensPerHour,
+    retentionSeconds: config.llmops.retentionSeconds,
+    log,
+  });
+  return startEvalsWorker(services.connect('evals-worker'), config.redisPrefix, evaluate, log);
 }

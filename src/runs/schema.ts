@@ -105,6 +105,16 @@ export const feedbackSchema = z
 export const feedbackEntrySchema = feedbackSchema.extend({ at: z.string() });
 export type FeedbackEntry = z.infer<typeof feedbackEntrySchema>;
 
+/** One online evaluation score of a finished run (kept beyond the run's retention). */
+export const evaluationSchema = z.object({
+  scorer: z.string().describe('`judge` (the LLM judge), `schema` (output matches the team’s output schema).'),
+  score: z.number().min(0).max(1),
+  judgeModel: z.string().optional().describe('The model that judged (scorer `judge`).'),
+  rubric: z.string().optional(),
+  at: z.string(),
+});
+export type Evaluation = z.infer<typeof evaluationSchema>;
+
 export const runRecordSchema = z.object({
   id: z.string(),
   status: runStatusSchema,
@@ -125,6 +135,10 @@ export const runRecordSchema = z.object({
   steps: z.array(stepRecordSchema),
   traceId: z.string().optional(),
   feedback: z.array(feedbackEntrySchema).optional(),
+  evaluations: z
+    .array(evaluationSchema)
+    .optional()
+    .describe('Online evaluation scores (BATON_ONLINE_EVAL_RATE of finished runs are graded).'),
   attempt: z.number().int().describe('Worker attempts so far (more than 1 after a crash or hand-over).'),
   cancelRequested: z.boolean().optional(),
   queuePaused: z.boolean().optional().describe('True when the run was accepted while the queue was paused.'),

@@ -104,6 +104,27 @@ export const teamDefinitionSchema = z
       .refine((r) => Object.values(r).some((w) => w > 0), 'at least one arm needs a weight above 0')
       .optional()
       .describe('Weights per arm, e.g. { base: 90, concise: 10 }; arms are base and declared variants.'),
+    /** Online evaluation of this team's finished runs (see docs/llmops.md). */
+    evaluation: z
+      .object({
+        rate: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe('Fraction of finished runs the judge grades (default BATON_ONLINE_EVAL_RATE).'),
+        rubric: z
+          .string()
+          .min(1)
+          .max(agentLimits.instructionsChars)
+          .refine((t) => t.includes('{{output}}'), 'must contain {{output}} (and usually {{input}})')
+          .optional()
+          .describe(
+            'The judge prompt: {{input}} and {{output}} are filled in; it must ask for the JSON verdict of the default rubric.',
+          ),
+      })
+      .strict()
+      .optional(),
     /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
     summarizer: agentNameSchema.optional(),
   })

@@ -44,6 +44,7 @@ export const METRIC_NAMES = {
   queueActive: 'baton.queue.active',
   queueFailed: 'baton.queue.failed',
   queueOldestWait: 'baton.queue.oldest_wait_ms',
+  evalScore: 'baton.eval.score',
 } as const;
 
 /** Bucket boundaries the GenAI semantic conventions recommend. */
@@ -69,6 +70,7 @@ interface Instruments {
   queueActive: ObservableGauge;
   queueFailed: ObservableGauge;
   queueOldestWait: ObservableGauge;
+  evalScore: Histogram;
 }
 
 let cached: Instruments | undefined;
@@ -119,6 +121,12 @@ function instruments(): Instruments {
     queueFailed: meter.createObservableGauge(METRIC_NAMES.queueFailed, {
       description: 'Jobs in the failed set (retained for inspection).',
       unit: '{job}',
+    }),
+    evalScore: meter.createHistogram(METRIC_NAMES.evalScore, {
+      description:
+        'Online evaluation scores of finished runs, in [0, 1], by team, pattern, variant and scorer.',
+      unit: '1',
+      advice: { explicitBucketBoundaries: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] },
     }),
     queueOldestWait: meter.createObservableGauge(METRIC_NAMES.queueOldestWait, {
       description: 'Age of the oldest waiting job (0 when none waits).',
@@ -229,6 +237,24 @@ export function recordRun(run: RunRecord): void {
   });
   i.runs.add(1, attributes);
   i.runDuration.record(seconds(run.durationMs), attributes);
+}
+
+export interface EvalScoreRecord {
+  team: string;
+  pattern: string;
+  variant: string;
+  scorer: string;
+  score: number;
+}
+
+/** One online evaluation score: `baton.eval.score` (a quality drop alert watches its mean). */
+export function recordEvalScore(e: EvalScoreRecord): void {
+  instruments().evalScore.record(e.score, {
+    [ATTR_BATON_TEAM]: e.team,
+    [ATTR_BATON_PATTERN]: e.pattern,
+    [ATTR_BATON_VARIANT]: e.variant,
+    'baton.eval.scorer': e.scorer,
+  });
 }
 
 export type BreakerState = 'closed' | 'half-open' | 'open';

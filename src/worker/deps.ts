@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EngineDeps } from '../engine/index.js';
 import type { RunLifecycle } from '../lifecycle/lifecycle.js';
 import type { CircuitBreakers } from '../policies/breakers.js';
+import type { FinishedRun } from '../queue/evals-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
 
 export interface WorkerDeps {
@@ -18,6 +19,8 @@ export interface WorkerDeps {
   /** The breakers the engine's runtime uses: their state goes out with every heartbeat. */
   breakers: CircuitBreakers;
   log: Logger;
+  /** Told of every run this worker finished (online evaluation samples them); must not throw. */
+  runFinished?: (run: FinishedRun) => Promise<unknown>;
   settings: {
     prefix: string;
     concurrency: number;

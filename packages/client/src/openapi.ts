@@ -607,6 +607,13 @@ export interface components {
             }[];
             traceId?: string;
             feedback?: components["schemas"]["FeedbackEntry"][];
+            evaluations?: {
+                scorer: string;
+                score: number;
+                judgeModel?: string;
+                rubric?: string;
+                at: string;
+            }[];
             attempt: number;
             cancelRequested?: boolean;
             queuePaused?: boolean;
