@@ -347,6 +347,25 @@ program
     process.exit(await runEvalCommand(opts));
   });
 
+const feedback = program.command('feedback').description('feedback on production runs');
+feedback
+  .command('export')
+  .description("turn a team's feedback (and users' corrections) into an eval dataset that baton eval runs")
+  .requiredOption('-t, --team <team>', 'team whose feedback to export')
+  .requiredOption('--out <cases.jsonl>', 'the dataset file to write')
+  .option('--since <time>', 'feedback given at or after this ISO time')
+  .option('--until <time>', 'feedback given before this ISO time')
+  .option(
+    '--grades <grades.jsonl>',
+    "also write each case's feedback score as a human grade (--human-grades)",
+  )
+  .option('--api <url>', 'API base URL', process.env.BATON_API_URL ?? 'http://127.0.0.1:3000')
+  .option('--key <key>', 'API key (default: $BATON_KEY)', process.env.BATON_KEY)
+  .action(async (opts: Record<string, string>) => {
+    const { feedbackExportCommand } = await import('../evals/feedback-export.js');
+    process.exit(await feedbackExportCommand(opts));
+  });
+
 teams
   .command('deploy <team>')
   .description("provision the team's Foundry agents (model.provider foundry) as Foundry agent versions")

@@ -100,6 +100,12 @@ export const feedbackSchema = z
     score: z.number().min(0).max(1).describe('0 (bad) to 1 (good); thumbs down/up are 0 and 1.'),
     comment: z.string().trim().min(1).max(2_000).optional(),
     step: z.string().min(1).max(200).optional().describe('Journal key of the step the feedback is about.'),
+    correction: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'The answer the user expected, in the shape of the team’s output; `baton feedback export` makes it the label of an eval case.',
+      ),
   })
   .strict();
 export const feedbackEntrySchema = feedbackSchema.extend({ at: z.string() });

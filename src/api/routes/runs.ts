@@ -3,6 +3,7 @@ import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { runEventSchema } from '../../core/events.js';
+import type { FeedbackLog } from '../../runs/feedback-log.js';
 import {
   type FeedbackEntry,
   feedbackEntrySchema,
@@ -36,7 +37,7 @@ const runIdParams = z.object({ id: runIdSchema });
 const errors = { 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
 export const runRoutes =
-  (deps: ApiDeps, streams: StreamSlots): FastifyPluginAsyncZod =>
+  (deps: ApiDeps, streams: StreamSlots, feedbackLog: FeedbackLog): FastifyPluginAsyncZod =>
   async (app) => {
     const { store, lifecycle } = deps;
 
@@ -194,7 +195,7 @@ export const runRoutes =
           operationId: 'sendRunFeedback',
           summary: 'Send feedback on a run',
           description:
-            'Stores a quality signal with the run (optionally about one step) and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.',
+            'Stores a quality signal with the run (optionally about one step, optionally with the answer the user expected) and in the feedback log that outlives the run (`GET /v1/feedback`), and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.',
           tags: ['runs'],
           params: runIdParams,
           body: feedbackSchema,
@@ -211,6 +212,7 @@ export const runRoutes =
         }
         const entry: FeedbackEntry = { ...request.body, at: new Date().toISOString() };
         await store.addFeedback(run.record.id, entry);
+        await feedbackLog.add(run.record, run.owner, entry);
         await withSpan(
           'baton.feedback',
           {
