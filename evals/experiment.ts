@@ -137,6 +137,10 @@ export interface EvalFlags {
   maxDrop?: string | number;
   /** A JSONL file of people's grades of cases (with --judge): the judge's agreement with people. */
   humanGrades?: string;
+  /** Compare the team's variants on production runs (online scores and feedback) since/until these times. */
+  fromProduction?: boolean;
+  since?: string;
+  until?: string;
 }
 
 export interface EvalPlan {

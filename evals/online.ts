@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ModelRouter, ModelSettings } from '../src/core/model.js';
+import { EvaluationLog } from '../src/runs/evaluation-log.js';
 import { llmopsKeys } from '../src/runs/keys.js';
 import type { Evaluation, RunRecord } from '../src/runs/schema.js';
 import type { RunStore } from '../src/runs/store.js';
@@ -48,17 +49,30 @@ const hourOf = (ms: number) => new Date(ms).toISOString().slice(0, 13);
 
 export function onlineEvaluator(deps: OnlineEvaluatorDeps): (runId: string) => Promise<OnlineEvaluation> {
   const keys = llmopsKeys(deps.prefix);
+  const evaluationLog = new EvaluationLog(deps.redis, deps.prefix, deps.retentionSeconds);
   const settings = deps.judgeModel ?? {};
   const model = deps.models.modelFor(settings);
   const judgeModelName = [settings.provider ?? model.provider, settings.deployment].filter(Boolean).join('/');
 
-  const store = async (record: RunRecord, team: TeamDefinition, evaluation: Evaluation) => {
+  const store = async (record: RunRecord, owner: string, team: TeamDefinition, evaluation: Evaluation) => {
     const key = keys.evaluations(record.id);
     await deps.redis
       .multi()
       .hset(key, evaluation.scorer, JSON.stringify(evaluation))
       .expire(key, deps.retentionSeconds)
       .exec();
+    await evaluationLog.add(owner, {
+      runId: record.id,
+      team: team.name,
+      pattern: record.pattern,
+      variant: record.variant ?? 'base',
+      ...(record.subject ? { subject: record.subject } : {}),
+      definitionVersion: record.definitionVersion,
+      scorer: evaluation.scorer,
+      score: evaluation.score,
+      ...(evaluation.judgeModel ? { judgeModel: evaluation.judgeModel } : {}),
+      at: evaluation.at,
+    });
     recordEvalScore({
       team: team.name,
       pattern: record.pattern,
@@ -113,7 +127,7 @@ export function onlineEvaluator(deps: OnlineEvaluatorDeps): (runId: string) => P
     if (team.outputSchema) {
       const valid = team.outputSchema.check(runOutput.structured ?? safeJson(runOutput.text)).ok;
       const evaluation = { scorer: 'schema', score: valid ? 1 : 0, at };
-      await store(record, base, evaluation);
+      await store(record, run.owner, base, evaluation);
       scores.push(evaluation);
     }
     const spent = Number((await deps.redis.get(keys.judgeTokens(hourOf(Date.now())))) ?? 0);
@@ -136,7 +150,7 @@ export function onlineEvaluator(deps: OnlineEvaluatorDeps): (runId: string) => P
       rubric: rubric.name,
       at,
     };
-    await store(record, base, evaluation);
+    await store(record, run.owner, base, evaluation);
     scores.push(evaluation);
     return { runId, scores };
   };

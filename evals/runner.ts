@@ -29,6 +29,7 @@ import { withVariant } from '../src/teams/variants.js';
 import { definitionVersion } from '../src/teams/version.js';
 import { type EvalFlags, EvalInputError, type EvalPlan, resolvePlan, seedFor } from './experiment.js';
 import { keyFindings } from './findings.js';
+import { compareProduction, productionLines, writeProductionReport } from './from-production.js';
 import { gateLines, parseMaxDrop, qualityGate, readBaseline } from './gate.js';
 import { humanAgreement, humanAgreementLines, readHumanGrades } from './human-grades.js';
 import { labelAgreement, modelJudge, type RunJudge } from './judge-run.js';
@@ -621,6 +622,7 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   try {
+    if (flags.fromProduction) return await fromProductionCommand(flags, io);
     // The baseline and threshold are checked before any run starts.
     const maxDrop = flags.baseline || flags.maxDrop !== undefined ? parseMaxDrop(flags.maxDrop) : undefined;
     if (flags.maxDrop !== undefined && !flags.baseline) {
@@ -674,4 +676,27 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
     }
     throw err;
   }
+}
+
+/** `--from-production`: the team's variants compared on production runs through the API; exit 0 or 1. */
+async function fromProductionCommand(flags: EvalFlags, io: EvalIO): Promise<number> {
+  const env = io.env ?? process.env;
+  const key = flags.key ?? env.BATON_KEY;
+  const api = flags.api ?? env.BATON_API_URL;
+  if (!flags.team) throw new EvalInputError('--from-production needs --team.');
+  if (!api || !key) {
+    throw new EvalInputError(
+      '--from-production reads the API: pass --api and --key (or BATON_API_URL, BATON_KEY).',
+    );
+  }
+  const report = await compareProduction(
+    { team: flags.team, since: flags.since, until: flags.until, api, key },
+    io.stats ?? defaultStats,
+  );
+  const file = await writeProductionReport(
+    report,
+    flags.out ?? join('out', `production-${timestamp(new Date())}`),
+  );
+  (io.stdout ?? process.stdout).write(`${[...productionLines(report), `wrote ${file}`, ''].join('\n')}`);
+  return 0;
 }

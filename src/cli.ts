@@ -342,6 +342,12 @@ program
   )
   .option('--baseline <results.json>', 'quality gate: compare with this eval, exit 2 on a significant drop')
   .option('--max-drop <x>', 'quality gate: the largest mean quality drop tolerated (default 0.02)')
+  .option(
+    '--from-production',
+    "compare the team's variants on production runs (online scores, feedback) via --api",
+  )
+  .option('--since <time>', 'with --from-production: runs graded or given feedback at or after this ISO time')
+  .option('--until <time>', 'with --from-production: … and before this ISO time')
   .action(async (opts: EvalFlags) => {
     const { runEvalCommand } = await import('../evals/runner.js');
     process.exit(await runEvalCommand(opts));

@@ -12,6 +12,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { nestedDeeperThan } from '../core/json.js';
+import { EvaluationLog } from '../runs/evaluation-log.js';
 import { FeedbackLog } from '../runs/feedback-log.js';
 import { fastifyOtelPlugin } from '../telemetry/sdk.js';
 import { adminPlugin } from './admin/plugin.js';
@@ -242,7 +243,12 @@ export async function buildApi(deps: ApiDeps) {
     keepContent: config.llmops.feedbackContent,
   });
   await app.register(runRoutes(deps, streams, feedbackLog));
-  await app.register(feedbackRoutes(feedbackLog));
+  await app.register(
+    feedbackRoutes(
+      feedbackLog,
+      new EvaluationLog(deps.redis, config.redisPrefix, config.llmops.retentionSeconds),
+    ),
+  );
   await app.register(catalogRoutes(deps));
   await app.register(teamRoutes(deps));
   await app.register(fleetRoutes(deps));

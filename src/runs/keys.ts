@@ -42,6 +42,7 @@ export function llmopsKeys(prefix: string) {
   return {
     evaluations: (runId: string) => `${prefix}:llmops:evaluations:${runId}`,
     feedbackLog: `${prefix}:llmops:feedback`,
+    evaluationLog: `${prefix}:llmops:evaluations-log`,
     /** Tokens the online judge spent in one UTC hour (`YYYY-MM-DDTHH`). */
     judgeTokens: (hour: string) => `${prefix}:llmops:judge-tokens:${hour}`,
   };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { type EvaluationLog, loggedEvaluationSchema } from '../../runs/evaluation-log.js';
 import { type FeedbackLog, feedbackAggregateSchema, loggedFeedbackSchema } from '../../runs/feedback-log.js';
 import { patternSchema } from '../../runs/schema.js';
 import { type Caller, seesAllRuns } from '../auth.js';
@@ -9,8 +10,40 @@ const isoTime = z.iso.datetime({ offset: true }).describe('An ISO 8601 time, e.g
 
 /** The feedback log (kept beyond run retention): listed and aggregated by team, variant, pattern and day. */
 export const feedbackRoutes =
-  (log: FeedbackLog): FastifyPluginAsyncZod =>
+  (log: FeedbackLog, evaluations: EvaluationLog): FastifyPluginAsyncZod =>
   async (app) => {
+    app.get(
+      '/v1/evaluations',
+      {
+        schema: {
+          operationId: 'listEvaluations',
+          summary: 'List online evaluation scores',
+          description:
+            'The scores online evaluation gave finished runs (BATON_ONLINE_EVAL_RATE), kept beyond the runs (BATON_LLMOPS_RETENTION_SECONDS) with each run’s team, pattern, variant and rollout subject. Newest first. Clients see scores of their own runs; operators and admins see all.',
+          tags: ['runs'],
+          querystring: z
+            .object({
+              team: z.string().min(1).max(200).optional(),
+              scorer: z.string().min(1).max(100).optional(),
+              since: isoTime.optional(),
+              until: isoTime.optional(),
+              limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+            })
+            .strict(),
+          response: { 200: z.object({ items: z.array(loggedEvaluationSchema) }), 400: errorEnvelopeSchema },
+        },
+      },
+      async (request) => {
+        const caller = request.caller as Caller;
+        return {
+          items: await evaluations.list({
+            ...request.query,
+            ...(seesAllRuns(caller) ? {} : { owner: caller.keyId }),
+          }),
+        };
+      },
+    );
+
     app.get(
       '/v1/feedback',
       {
