@@ -191,6 +191,12 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
 }
 
 export function workerDeps(config: Config, services: Services, log: Logger): WorkerDeps {
+  const sampler = new OnlineEvalSampler(
+    services.evalsQueue,
+    services.teams,
+    config.llmops.onlineEvalRate,
+    log,
+  );
   return {
     connection: services.connect('worker'),
     redis: services.redis,
@@ -200,13 +206,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     engine: engineDeps(config, services, log),
     breakers: services.breakers,
     log,
-    runFinished: (run) =>
-      new OnlineEvalSampler(
-        services.evalsQueue,
-        services.teams,
-        config.llmops.onlineEvalRate,
-        log,
-      ).runFinished(run),
+    runFinished: (run) => sampler.runFinished(run),
     settings: {
       prefix: config.redisPrefix,
       concurrency: config.worker.concurrency,
