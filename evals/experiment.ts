@@ -132,6 +132,15 @@ export interface EvalFlags {
   judge?: boolean;
   /** Team variants to compare, comma-separated (`base` is the team without a variant). */
   variants?: string;
+  /** The quality gate: a baseline results.json to compare against, and the largest mean drop tolerated. */
+  baseline?: string;
+  maxDrop?: string | number;
+  /** A JSONL file of people's grades of cases (with --judge): the judge's agreement with people. */
+  humanGrades?: string;
+  /** Compare the team's variants on production runs (online scores and feedback) since/until these times. */
+  fromProduction?: boolean;
+  since?: string;
+  until?: string;
 }
 
 export interface EvalPlan {

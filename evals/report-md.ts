@@ -10,6 +10,7 @@ import {
   keyFindings,
   SIMULATED_BANNER,
 } from './findings.js';
+import { humanAgreementLines } from './human-grades.js';
 import type { EvalResults } from './results-schema.js';
 
 /** `report.md`: the run's settings, the summary table, the key differences in words, and the comparisons. */
@@ -171,6 +172,7 @@ export function judgeLines(results: EvalResults): string[] {
       ? `Agreement with the label-based quality over ${a.n} runs: Pearson ${fmtR(a.pearson)}, Spearman ${fmtR(a.spearman)}, Cohen's κ ${fmtR(a.kappa)} on pass/fail at ${a.threshold} (same verdict on ${fmtPct(a.passAgreement ?? 0)} of runs).`
       : 'No run was judged, so there is no agreement to report.',
   );
+  if (j.humanAgreement) lines.push('', ...humanAgreementLines(j.humanAgreement).map((l) => `**${l}**`));
   if (results.config.simulated) {
     lines.push(
       '',

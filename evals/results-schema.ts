@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { modelSettingsSchema } from '../src/core/model.js';
 import { patternSchema, runOptionsSchema } from '../src/runs/schema.js';
 import { splitSchema } from './datasets/schema.js';
+import { humanAgreementSchema } from './human-grades.js';
 
 /**
  * The shape of `results.json`, the one file every eval run writes and every report is generated from. Tests
@@ -180,6 +181,8 @@ export const evalConfigSchema = z.object({
           threshold: z.number(),
         })
         .nullable(),
+      /** With --human-grades: the judge's agreement with people's grades, with CIs and a trust verdict. */
+      humanAgreement: humanAgreementSchema.optional(),
     })
     .nullable()
     .optional(),

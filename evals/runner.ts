@@ -29,6 +29,9 @@ import { withVariant } from '../src/teams/variants.js';
 import { definitionVersion } from '../src/teams/version.js';
 import { type EvalFlags, EvalInputError, type EvalPlan, resolvePlan, seedFor } from './experiment.js';
 import { keyFindings } from './findings.js';
+import { compareProduction, productionLines, writeProductionReport } from './from-production.js';
+import { gateLines, parseMaxDrop, qualityGate, readBaseline } from './gate.js';
+import { humanAgreement, humanAgreementLines, readHumanGrades } from './human-grades.js';
 import { labelAgreement, modelJudge, type RunJudge } from './judge-run.js';
 import { createProgress } from './progress.js';
 import { recordingFile, recordingPath, writeRecording } from './record.js';
@@ -467,6 +470,10 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
   const teams = io.teams ?? teamsOf(io.env ?? process.env);
   const p = await prepare(flags, { ...io, teams });
   const team = teams.get(p.plan.team)!;
+  if (flags.humanGrades && !p.judge) {
+    throw new EvalInputError('--human-grades measures the judge against people: add --judge.');
+  }
+  const grades = flags.humanGrades ? await readHumanGrades(flags.humanGrades) : undefined;
   const outDir = flags.out ?? join('out', `eval-${timestamp(createdAt)}`);
   await mkdir(outDir, { recursive: true });
   const expected = new Map(p.cases.map((c) => [c.id, c.expected]));
@@ -587,6 +594,9 @@ export async function runEval(flags: EvalFlags, io: EvalIO = {}): Promise<EvalRu
             judged: results.filter((r) => typeof r.scores.judge === 'number').length,
             failed: results.filter((r) => r.scores.judge === null).length,
             judgeAgreement: labelAgreement(results),
+            ...(grades && flags.humanGrades
+              ? { humanAgreement: humanAgreement(flags.humanGrades, grades, results, stats) }
+              : {}),
           },
         }
       : {}),
@@ -612,8 +622,24 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   try {
-    const { results, files } = await runEval(flags, io);
+    if (flags.fromProduction) return await fromProductionCommand(flags, io);
+    // The baseline and threshold are checked before any run starts.
+    const maxDrop = flags.baseline || flags.maxDrop !== undefined ? parseMaxDrop(flags.maxDrop) : undefined;
+    if (flags.maxDrop !== undefined && !flags.baseline) {
+      throw new EvalInputError('--max-drop needs --baseline: the results.json to compare against.');
+    }
+    const baseline = flags.baseline ? await readBaseline(flags.baseline) : undefined;
+    const { results, files, outDir } = await runEval(flags, io);
     const c = results.config;
+    const gate =
+      baseline && flags.baseline
+        ? qualityGate(results, baseline, {
+            baselinePath: flags.baseline,
+            maxDrop: maxDrop as number,
+            stats: io.stats ?? defaultStats,
+          })
+        : undefined;
+    if (gate) await writeFile(join(outDir, 'gate.json'), `${JSON.stringify(gate, null, 2)}\n`);
     const lines = [
       '',
       ...(c.simulated
@@ -629,7 +655,9 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
             `LLM judge vs labels (${c.judge.judgeAgreement.n} runs): Pearson ${c.judge.judgeAgreement.pearson?.toFixed(2) ?? 'n/a'}, Spearman ${c.judge.judgeAgreement.spearman?.toFixed(2) ?? 'n/a'}, kappa ${c.judge.judgeAgreement.kappa?.toFixed(2) ?? 'n/a'}${c.simulated ? ' (simulated judge: a heuristic)' : ''}`,
           ]
         : []),
+      ...(c.judge?.humanAgreement ? humanAgreementLines(c.judge.humanAgreement) : []),
       ...(c.replay ? [`modelCalls during replay: ${c.replay.modelCallsDuringReplay}`] : []),
+      ...(gate ? gateLines(gate) : []),
       `wrote ${files.results}, ${files.markdown}, ${files.html} (${(c.durationMs / 1000).toFixed(1)} s)`,
       '',
     ];
@@ -640,7 +668,7 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
       );
       return 1;
     }
-    return 0;
+    return gate && !gate.passed ? 2 : 0;
   } catch (err) {
     if (err instanceof BatonError || err instanceof ConfigError) {
       stderr.write(`baton eval: ${err.message}\n`);
@@ -648,4 +676,27 @@ export async function runEvalCommand(flags: EvalFlags, io: EvalIO = {}): Promise
     }
     throw err;
   }
+}
+
+/** `--from-production`: the team's variants compared on production runs through the API; exit 0 or 1. */
+async function fromProductionCommand(flags: EvalFlags, io: EvalIO): Promise<number> {
+  const env = io.env ?? process.env;
+  const key = flags.key ?? env.BATON_KEY;
+  const api = flags.api ?? env.BATON_API_URL;
+  if (!flags.team) throw new EvalInputError('--from-production needs --team.');
+  if (!api || !key) {
+    throw new EvalInputError(
+      '--from-production reads the API: pass --api and --key (or BATON_API_URL, BATON_KEY).',
+    );
+  }
+  const report = await compareProduction(
+    { team: flags.team, since: flags.since, until: flags.until, api, key },
+    io.stats ?? defaultStats,
+  );
+  const file = await writeProductionReport(
+    report,
+    flags.out ?? join('out', `production-${timestamp(new Date())}`),
+  );
+  (io.stdout ?? process.stdout).write(`${[...productionLines(report), `wrote ${file}`, ''].join('\n')}`);
+  return 0;
 }

@@ -12,7 +12,7 @@ import { assertProviderConfigured } from './models/router.js';
 import { patternNames } from './orchestrators/index.js';
 import { collectQueueStats, queueGaugeSnapshot } from './queue/stats.js';
 import { runCommand } from './run-client.js';
-import { apiDeps, createServices, loadTeamFiles, workerDeps } from './services.js';
+import { apiDeps, createServices, loadTeamFiles, startOnlineEvaluation, workerDeps } from './services.js';
 import { TeamCatalog } from './teams/catalog.js';
 import { problemSentence } from './teams/document.js';
 import { type LoadedTeam, loadTeamFiles as readTeamFiles, TeamFilesError } from './teams/files.js';
@@ -95,8 +95,10 @@ async function serve(
   let breakers: (() => ReturnType<typeof services.breakers.snapshot>) | undefined;
   if (roles.worker) {
     const worker = await startRunWorker(workerDeps(config, services, log));
+    const evaluation = startOnlineEvaluation(config, services, log);
     breakers = () => services.breakers.snapshot();
     closers.push(() => worker.close());
+    closers.push(() => evaluation.close());
   }
   if (roles.api) {
     const deps = apiDeps(config, services, log);
@@ -334,9 +336,40 @@ program
   .option('--record', "save every run's journal under <out>/recordings/")
   .option('--replay <dir>', 'replay a recorded eval from its journals, with zero model calls')
   .option('--judge', 'also grade every run with the LLM judge (not with --replay)')
+  .option(
+    '--human-grades <file.jsonl>',
+    "people's grades of cases: the judge's agreement with people (with --judge)",
+  )
+  .option('--baseline <results.json>', 'quality gate: compare with this eval, exit 2 on a significant drop')
+  .option('--max-drop <x>', 'quality gate: the largest mean quality drop tolerated (default 0.02)')
+  .option(
+    '--from-production',
+    "compare the team's variants on production runs (online scores, feedback) via --api",
+  )
+  .option('--since <time>', 'with --from-production: runs graded or given feedback at or after this ISO time')
+  .option('--until <time>', 'with --from-production: … and before this ISO time')
   .action(async (opts: EvalFlags) => {
     const { runEvalCommand } = await import('../evals/runner.js');
     process.exit(await runEvalCommand(opts));
+  });
+
+const feedback = program.command('feedback').description('feedback on production runs');
+feedback
+  .command('export')
+  .description("turn a team's feedback (and users' corrections) into an eval dataset that baton eval runs")
+  .requiredOption('-t, --team <team>', 'team whose feedback to export')
+  .requiredOption('--out <cases.jsonl>', 'the dataset file to write')
+  .option('--since <time>', 'feedback given at or after this ISO time')
+  .option('--until <time>', 'feedback given before this ISO time')
+  .option(
+    '--grades <grades.jsonl>',
+    "also write each case's feedback score as a human grade (--human-grades)",
+  )
+  .option('--api <url>', 'API base URL', process.env.BATON_API_URL ?? 'http://127.0.0.1:3000')
+  .option('--key <key>', 'API key (default: $BATON_KEY)', process.env.BATON_KEY)
+  .action(async (opts: Record<string, string>) => {
+    const { feedbackExportCommand } = await import('../evals/feedback-export.js');
+    process.exit(await feedbackExportCommand(opts));
   });
 
 teams

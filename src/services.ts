@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { onlineEvaluator } from '../evals/online.js';
 import { AgentRuntime } from './agents/runtime.js';
 import { ApiKeys } from './api/auth.js';
 import type { ApiDeps } from './api/deps.js';
@@ -17,6 +18,12 @@ import type { Coordination } from './policies/coordination.js';
 import { FleetQuota } from './policies/fleet-quota.js';
 import { createModelAllowList } from './policies/model-allowlist.js';
 import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
+import {
+  createEvalsQueue,
+  type EvalJobData,
+  OnlineEvalSampler,
+  startEvalsWorker,
+} from './queue/evals-queue.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
 import { RunEventHub } from './runs/event-hub.js';
 import { RedisEventLog } from './runs/events.js';
@@ -52,6 +59,8 @@ export interface Services {
   fleet: Coordination | undefined;
   /** The tenant a run executes for, as the fleet quota's fair shares read it. */
   tenants: TenantScope;
+  /** The `evals` queue: finished runs sampled for online evaluation. */
+  evalsQueue: Queue<EvalJobData>;
   close(): Promise<void>;
 }
 
@@ -105,6 +114,7 @@ export function createServices(
   const fleet = config.fleet.enabled
     ? redisCoordination(redisUrl, config.redisPrefix, config.fleet.timeoutMs, log)
     : undefined;
+  const evalsQueue = createEvalsQueue(connect('evals-queue'), config.redisPrefix);
   const models = modelEnvironment(config);
   const catalog = new TeamCatalog({
     files,
@@ -139,8 +149,10 @@ export function createServices(
     ),
     fleet,
     tenants: tenantScope(),
+    evalsQueue,
     async close() {
       await queue.close().catch(() => {});
+      await evalsQueue.close().catch(() => {});
       await fleet?.close();
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
@@ -213,6 +225,12 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
 }
 
 export function workerDeps(config: Config, services: Services, log: Logger): WorkerDeps {
+  const sampler = new OnlineEvalSampler(
+    services.evalsQueue,
+    services.teams,
+    config.llmops.onlineEvalRate,
+    log,
+  );
   return {
     connection: services.connect('worker'),
     redis: services.redis,
@@ -223,6 +241,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     breakers: services.breakers,
     log,
     onBehalfOf: services.tenants.run,
+    runFinished: (run) => sampler.runFinished(run),
     settings: {
       prefix: config.redisPrefix,
       concurrency: config.worker.concurrency,
@@ -236,4 +255,23 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
       reconcileIntervalMs: config.worker.reconcileIntervalMs,
     },
   };
+}
+
+/**
+ * The online evaluation worker of a worker process: grades the runs the `evals` queue holds with the judge on
+ * BATON_ONLINE_EVAL_MODEL (default: the process's provider) and the label-free scorers.
+ */
+export function startOnlineEvaluation(config: Config, services: Services, log: Logger) {
+  const evaluate = onlineEvaluator({
+    redis: services.redis,
+    prefix: config.redisPrefix,
+    store: services.store,
+    teams: services.teams,
+    models: createModels(config),
+    judgeModel: config.llmops.judgeModel,
+    maxTokensPerHour: config.llmops.maxTokensPerHour,
+    retentionSeconds: config.llmops.retentionSeconds,
+    log,
+  });
+  return startEvalsWorker(services.connect('evals-worker'), config.redisPrefix, evaluate, log);
 }

@@ -181,3 +181,50 @@ resource "azurerm_monitor_scheduled_query_rules_alert_v2" "token_spend" {
     action_groups = [azurerm_monitor_action_group.baton.id]
   }
 }
+
+# Quality from online evaluation: the mean LLM-judge score of `baton.eval.score` (attribute `baton.eval.scorer`)
+# per team and variant over six hours, once enough runs were graded (BATON_ONLINE_EVAL_RATE).
+resource "azurerm_monitor_scheduled_query_rules_alert_v2" "quality_drop" {
+  name                    = "alert-${local.base}-quality-drop"
+  display_name            = "baton: online quality drop"
+  description             = "A team variant's mean online judge score fell below ${var.alert_eval_score_min} over the last 6 hours."
+  location                = azurerm_resource_group.baton.location
+  resource_group_name     = azurerm_resource_group.baton.name
+  scopes                  = [azurerm_application_insights.baton.id]
+  severity                = 2
+  evaluation_frequency    = "PT30M"
+  window_duration         = "PT6H"
+  auto_mitigation_enabled = true
+  tags                    = local.tags
+
+  criteria {
+    query                   = <<-KQL
+      customMetrics
+      | where name == "baton.eval.score"
+      | where tostring(customDimensions["baton.eval.scorer"]) == "judge"
+      | extend team = tostring(customDimensions["baton.team"]), variant = tostring(customDimensions["baton.variant"])
+      | summarize graded = sum(valueCount), total = sum(valueSum) by team, variant
+      | where graded >= ${var.alert_eval_min_graded}
+      | project team, variant, mean_score = total / graded
+    KQL
+    time_aggregation_method = "Minimum"
+    metric_measure_column   = "mean_score"
+    operator                = "LessThan"
+    threshold               = var.alert_eval_score_min
+
+    dimension {
+      name     = "team"
+      operator = "Include"
+      values   = ["*"]
+    }
+    dimension {
+      name     = "variant"
+      operator = "Include"
+      values   = ["*"]
+    }
+  }
+
+  action {
+    action_groups = [azurerm_monitor_action_group.baton.id]
+  }
+}

@@ -392,3 +392,25 @@ variable "alert_tokens_per_hour" {
     error_message = "alert_tokens_per_hour must be at least 1."
   }
 }
+
+variable "alert_eval_score_min" {
+  description = "Alert when a team variant's mean online judge score (baton.eval.score, 0-1) over 6 hours falls below this."
+  type        = number
+  default     = 0.6
+
+  validation {
+    condition     = var.alert_eval_score_min > 0 && var.alert_eval_score_min <= 1
+    error_message = "alert_eval_score_min must be in (0, 1]."
+  }
+}
+
+variable "alert_eval_min_graded" {
+  description = "Graded runs a team variant needs in the window before the quality-drop alert judges its mean."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.alert_eval_min_graded >= 1
+    error_message = "alert_eval_min_graded must be at least 1."
+  }
+}

@@ -12,6 +12,8 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { nestedDeeperThan } from '../core/json.js';
+import { EvaluationLog } from '../runs/evaluation-log.js';
+import { FeedbackLog } from '../runs/feedback-log.js';
 import { fastifyOtelPlugin } from '../telemetry/sdk.js';
 import { adminPlugin } from './admin/plugin.js';
 import { Authenticator, AuthFailureThrottle } from './auth.js';
@@ -19,6 +21,7 @@ import type { ApiDeps } from './deps.js';
 import { ApiError, errorHandler } from './errors.js';
 import { apiTags, openApiSchemas, withCommonErrors, withoutUnusedComponents } from './openapi.js';
 import { catalogRoutes } from './routes/catalog.js';
+import { feedbackRoutes } from './routes/feedback.js';
 import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
@@ -235,7 +238,17 @@ export async function buildApi(deps: ApiDeps) {
 
   const streams = new StreamSlots(config.http.sse.maxStreams, config.http.sse.maxStreamsPerKey);
   await app.register(healthRoutes(deps));
-  await app.register(runRoutes(deps, streams));
+  const feedbackLog = new FeedbackLog(deps.redis, config.redisPrefix, {
+    retentionSeconds: config.llmops.retentionSeconds,
+    keepContent: config.llmops.feedbackContent,
+  });
+  await app.register(runRoutes(deps, streams, feedbackLog));
+  await app.register(
+    feedbackRoutes(
+      feedbackLog,
+      new EvaluationLog(deps.redis, config.redisPrefix, config.llmops.retentionSeconds),
+    ),
+  );
   await app.register(catalogRoutes(deps));
   await app.register(teamRoutes(deps));
   await app.register(fleetRoutes(deps));

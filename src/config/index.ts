@@ -170,6 +170,18 @@ export const envSchema = z.object({
   BATON_HEARTBEAT_TTL_MS: positiveInt.min(100).default(15_000),
   BATON_RECONCILE_INTERVAL_MS: positiveInt.min(100).max(30_000).default(15_000),
 
+  BATON_ONLINE_EVAL_RATE: rate.default(0),
+  BATON_ONLINE_EVAL_MAX_TOKENS_PER_HOUR: nonNegativeInt.default(100_000),
+  BATON_ONLINE_EVAL_MODEL: z
+    .string()
+    .regex(
+      new RegExp(`^(${modelProviders.join('|')})(/[^/\\s]+)?$`),
+      `must be <provider> or <provider>/<deployment>, the provider one of ${modelProviders.join(', ')}`,
+    )
+    .optional(),
+  BATON_LLMOPS_RETENTION_SECONDS: positiveInt.default(365 * 24 * 3600),
+  BATON_FEEDBACK_CONTENT: bool.default(false),
+
   BATON_TEAMS_DIR: z.string().min(1).optional(),
   BATON_TEAMS_REGISTRY: z.enum(['files', 'both', 'api']).default('both'),
 
@@ -274,6 +286,18 @@ export interface Config {
   /** JWT bearer tokens from an OpenID Connect issuer (Entra ID), beside the API keys; unset: keys only. */
   oidc: OidcConfig | undefined;
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
+  /** Online evaluation, and how long scores and feedback outlive runs. */
+  llmops: {
+    /** Fraction of finished runs the judge grades (a team's `evaluation.rate` overrides it). */
+    onlineEvalRate: number;
+    /** Tokens the online judge may spend per hour, across the fleet; over it, runs go ungraded. */
+    maxTokensPerHour: number;
+    /** The judge's model (default: the process's provider with its default deployment). */
+    judgeModel: { provider: (typeof modelProviders)[number]; deployment?: string } | undefined;
+    retentionSeconds: number;
+    /** Feedback keeps the run's input and output (what `baton feedback export` needs). */
+    feedbackContent: boolean;
+  };
 }
 
 export interface OidcConfig {
@@ -399,5 +423,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     tenantLimits: e.BATON_TENANT_LIMITS,
     telemetry: { captureContent: e.BATON_CAPTURE_CONTENT, logLevel: e.LOG_LEVEL },
+    llmops: {
+      onlineEvalRate: e.BATON_ONLINE_EVAL_RATE,
+      maxTokensPerHour: e.BATON_ONLINE_EVAL_MAX_TOKENS_PER_HOUR,
+      judgeModel: judgeModelOf(e.BATON_ONLINE_EVAL_MODEL),
+      retentionSeconds: e.BATON_LLMOPS_RETENTION_SECONDS,
+      feedbackContent: e.BATON_FEEDBACK_CONTENT,
+    },
   };
+}
+
+/** `<provider>[/<deployment>]` as model settings. */
+function judgeModelOf(value: string | undefined): Config['llmops']['judgeModel'] {
+  if (!value) return undefined;
+  const [provider, deployment] = value.split('/') as [(typeof modelProviders)[number], string | undefined];
+  return { provider, ...(deployment ? { deployment } : {}) };
 }

@@ -13,6 +13,8 @@ export interface RunInfo {
   runId: string;
   pattern: string;
   team: string;
+  /** The team variant the run executes (`base` without one). */
+  variant: string;
   /** 1 on the first execution; more after a crash, a retried job or a hand-over. */
   attempt: number;
   /** The run continues earlier work: a later attempt, or journaled steps to replay. */

@@ -6,6 +6,7 @@ import { RunBudget } from '../policies/budget.js';
 import { type RunRequest, resolveRunOptions } from '../runs/schema.js';
 import { type RunTeam, resolveRunTeam } from '../teams/resolver.js';
 import type { TeamDefinition } from '../teams/schema.js';
+import { BASE_VARIANT } from '../teams/variants.js';
 import { buildRunContext } from './context.js';
 import type { EngineDeps, ExecuteInput } from './deps.js';
 import { ended, outcomeOf, succeeded } from './outcome.js';
@@ -33,7 +34,14 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
   const now = deps.now ?? Date.now;
   const entries = journal.entries();
   const resumed = input.attempt > 1 || entries.length > 0;
-  const info = { runId, pattern: request.pattern, team: request.team, attempt: input.attempt, resumed };
+  const info = {
+    runId,
+    pattern: request.pattern,
+    team: request.team,
+    variant: request.options?.variant ?? BASE_VARIANT,
+    attempt: input.attempt,
+    resumed,
+  };
 
   return hooks.run(info, async () => {
     const budget = new RunBudget(request.options?.maxTokens, request.options?.maxModelCalls);

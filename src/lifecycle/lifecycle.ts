@@ -13,6 +13,8 @@ import type { RunRecord, RunRequest } from '../runs/schema.js';
 import { type RunStore, type StoredRun, UnreadableRunError } from '../runs/store.js';
 import { type ModelEnvironment, runModelProblem } from '../teams/models.js';
 import { type RunTeam, resolveRunTeam, TeamResolutionError, type TeamResolver } from '../teams/resolver.js';
+import { assignVariant } from '../teams/rollout.js';
+import { BASE_VARIANT } from '../teams/variants.js';
 import { checkModelChoice } from './model-choice.js';
 import type { Finished, Inserted, RetryReset, RunWrites } from './run-writes.js';
 import { type TenantView, tenantViews } from './tenants.js';
@@ -41,6 +43,8 @@ export interface CreateRun {
   /** Trace of the request that creates the run (its id goes on the record; the context travels in the job). */
   traceId?: string | undefined;
   trace: Record<string, string>;
+  /** The client's rollout subject from the `Baton-Subject` header (`metadata.subject` otherwise). */
+  subject?: string | undefined;
 }
 
 /**
@@ -94,6 +98,22 @@ export class RunLifecycle {
     return resolved;
   }
 
+  /**
+   * The team of a new run with its variant: the request's `options.variant` when it names one, else the arm of
+   * the team's rollout that `key` (the subject, or the run id) falls in (`teams/rollout.ts`).
+   */
+  private async assignedTeam(request: RunRequest, key: string): Promise<RunTeam> {
+    const resolved = await this.teamFor(request);
+    if (request.options?.variant !== undefined || !resolved.team.rollout) return resolved;
+    const arm = assignVariant(resolved.team, key);
+    if (arm === BASE_VARIANT) return resolved;
+    return this.teamFor({
+      ...request,
+      teamVersion: resolved.teamVersion,
+      options: { ...request.options, variant: arm },
+    });
+  }
+
   /** The models a run may use: the team's own list (`models`) and the operator's allow-list, side by side. */
   private checkModels(resolved: RunTeam, model: ModelSettings | undefined): void {
     const problem = runModelProblem(resolved.team, model, this.deps.modelEnvironment);
@@ -108,8 +128,10 @@ export class RunLifecycle {
    */
   async create(input: CreateRun, runId = this.newRunId()): Promise<{ record: RunRecord; created: boolean }> {
     const { request, owner } = input;
-    const resolved = await this.teamFor(request);
+    const subject = input.subject ?? request.metadata?.subject;
+    const resolved = await this.assignedTeam(request, subject ?? runId);
     const team = resolved.team;
+    const variant = resolved.variant ?? BASE_VARIANT;
     const record: RunRecord = {
       id: runId,
       status: 'queued',
@@ -125,7 +147,8 @@ export class RunLifecycle {
       ...((await this.deps.queue.isPaused()) ? { queuePaused: true } : {}),
       definitionVersion: resolved.definitionVersion,
       teamVersion: resolved.teamVersion,
-      ...(resolved.variant !== undefined ? { variant: resolved.variant } : {}),
+      variant,
+      ...(subject !== undefined ? { subject } : {}),
       createdAt: new Date().toISOString(),
     };
     const idempotency = input.idempotencyKey
@@ -163,6 +186,7 @@ export class RunLifecycle {
         ...request,
         team: team.name,
         teamVersion: resolved.teamVersion,
+        ...(variant !== BASE_VARIANT ? { options: { ...request.options, variant } } : {}),
       });
     } catch (err) {
       this.deps.log.error({ err, runId }, 'could not enqueue the run');
@@ -454,6 +478,10 @@ function requestOf(record: RunRecord): RunRequest {
     input: record.input,
     ...(record.teamVersion ? { teamVersion: record.teamVersion } : {}),
     ...(Object.keys(record.options).length > 0 ? { options: record.options } : {}),
+    // A variant the rollout assigned is not in the client's options; the retry executes it all the same.
+    ...(record.variant && record.variant !== BASE_VARIANT && record.options.variant === undefined
+      ? { options: { ...record.options, variant: record.variant } }
+      : {}),
     ...(record.metadata ? { metadata: record.metadata } : {}),
   };
 }

@@ -5,3 +5,6 @@ export const RUNS_QUEUE = 'runs';
 export function runsWaitListKey(prefix: string): string {
   return `${prefix}:${RUNS_QUEUE}:wait`;
 }
+
+/** The queue of online evaluations: finished runs the judge grades, off the runs' own path. */
+export const EVALS_QUEUE = 'evals';

@@ -33,3 +33,17 @@ export function tenantKeys(prefix: string, owner: string) {
 export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
+
+/**
+ * What outlives runs (BATON_LLMOPS_RETENTION_SECONDS): online evaluation scores per run, and the feedback log
+ * every feedback entry is copied to, scored by time.
+ */
+export function llmopsKeys(prefix: string) {
+  return {
+    evaluations: (runId: string) => `${prefix}:llmops:evaluations:${runId}`,
+    feedbackLog: `${prefix}:llmops:feedback`,
+    evaluationLog: `${prefix}:llmops:evaluations-log`,
+    /** Tokens the online judge spent in one UTC hour (`YYYY-MM-DDTHH`). */
+    judgeTokens: (hour: string) => `${prefix}:llmops:judge-tokens:${hour}`,
+  };
+}

@@ -100,10 +100,26 @@ export const feedbackSchema = z
     score: z.number().min(0).max(1).describe('0 (bad) to 1 (good); thumbs down/up are 0 and 1.'),
     comment: z.string().trim().min(1).max(2_000).optional(),
     step: z.string().min(1).max(200).optional().describe('Journal key of the step the feedback is about.'),
+    correction: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'The answer the user expected, in the shape of the team’s output; `baton feedback export` makes it the label of an eval case.',
+      ),
   })
   .strict();
 export const feedbackEntrySchema = feedbackSchema.extend({ at: z.string() });
 export type FeedbackEntry = z.infer<typeof feedbackEntrySchema>;
+
+/** One online evaluation score of a finished run (kept beyond the run's retention). */
+export const evaluationSchema = z.object({
+  scorer: z.string().describe('`judge` (the LLM judge), `schema` (output matches the team’s output schema).'),
+  score: z.number().min(0).max(1),
+  judgeModel: z.string().optional().describe('The model that judged (scorer `judge`).'),
+  rubric: z.string().optional(),
+  at: z.string(),
+});
+export type Evaluation = z.infer<typeof evaluationSchema>;
 
 export const runRecordSchema = z.object({
   id: z.string(),
@@ -125,6 +141,10 @@ export const runRecordSchema = z.object({
   steps: z.array(stepRecordSchema),
   traceId: z.string().optional(),
   feedback: z.array(feedbackEntrySchema).optional(),
+  evaluations: z
+    .array(evaluationSchema)
+    .optional()
+    .describe('Online evaluation scores (BATON_ONLINE_EVAL_RATE of finished runs are graded).'),
   attempt: z.number().int().describe('Worker attempts so far (more than 1 after a crash or hand-over).'),
   cancelRequested: z.boolean().optional(),
   queuePaused: z.boolean().optional().describe('True when the run was accepted while the queue was paused.'),
@@ -137,7 +157,16 @@ export const runRecordSchema = z.object({
     .string()
     .optional()
     .describe('The team version the run is pinned to: it executes this version even if the team changes.'),
-  variant: z.string().optional().describe('The team variant the run executes (options.variant).'),
+  variant: z
+    .string()
+    .optional()
+    .describe(
+      'The team variant the run executes: options.variant, else the arm of the team’s rollout, else `base`.',
+    ),
+  subject: z
+    .string()
+    .optional()
+    .describe('The rollout subject (Baton-Subject header or metadata.subject) the variant was assigned by.'),
   createdAt: z.string(),
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),

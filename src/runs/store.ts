@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BatonError } from '../core/errors.js';
 import { readJournal, stepsFromJournal } from './journal.js';
-import { indexKeys, runKeys } from './keys.js';
+import { indexKeys, llmopsKeys, runKeys } from './keys.js';
 import {
   type FeedbackEntry,
   isRunId,
@@ -83,11 +83,13 @@ export class RunStore {
     const { owner, trace, tenantTokens: _counted, ...fields } = raw;
     const keys = runKeys(this.prefix, id);
     try {
-      const [journal, feedback] = await Promise.all([
+      const [journal, feedback, evaluations] = await Promise.all([
         readJournal(this.redis, this.prefix, id),
         this.redis.lrange(keys.feedback, 0, -1),
+        this.redis.hvals(llmopsKeys(this.prefix).evaluations(id)),
       ]);
       if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
+      if (evaluations.length > 0) fields.evaluations = `[${evaluations.join(',')}]`;
       return {
         record: decode({ ...fields }, stepsFromJournal(journal)),
         owner,

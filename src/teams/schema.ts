@@ -95,6 +95,36 @@ export const teamDefinitionSchema = z
       .record(variantNameSchema, teamVariantSchema)
       .refine((v) => Object.keys(v).length <= teamLimits.variants, `at most ${teamLimits.variants} variants`)
       .optional(),
+    /**
+     * An A/B rollout over the variants: a weight per arm (`base` or a declared variant). New runs without an
+     * explicit `options.variant` are assigned an arm sticky by subject (see `teams/rollout.ts`).
+     */
+    rollout: z
+      .record(z.string(), z.number().int().min(0).max(1_000_000))
+      .refine((r) => Object.values(r).some((w) => w > 0), 'at least one arm needs a weight above 0')
+      .optional()
+      .describe('Weights per arm, e.g. { base: 90, concise: 10 }; arms are base and declared variants.'),
+    /** Online evaluation of this team's finished runs (see docs/llmops.md). */
+    evaluation: z
+      .object({
+        rate: z
+          .number()
+          .min(0)
+          .max(1)
+          .optional()
+          .describe('Fraction of finished runs the judge grades (default BATON_ONLINE_EVAL_RATE).'),
+        rubric: z
+          .string()
+          .min(1)
+          .max(agentLimits.instructionsChars)
+          .refine((t) => t.includes('{{output}}'), 'must contain {{output}} (and usually {{input}})')
+          .optional()
+          .describe(
+            'The judge prompt: {{input}} and {{output}} are filled in; it must ask for the JSON verdict of the default rubric.',
+          ),
+      })
+      .strict()
+      .optional(),
     /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
     summarizer: agentNameSchema.optional(),
   })
@@ -147,6 +177,15 @@ export const teamDefinitionSchema = z
         });
       }
       for (const agent of Object.keys(overlay.agents)) check(agent, ['variants', variant, 'agents', agent]);
+    }
+    for (const arm of Object.keys(team.rollout ?? {})) {
+      if (arm !== 'base' && !team.variants?.[arm]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollout', arm],
+          message: `unknown variant "${arm}" (arms are base and the team's variants)`,
+        });
+      }
     }
   });
 export type TeamDefinition = z.infer<typeof teamDefinitionSchema>;

@@ -24,7 +24,7 @@ function overlaid(agent: AgentDefinition, o: AgentOverlay | undefined): AgentDef
 
 /**
  * The team as a run of `variant` sees it: the variant's overlay applied to its agents and the variants section
- * left out, so its `definitionVersion` names exactly what that run executes. `base` (or none) is the team itself;
+ * (and the rollout over them) left out, so its `definitionVersion` names exactly what that run executes. `base` (or none) is the team itself;
  * undefined for a variant the team does not declare. One object per team and variant, so versions hash once.
  */
 export function withVariant(team: TeamDefinition, variant: string | undefined): TeamDefinition | undefined {
@@ -38,7 +38,7 @@ export function withVariant(team: TeamDefinition, variant: string | undefined): 
   }
   let result = byName.get(variant);
   if (!result) {
-    const { variants: _, ...rest } = team;
+    const { variants: _, rollout: _rollout, ...rest } = team;
     result = { ...rest, agents: team.agents.map((a) => overlaid(a, overlay.agents[a.name])) };
     byName.set(variant, result);
   }

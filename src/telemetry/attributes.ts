@@ -11,6 +11,7 @@ export const ATTR_BATON_RUN_ID = 'baton.run.id';
 export const ATTR_BATON_PATTERN = 'baton.pattern';
 /** The team name. */
 export const ATTR_BATON_TEAM = 'baton.team';
+export const ATTR_BATON_VARIANT = 'baton.variant';
 /** 1-based attempt number of one agent call (the runtime's retries). */
 export const ATTR_BATON_AGENT_ATTEMPT = 'baton.agent.attempt';
 /** `true` when the run is executing again after a worker died (the journal replays completed steps). */

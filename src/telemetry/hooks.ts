@@ -82,6 +82,7 @@ export function engineTelemetry(): EngineHooks {
           recordRun({
             pattern: info.pattern,
             team: info.team,
+            variant: info.variant,
             status: outcome.status,
             durationMs: performance.now() - started,
             ...(outcome.error && outcome.status !== 'succeeded' ? { errorType: outcome.error.code } : {}),

@@ -20,6 +20,7 @@ import {
   ATTR_BATON_QUEUE,
   ATTR_BATON_RUN_STATUS,
   ATTR_BATON_TEAM,
+  ATTR_BATON_VARIANT,
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -43,6 +44,7 @@ export const METRIC_NAMES = {
   queueActive: 'baton.queue.active',
   queueFailed: 'baton.queue.failed',
   queueOldestWait: 'baton.queue.oldest_wait_ms',
+  evalScore: 'baton.eval.score',
 } as const;
 
 /** Bucket boundaries the GenAI semantic conventions recommend. */
@@ -68,6 +70,7 @@ interface Instruments {
   queueActive: ObservableGauge;
   queueFailed: ObservableGauge;
   queueOldestWait: ObservableGauge;
+  evalScore: Histogram;
 }
 
 let cached: Instruments | undefined;
@@ -118,6 +121,12 @@ function instruments(): Instruments {
     queueFailed: meter.createObservableGauge(METRIC_NAMES.queueFailed, {
       description: 'Jobs in the failed set (retained for inspection).',
       unit: '{job}',
+    }),
+    evalScore: meter.createHistogram(METRIC_NAMES.evalScore, {
+      description:
+        'Online evaluation scores of finished runs, in [0, 1], by team, pattern, variant and scorer.',
+      unit: '1',
+      advice: { explicitBucketBoundaries: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] },
     }),
     queueOldestWait: meter.createObservableGauge(METRIC_NAMES.queueOldestWait, {
       description: 'Age of the oldest waiting job (0 when none waits).',
@@ -210,6 +219,7 @@ export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 export interface RunRecord {
   pattern: string;
   team?: string;
+  variant?: string;
   status: RunStatus;
   durationMs: number;
   errorType?: string;
@@ -221,11 +231,30 @@ export function recordRun(run: RunRecord): void {
   const attributes = definedAttributes({
     [ATTR_BATON_PATTERN]: run.pattern,
     [ATTR_BATON_TEAM]: run.team,
+    [ATTR_BATON_VARIANT]: run.variant,
     [ATTR_BATON_RUN_STATUS]: run.status,
     [ATTR_ERROR_TYPE]: run.errorType,
   });
   i.runs.add(1, attributes);
   i.runDuration.record(seconds(run.durationMs), attributes);
+}
+
+export interface EvalScoreRecord {
+  team: string;
+  pattern: string;
+  variant: string;
+  scorer: string;
+  score: number;
+}
+
+/** One online evaluation score: `baton.eval.score` (a quality drop alert watches its mean). */
+export function recordEvalScore(e: EvalScoreRecord): void {
+  instruments().evalScore.record(e.score, {
+    [ATTR_BATON_TEAM]: e.team,
+    [ATTR_BATON_PATTERN]: e.pattern,
+    [ATTR_BATON_VARIANT]: e.variant,
+    'baton.eval.scorer': e.scorer,
+  });
 }
 
 export type BreakerState = 'closed' | 'half-open' | 'open';

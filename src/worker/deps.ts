@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { EngineDeps } from '../engine/index.js';
 import type { RunLifecycle } from '../lifecycle/lifecycle.js';
 import type { CircuitBreakers } from '../policies/breakers.js';
+import type { FinishedRun } from '../queue/evals-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
 
 export interface WorkerDeps {
@@ -20,6 +21,8 @@ export interface WorkerDeps {
   log: Logger;
   /** Runs a run's execution on behalf of its tenant (the owner's key id), for fair shares of model capacity. */
   onBehalfOf?: <T>(tenant: string, fn: () => Promise<T>) => Promise<T>;
+  /** Told of every run this worker finished (online evaluation samples them); must not throw. */
+  runFinished?: (run: FinishedRun) => Promise<unknown>;
   settings: {
     prefix: string;
     concurrency: number;

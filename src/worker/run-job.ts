@@ -107,6 +107,10 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
       return 'done';
     }
     log.info({ status: outcome.status, usage: outcome.usage }, 'run finished');
+    // After the run's record is final: whatever happens here cannot change or delay its outcome.
+    await deps
+      .runFinished?.({ runId, team: request.team, teamVersion: request.teamVersion, status: outcome.status })
+      .catch((err: unknown) => log.warn({ err }, 'the finished-run hook failed'));
     if (outcome.status === 'failed') throw failJob(outcome.error);
     return 'done';
   } catch (err) {

@@ -50,6 +50,9 @@ const table: Record<string, Access> = {
 
   'POST /v1/runs': 'caller',
   'GET /v1/runs': 'caller',
+  // Filtered like GET /v1/runs: a client sees entries of its own runs, operators and admins all.
+  'GET /v1/feedback': 'caller',
+  'GET /v1/evaluations': 'caller',
   'GET /v1/runs/:id': 'owner',
   'POST /v1/runs/:id/cancel': 'owner',
   'POST /v1/runs/:id/feedback': 'owner',

@@ -9,6 +9,7 @@ import { RUNS_QUEUE, runsWaitListKey } from '../../src/queue/names.js';
 import {
   ATTR_BATON_QUEUE,
   ATTR_BATON_RUN_STATUS,
+  ATTR_BATON_VARIANT,
   ATTR_GEN_AI_AGENT_NAME,
 } from '../../src/telemetry/attributes.js';
 import { METRIC_NAMES } from '../../src/telemetry/metrics.js';
@@ -514,6 +515,11 @@ describe('terraform: alerts', () => {
     ],
     ['queue backlog', METRIC_NAMES.queueWaiting, [`${dimension(ATTR_BATON_QUEUE)}) == "${RUNS_QUEUE}"`]],
     ['token spend', METRIC_NAMES.tokenUsage, ['sum(valueSum)']],
+    [
+      'online quality drop',
+      METRIC_NAMES.evalScore,
+      [`${dimension('baton.eval.scorer')}) == "judge"`, dimension(ATTR_BATON_VARIANT), 'by team, variant'],
+    ],
   ])('alert on %s from the %s metric', (_label, metric, details) => {
     const matching = rules().filter(([, r]) => query(r).includes(`name == "${metric}"`));
     expect(matching, `a rule querying ${metric}`).toHaveLength(1);

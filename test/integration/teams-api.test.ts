@@ -250,7 +250,7 @@ describe('version pinning, variants and models', () => {
     });
     expect(concise).toMatchObject({ status: 'succeeded', variant: 'concise', teamVersion: base.teamVersion });
     expect(concise.definitionVersion).not.toBe(base.definitionVersion);
-    expect(base.variant).toBeUndefined();
+    expect(base.variant).toBe('base');
 
     const refused = await client(fromFiles.url, CLIENT_KEY).createRun({
       team: 'market-brief',

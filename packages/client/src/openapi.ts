@@ -110,7 +110,7 @@ export interface paths {
         put?: never;
         /**
          * Send feedback on a run
-         * @description Stores a quality signal with the run (optionally about one step) and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.
+         * @description Stores a quality signal with the run (optionally about one step, optionally with the answer the user expected) and in the feedback log that outlives the run (`GET /v1/feedback`), and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.
          */
         post: operations["sendRunFeedback"];
         delete?: never;
@@ -131,6 +131,46 @@ export interface paths {
          * @description Server-sent events: every event so far, then live ones, ending after the terminal event (run.completed, run.failed or run.cancelled). Reconnect with `Last-Event-ID` to resume after the last event seen.
          */
         get: operations["streamRunEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/evaluations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List online evaluation scores
+         * @description The scores online evaluation gave finished runs (BATON_ONLINE_EVAL_RATE), kept beyond the runs (BATON_LLMOPS_RETENTION_SECONDS) with each run’s team, pattern, variant and rollout subject. Newest first. Clients see scores of their own runs; operators and admins see all.
+         */
+        get: operations["listEvaluations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List and aggregate feedback
+         * @description Feedback on runs, kept beyond the runs themselves (BATON_LLMOPS_RETENTION_SECONDS) with the run’s team, pattern, variant and versions, and its input and output when the operator allows content (BATON_FEEDBACK_CONTENT). Newest first; `aggregates` count and average every match by team, variant, pattern and UTC day. Clients see feedback on their own runs; operators and admins see all.
+         */
+        get: operations["listFeedback"];
         put?: never;
         post?: never;
         delete?: never;
@@ -442,6 +482,9 @@ export interface components {
             score: number;
             comment?: string;
             step?: string;
+            correction?: {
+                [key: string]: unknown;
+            };
         };
         /** @description A run: status, output, usage, steps, trace id. */
         RunRecord: {
@@ -536,12 +579,20 @@ export interface components {
             }[];
             traceId?: string;
             feedback?: components["schemas"]["FeedbackEntry"][];
+            evaluations?: {
+                scorer: string;
+                score: number;
+                judgeModel?: string;
+                rubric?: string;
+                at: string;
+            }[];
             attempt: number;
             cancelRequested?: boolean;
             queuePaused?: boolean;
             definitionVersion: string;
             teamVersion?: string;
             variant?: string;
+            subject?: string;
             createdAt: string;
             startedAt?: string;
             finishedAt?: string;
@@ -704,6 +755,9 @@ export interface components {
             score: number;
             comment?: string;
             step?: string;
+            correction?: {
+                [key: string]: unknown;
+            };
             at: string;
         };
         /** @description The body of every error answer. */
@@ -877,6 +931,7 @@ export interface operations {
             query?: never;
             header?: {
                 "idempotency-key"?: string;
+                "baton-subject"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1244,6 +1299,176 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listEvaluations: {
+        parameters: {
+            query?: {
+                team?: string;
+                scorer?: string;
+                since?: string;
+                until?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            runId: string;
+                            team: string;
+                            pattern: string;
+                            variant: string;
+                            subject?: string;
+                            definitionVersion: string;
+                            scorer: string;
+                            score: number;
+                            judgeModel?: string;
+                            at: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    listFeedback: {
+        parameters: {
+            query?: {
+                team?: string;
+                variant?: string;
+                pattern?: "sequential" | "concurrent" | "handoff" | "magentic" | "group-chat" | "map";
+                since?: string;
+                until?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            score: number;
+                            comment?: string;
+                            step?: string;
+                            correction?: {
+                                [key: string]: unknown;
+                            };
+                            at: string;
+                            runId: string;
+                            team: string;
+                            pattern: string;
+                            variant: string;
+                            teamVersion?: string;
+                            definitionVersion: string;
+                            subject?: string;
+                            input?: string | {
+                                [key: string]: unknown;
+                            };
+                            output?: {
+                                text: string;
+                                structured?: unknown;
+                            };
+                        }[];
+                        aggregates: {
+                            team: string;
+                            variant: string;
+                            pattern: string;
+                            day: string;
+                            n: number;
+                            meanScore: number;
+                        }[];
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

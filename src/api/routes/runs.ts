@@ -3,6 +3,7 @@ import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { runEventSchema } from '../../core/events.js';
+import type { FeedbackLog } from '../../runs/feedback-log.js';
 import {
   type FeedbackEntry,
   feedbackEntrySchema,
@@ -36,7 +37,7 @@ const runIdParams = z.object({ id: runIdSchema });
 const errors = { 400: errorEnvelopeSchema, 401: errorEnvelopeSchema, 404: errorEnvelopeSchema };
 
 export const runRoutes =
-  (deps: ApiDeps, streams: StreamSlots): FastifyPluginAsyncZod =>
+  (deps: ApiDeps, streams: StreamSlots, feedbackLog: FeedbackLog): FastifyPluginAsyncZod =>
   async (app) => {
     const { store, lifecycle } = deps;
 
@@ -65,7 +66,19 @@ export const runRoutes =
           description:
             'Accepts a run and queues it (202). With an `Idempotency-Key` header, repeating the same request returns the first run (200) instead of creating another. `options.model` may choose only models the operator allows (400 `MODEL_NOT_ALLOWED`); over a limit of its API key (BATON_TENANT_LIMITS) the run is refused with 429 and `Retry-After`.',
           tags: ['runs'],
-          headers: z.object({ 'idempotency-key': z.string().min(1).max(255).optional() }).loose(),
+          headers: z
+            .object({
+              'idempotency-key': z.string().min(1).max(255).optional(),
+              'baton-subject': z
+                .string()
+                .min(1)
+                .max(512)
+                .optional()
+                .describe(
+                  'Sticky A/B assignment key (e.g. a user id): the same subject always gets the same variant of a team rollout. Default: metadata.subject.',
+                ),
+            })
+            .loose(),
           body: runRequestSchema,
           response: {
             200: runRecordSchema,
@@ -93,6 +106,7 @@ export const runRoutes =
             request: request.body,
             owner: caller.keyId,
             idempotencyKey: request.headers['idempotency-key'],
+            subject: request.headers['baton-subject'],
             traceId: currentTraceId(),
             trace: injectTraceContext(),
           },
@@ -181,7 +195,7 @@ export const runRoutes =
           operationId: 'sendRunFeedback',
           summary: 'Send feedback on a run',
           description:
-            'Stores a quality signal with the run (optionally about one step) and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.',
+            'Stores a quality signal with the run (optionally about one step, optionally with the answer the user expected) and in the feedback log that outlives the run (`GET /v1/feedback`), and emits it as a `baton.feedback` span and log line in the run’s own trace, so it lands next to the trace in Application Insights or any OTLP backend.',
           tags: ['runs'],
           params: runIdParams,
           body: feedbackSchema,
@@ -198,6 +212,7 @@ export const runRoutes =
         }
         const entry: FeedbackEntry = { ...request.body, at: new Date().toISOString() };
         await store.addFeedback(run.record.id, entry);
+        await feedbackLog.add(run.record, run.owner, entry);
         await withSpan(
           'baton.feedback',
           {
