@@ -25,6 +25,7 @@ import { TeamRegistryStore } from './teams/registry-store.js';
 import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
+import { ToolRuntime } from './tools/runtime.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 
 /**
@@ -156,7 +157,14 @@ export function engineDeps(
     log,
     captureContent: config.telemetry.captureContent,
     hooks: engineTelemetry(),
+    tools: createToolRuntime(config),
+    toolConcurrency: config.tools.concurrency,
   };
+}
+
+/** The worker's tools: HTTP, MCP servers (one client per server, reused across runs) and search indexes. */
+export function createToolRuntime(config: Config): ToolRuntime {
+  return new ToolRuntime({ secrets: config.tools.secrets, maxResultChars: config.tools.maxResultChars });
 }
 
 export function apiDeps(config: Config, services: Services, log: Logger): ApiDeps {
