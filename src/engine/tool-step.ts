@@ -1,10 +1,12 @@
 import type { AgentCall, AgentResult } from '../core/agent.js';
 import { BatonError, ToolOutcomeUnknownError, toErrorInfo } from '../core/errors.js';
+import type { RunEventInput } from '../core/events.js';
+import type { EngineHooks } from '../core/hooks.js';
 import type { ToolCall } from '../core/model.js';
 import type { ToolCallSettlement, ToolLoop, ToolMessage } from '../core/tools.js';
-import type { ToolEntry } from '../runs/journal.js';
+import type { RunJournal, ToolEntry } from '../runs/journal.js';
 import type { ExecutableTool, ToolRuntime, ToolTeam } from '../tools/runtime.js';
-import type { AgentStepScope } from './agent-step.js';
+import type { RunSignal } from './run-signal.js';
 
 /** What a run's tool calls need: the worker's tools, the run's team and id. */
 export interface Tooling {
@@ -15,7 +17,16 @@ export interface Tooling {
   concurrency: number;
 }
 
-type ToolStepScope = AgentStepScope & { tooling: Tooling };
+/** What tool steps need of the agent step they belong to. */
+interface ToolStepScope {
+  journal: RunJournal;
+  run: RunSignal;
+  hooks: EngineHooks;
+  emit(event: RunEventInput): Promise<void>;
+  now(): number;
+  captureContent: boolean;
+  tooling: Tooling;
+}
 
 /** Journal key of a model turn that asked for tools: `<call key>#<round>`. */
 export const turnKey = (call: AgentCall, round: number) => `${call.key}#${round}`;
@@ -31,7 +42,7 @@ export const toolKey = (call: AgentCall, round: number, index: number) =>
  * `Idempotency-Key` only when the tool is idempotent, and otherwise fails the run with `TOOL_OUTCOME_UNKNOWN`.
  */
 export function toolLoopFor(
-  scope: AgentStepScope & { tooling: Tooling },
+  scope: ToolStepScope,
   call: AgentCall,
   tools: readonly ExecutableTool[],
   maxRounds: number,
