@@ -26,6 +26,7 @@ import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
 import { ToolRuntime } from './tools/runtime.js';
+import { searchSource } from './tools/search.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 
 /**
@@ -164,7 +165,12 @@ export function engineDeps(
 
 /** The worker's tools: HTTP, MCP servers (one client per server, reused across runs) and search indexes. */
 export function createToolRuntime(config: Config): ToolRuntime {
-  return new ToolRuntime({ secrets: config.tools.secrets, maxResultChars: config.tools.maxResultChars });
+  const { secrets, maxResultChars } = config.tools;
+  return new ToolRuntime({
+    secrets,
+    maxResultChars,
+    sources: { search: searchSource(config.teams.dir ?? defaultTeamsDir(), secrets) },
+  });
 }
 
 export function apiDeps(config: Config, services: Services, log: Logger): ApiDeps {

@@ -100,13 +100,17 @@ function freeText(schema: unknown): boolean {
   return ['enum', 'const', 'pattern', 'format', 'maxLength'].every((k) => schema[k] === undefined);
 }
 
-/** An answer with the tool results quoted: appended to text, or to the first free-text field of a JSON answer. */
+/** An answer with the tool results quoted: appended to text, or to a free-text field of a JSON answer. */
 export function withQuotes(out: SkillOutput, quotes: string, schema?: Record<string, unknown>): SkillOutput {
   if (out.json === undefined) return { ...out, text: `${out.text ?? ''}\n\n${quotes}`.trim() };
   if (!isSchema(out.json)) return out;
   const json = { ...out.json };
   const properties = isSchema(schema?.properties) ? schema.properties : {};
-  const field = Object.keys(json).find((k) => typeof json[k] === 'string' && freeText(properties[k]));
+  const strings = Object.keys(json).filter((k) => typeof json[k] === 'string');
+  // Without a schema to read, the longest string is the one most likely to be free text.
+  const field = schema
+    ? strings.find((k) => freeText(properties[k]))
+    : strings.sort((a, b) => (json[b] as string).length - (json[a] as string).length)[0];
   if (field) json[field] = `${json[field] as string}\n\n${quotes}`;
   return { ...out, json };
 }
