@@ -26,6 +26,7 @@ import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
 import { ToolRuntime } from './tools/runtime.js';
+import { McpClients, mcpSource } from './tools/mcp.js';
 import { searchSource } from './tools/search.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 
@@ -166,10 +167,11 @@ export function engineDeps(
 /** The worker's tools: HTTP, MCP servers (one client per server, reused across runs) and search indexes. */
 export function createToolRuntime(config: Config): ToolRuntime {
   const { secrets, maxResultChars } = config.tools;
+  const teamsDir = config.teams.dir ?? defaultTeamsDir();
   return new ToolRuntime({
     secrets,
     maxResultChars,
-    sources: { search: searchSource(config.teams.dir ?? defaultTeamsDir(), secrets) },
+    sources: { search: searchSource(teamsDir, secrets), mcp: mcpSource(new McpClients(teamsDir)) },
   });
 }
 
