@@ -102,6 +102,7 @@ export function createServices(
     files,
     store: new TeamRegistryStore(redis, config.redisPrefix),
     mode: config.teams.registry,
+    toolHosts: config.tools.hosts,
     env: models,
     overrides: config.agentPolicy,
     log,
