@@ -25,8 +25,8 @@ import { TeamRegistryStore } from './teams/registry-store.js';
 import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
-import { ToolRuntime } from './tools/runtime.js';
 import { McpClients, mcpSource } from './tools/mcp.js';
+import { ToolRuntime } from './tools/runtime.js';
 import { searchSource } from './tools/search.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 

@@ -40,7 +40,11 @@ export class McpClients {
     if (existing) return existing;
     const opening = this.open(tool).catch((err: unknown) => {
       this.connections.delete(key);
-      throw new ToolError('TOOL_UNAVAILABLE', `The MCP server "${tool.name}" could not be reached: ${messageOf(err)}`, true);
+      throw new ToolError(
+        'TOOL_UNAVAILABLE',
+        `The MCP server "${tool.name}" could not be reached: ${messageOf(err)}`,
+        true,
+      );
     });
     this.connections.set(key, opening);
     return opening;
@@ -85,7 +89,8 @@ function resultText(result: Record<string, unknown>): string {
   const text = parts
     .map((p) => (p.type === 'text' ? String(p.text) : `[${String(p.type)} content]`))
     .join('\n');
-  const body = text || (result.structuredContent !== undefined ? JSON.stringify(result.structuredContent) : '');
+  const body =
+    text || (result.structuredContent !== undefined ? JSON.stringify(result.structuredContent) : '');
   return result.isError === true ? `The tool reported an error: ${body}` : body;
 }
 
@@ -115,7 +120,11 @@ export function mcpSource(clients: McpClients): ToolSource {
           } catch (err) {
             if (attempt.signal.aborted) throw err;
             if (connection.closed || isTransportFailure(err)) {
-              throw new ToolError('TOOL_UNAVAILABLE', `The MCP server "${tool.name}" is gone: ${messageOf(err)}`, true);
+              throw new ToolError(
+                'TOOL_UNAVAILABLE',
+                `The MCP server "${tool.name}" is gone: ${messageOf(err)}`,
+                true,
+              );
             }
             throw new ToolError('TOOL_FAILED', `The MCP tool "${t.name}" failed: ${messageOf(err)}`, false);
           }
