@@ -1,5 +1,10 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { type TeamDefinitionInput, teamDefinitionSchema } from '../../src/teams/schema.js';
 import { McpClients, mcpSource } from '../../src/tools/mcp.js';
 import { ToolRuntime } from '../../src/tools/runtime.js';
@@ -10,7 +15,38 @@ const everything = resolve(root, 'node_modules/@modelcontextprotocol/server-ever
 const exitServer = resolve(root, 'test/fixtures/mcp-exit-server.mjs');
 
 const clients = new McpClients(root);
-afterAll(() => clients.close());
+
+/** A Streamable HTTP MCP server (stateless: one server and transport per request, as the SDK's examples do). */
+let http: Server;
+let mcpUrl: string;
+let httpCalls = 0;
+beforeAll(async () => {
+  http = createServer(async (req, res) => {
+    const server = new McpServer({ name: 'http-orders', version: '1.0.0' });
+    server.registerTool(
+      'eta',
+      { description: 'Delivery estimate of an order.', inputSchema: { orderId: z.string() } },
+      async ({ orderId }) => {
+        httpCalls++;
+        return { content: [{ type: 'text', text: `Order ${orderId} arrives on Friday.` }] };
+      },
+    );
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  mcpUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`;
+});
+afterAll(async () => {
+  await clients.close();
+  http.closeAllConnections();
+  await new Promise<void>((r) => http.close(() => r()));
+});
 
 function engineWith(tools: TeamDefinitionInput['tools'], agentTools: string[]) {
   const input: TeamDefinitionInput = {
@@ -60,6 +96,17 @@ describe('MCP tools', () => {
     expect(out.output?.text).toContain('Echo: ');
     const offered = engine.model.requests[0]?.tools?.map((t) => t.name);
     expect(offered?.sort()).toEqual(['everything__echo', 'everything__get-sum']);
+  }, 30_000);
+
+  it('calls a Streamable HTTP MCP server', async () => {
+    const engine = engineWith([{ name: 'remote', kind: 'mcp', url: mcpUrl }], ['remote__eta']);
+    const out = await engine.run(request);
+    expect(httpCalls).toBe(1);
+    expect(out.steps.find((s) => s.kind === 'tool')).toMatchObject({
+      tool: 'remote__eta',
+      status: 'succeeded',
+    });
+    expect(out.output?.text).toContain('Order sample-orderId arrives on Friday.');
   }, 30_000);
 
   it('shows the model an isError answer as the tool result', async () => {
