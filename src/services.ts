@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -168,7 +170,9 @@ export function engineDeps(
 /** The worker's tools: HTTP, MCP servers (one client per server, reused across runs) and search indexes. */
 export function createToolRuntime(config: Config): ToolRuntime {
   const { secrets, maxResultChars } = config.tools;
-  const teamsDir = config.teams.dir ?? defaultTeamsDir();
+  // BATON_TEAMS_DIR may name one team file: its folder holds what the team's tools read.
+  const teamsPath = config.teams.dir ?? defaultTeamsDir();
+  const teamsDir = existsSync(teamsPath) && statSync(teamsPath).isFile() ? dirname(teamsPath) : teamsPath;
   return new ToolRuntime({
     secrets,
     maxResultChars,
