@@ -173,10 +173,12 @@ export function createToolRuntime(config: Config): ToolRuntime {
   // BATON_TEAMS_DIR may name one team file: its folder holds what the team's tools read.
   const teamsPath = config.teams.dir ?? defaultTeamsDir();
   const teamsDir = existsSync(teamsPath) && statSync(teamsPath).isFile() ? dirname(teamsPath) : teamsPath;
+  const mcp = new McpClients(teamsDir);
   return new ToolRuntime({
     secrets,
     maxResultChars,
-    sources: { search: searchSource(teamsDir, secrets), mcp: mcpSource(new McpClients(teamsDir)) },
+    sources: { search: searchSource(teamsDir, secrets), mcp: mcpSource(mcp) },
+    close: () => mcp.close(),
   });
 }
 

@@ -37,6 +37,8 @@ export interface ToolRuntimeDeps {
   maxResultChars: number;
   /** MCP servers and search indexes (the HTTP kind needs nothing beyond the declaration). */
   sources?: Partial<Record<'mcp' | 'search', ToolSource>>;
+  /** Releases what the sources hold (MCP clients and the servers they started). */
+  close?: () => Promise<void>;
 }
 
 /** The team a tool belongs to: its name and declarations (a team definition satisfies it). */
@@ -57,6 +59,11 @@ const countsAgainstBreaker = (e: unknown) => e instanceof ToolError && e.code !=
 export class ToolRuntime {
   private readonly breakers = new Map<string, CircuitBreakerPolicy>();
   constructor(private readonly deps: ToolRuntimeDeps) {}
+
+  /** Closes MCP clients (stopping stdio servers) when the worker stops. */
+  async close(): Promise<void> {
+    await this.deps.close?.();
+  }
 
   /** The tools `refs` name among the team's declarations (an MCP server by name: all its allowed tools). */
   async toolsFor(team: ToolTeam, refs: readonly string[]): Promise<ExecutableTool[]> {
