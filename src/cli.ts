@@ -94,11 +94,14 @@ async function serve(
   const closers: (() => Promise<void>)[] = [];
   let breakers: (() => ReturnType<typeof services.breakers.snapshot>) | undefined;
   if (roles.worker) {
-    const worker = await startRunWorker(workerDeps(config, services, log));
+    const deps = workerDeps(config, services, log);
+    const worker = await startRunWorker(deps);
     const evaluation = startOnlineEvaluation(config, services, log);
     breakers = () => services.breakers.snapshot();
     closers.push(() => worker.close());
     closers.push(() => evaluation.close());
+    // After the worker has drained: runs still in flight use the MCP clients.
+    closers.push(async () => deps.engine.tools?.close());
   }
   if (roles.api) {
     const deps = apiDeps(config, services, log);

@@ -1,3 +1,5 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -36,6 +38,9 @@ import { TeamRegistryStore } from './teams/registry-store.js';
 import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
+import { McpClients, mcpSource } from './tools/mcp.js';
+import { ToolRuntime } from './tools/runtime.js';
+import { searchSource } from './tools/search.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 
 /**
@@ -120,6 +125,7 @@ export function createServices(
     files,
     store: new TeamRegistryStore(redis, config.redisPrefix),
     mode: config.teams.registry,
+    toolHosts: config.tools.hosts,
     env: models,
     overrides: config.agentPolicy,
     log,
@@ -202,7 +208,24 @@ export function engineDeps(
     log,
     captureContent: config.telemetry.captureContent,
     hooks: engineTelemetry(),
+    tools: createToolRuntime(config),
+    toolConcurrency: config.tools.concurrency,
   };
+}
+
+/** The worker's tools: HTTP, MCP servers (one client per server, reused across runs) and search indexes. */
+export function createToolRuntime(config: Config): ToolRuntime {
+  const { secrets, maxResultChars } = config.tools;
+  // BATON_TEAMS_DIR may name one team file: its folder holds what the team's tools read.
+  const teamsPath = config.teams.dir ?? defaultTeamsDir();
+  const teamsDir = existsSync(teamsPath) && statSync(teamsPath).isFile() ? dirname(teamsPath) : teamsPath;
+  const mcp = new McpClients(teamsDir);
+  return new ToolRuntime({
+    secrets,
+    maxResultChars,
+    sources: { search: searchSource(teamsDir, secrets), mcp: mcpSource(mcp) },
+    close: () => mcp.close(),
+  });
 }
 
 export function apiDeps(config: Config, services: Services, log: Logger): ApiDeps {

@@ -16,6 +16,7 @@ export {
   type FieldResult,
   fieldAccuracy,
 } from './field-accuracy.js';
+export { citedArticles, type GroundingScore, groundingScore } from './grounding.js';
 export {
   buildJudgePrompt,
   defaultRubric,

@@ -56,6 +56,9 @@ export function buildRunContext(
     agent,
     now,
     captureContent: deps.captureContent ?? false,
+    tooling: deps.tools
+      ? { runId, team, runtime: deps.tools, concurrency: deps.toolConcurrency ?? 4 }
+      : undefined,
   });
   const input = renderTask(request.input);
   return {

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { RefusedError } from '../core/errors.js';
-import { admissionProblems } from './admission.js';
+import { admissionProblems, operatorOnlyRules, toolRules } from './admission.js';
 import { formatPath, parseTeamValue, problemSentence, type TeamProblem } from './document.js';
 import type { LoadedTeam } from './files.js';
 import type { ModelEnvironment } from './models.js';
@@ -29,6 +29,8 @@ export interface TeamCatalogDeps {
   mode: RegistryMode;
   /** Model checks of registered documents (absent: none). */
   env?: ModelEnvironment | undefined;
+  /** Hosts the tools of registered teams may call (BATON_TOOL_HOSTS); absent: none. */
+  toolHosts?: readonly string[] | undefined;
   /** The operator's policy overrides, applied to every team runs execute. */
   overrides?: Config['agentPolicy'] | undefined;
   log: Logger;
@@ -216,7 +218,8 @@ export class TeamCatalog implements TeamResolver {
     }
     const parsed = parseTeamValue(document, source, this.deps.env);
     if (!parsed.ok) throw invalid(parsed.problems);
-    const refused = admissionProblems(parsed.team).map((p) => ({
+    const rules = [...operatorOnlyRules, ...toolRules(this.deps.toolHosts ?? [])];
+    const refused = admissionProblems(parsed.team, rules).map((p) => ({
       source,
       path: formatPath(p.path),
       message: p.message,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { agentDefinitionSchema, agentLimits, agentNameSchema, outputSchemaField } from '../agents/schema.js';
 import { modelProviders, modelSettingsSchema } from '../core/model.js';
 import { type PatternName, patternNames, registeredPatterns } from '../orchestrators/index.js';
+import { toolDeclarationSchema, toolLimits } from '../tools/schema.js';
 
 type Registered = (typeof registeredPatterns)[number];
 type WiringOf<N extends PatternName> = Extract<Registered, { name: N }>['wiring'];
@@ -127,9 +128,12 @@ export const teamDefinitionSchema = z
       .optional(),
     /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
     summarizer: agentNameSchema.optional(),
+    /** Tools the team's agents may call: HTTP APIs, MCP servers, knowledge search (docs/tools.md). */
+    tools: z.array(toolDeclarationSchema).max(toolLimits.tools).optional(),
   })
   .strict()
   .superRefine((team, ctx) => {
+    checkToolRefs(team, ctx);
     const names = new Set<string>();
     for (const [i, a] of team.agents.entries()) {
       if (names.has(a.name)) {
@@ -188,5 +192,35 @@ export const teamDefinitionSchema = z
       }
     }
   });
+/** Tool names are unique, and every agent's tools are declared (an MCP tool's source is an `mcp` tool). */
+function checkToolRefs(
+  team: { tools?: { name: string; kind: string }[] | undefined; agents: { tools: string[] }[] },
+  ctx: z.RefinementCtx,
+): void {
+  const kinds = new Map<string, string>();
+  for (const [i, t] of (team.tools ?? []).entries()) {
+    if (kinds.has(t.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tools', i, 'name'],
+        message: `duplicate tool name "${t.name}"`,
+      });
+    kinds.set(t.name, t.kind);
+  }
+  for (const [i, a] of team.agents.entries()) {
+    for (const [j, ref] of a.tools.entries()) {
+      const [source, inner] = ref.split('__');
+      const kind = kinds.get(source ?? '');
+      const problem =
+        kind === undefined
+          ? `unknown tool "${source}"`
+          : inner !== undefined && kind !== 'mcp'
+            ? `"${source}" is not an MCP server; only MCP tools are named <source>__<tool>`
+            : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['agents', i, 'tools', j], message: problem });
+    }
+  }
+}
+
 export type TeamDefinition = z.infer<typeof teamDefinitionSchema>;
 export type TeamDefinitionInput = z.input<typeof teamDefinitionSchema>;
