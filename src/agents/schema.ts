@@ -6,6 +6,7 @@ import {
   type OutputSchema,
   zodOutputSchema,
 } from '../core/output-schema.js';
+import { toolNameSchema } from '../tools/declarations.js';
 
 /** Names of agents and teams: lower-case letters, digits and dashes. */
 export const agentNameSchema = z
@@ -125,6 +126,8 @@ export const agentDefinitionSchema = z
     /** Agents this one may transfer control to (handoff pattern). */
     handoffs: z.array(agentNameSchema).max(agentLimits.handoffs).default([]),
     policy: agentPolicySchema.default(agentPolicySchema.parse({})),
+    /** Names of the team's tools (`tools` of the team document) this agent may call. */
+    tools: z.array(toolNameSchema).max(32).optional(),
     /** How the offline simulated model plays this agent. */
     simulation: simulationSchema.optional(),
   })

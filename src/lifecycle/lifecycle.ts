@@ -13,6 +13,7 @@ import type { RunRecord, RunRequest } from '../runs/schema.js';
 import { type RunStore, type StoredRun, UnreadableRunError } from '../runs/store.js';
 import { type ModelEnvironment, runModelProblem } from '../teams/models.js';
 import { type RunTeam, resolveRunTeam, TeamResolutionError, type TeamResolver } from '../teams/resolver.js';
+import { RunInputs } from './inputs.js';
 import { checkModelChoice } from './model-choice.js';
 import type { Finished, Inserted, RetryReset, RunWrites } from './run-writes.js';
 import { type TenantView, tenantViews } from './tenants.js';
@@ -62,7 +63,12 @@ export type StartDecision =
  * this; the Redis writes it makes are in ./run-writes.ts.
  */
 export class RunLifecycle {
-  constructor(private readonly deps: LifecycleDeps) {}
+  /** Runs waiting for people: their requests, the answers, the expiries. */
+  readonly inputs: RunInputs;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.inputs = new RunInputs(deps);
+  }
 
   /** A run id allocated before anything is stored (the API stamps it on the request's span). */
   newRunId(): string {

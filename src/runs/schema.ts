@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { nestedDeeperThan } from '../core/json.js';
-import { errorInfoSchema, runOutputSchema, stepRecordSchema, usageSchema } from '../core/run.js';
+import {
+  errorInfoSchema,
+  pendingInputSchema,
+  runOutputSchema,
+  stepRecordSchema,
+  usageSchema,
+} from '../core/run.js';
 import {
   commonRunOptionDefaults,
   commonRunOptionsShape,
@@ -90,7 +96,9 @@ export const runRequestSchema = z
   .strict();
 export type RunRequest = z.infer<typeof runRequestSchema>;
 
-export const runStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export const runStatusSchema = z
+  .enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
+  .describe('queued → running ⇄ waiting (for human input) → succeeded | failed | cancelled.');
 export type RunStatus = z.infer<typeof runStatusSchema>;
 export const terminalStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -123,6 +131,10 @@ export const runRecordSchema = z.object({
   error: errorInfoSchema.optional(),
   usage: usageSchema,
   steps: z.array(stepRecordSchema),
+  pending: z
+    .array(pendingInputSchema)
+    .optional()
+    .describe('Open requests for human input (approvals, questions) of a waiting run.'),
   traceId: z.string().optional(),
   feedback: z.array(feedbackEntrySchema).optional(),
   attempt: z.number().int().describe('Worker attempts so far (more than 1 after a crash or hand-over).'),
@@ -144,3 +156,33 @@ export const runRecordSchema = z.object({
   durationMs: z.number().optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/**
+ * A person's answer to a pending request of a waiting run (`POST /v1/runs/{id}/input`): a decision on an approval
+ * (`arguments` may edit the call) or an answer to a question.
+ */
+export const inputAnswerSchema = z.union([
+  z
+    .object({
+      requestId: z.string().min(1).max(100),
+      decision: z.enum(['approve', 'reject']),
+      arguments: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe("Approve the call with these arguments instead (checked against the tool's schema)."),
+      comment: z
+        .string()
+        .trim()
+        .min(1)
+        .max(2_000)
+        .optional()
+        .describe('Shown to the model with a rejection.'),
+    })
+    .strict()
+    .meta({ id: 'ApprovalAnswer' }),
+  z
+    .object({ requestId: z.string().min(1).max(100), answer: z.string().trim().min(1).max(20_000) })
+    .strict()
+    .meta({ id: 'QuestionAnswer' }),
+]);
+export type InputAnswer = z.infer<typeof inputAnswerSchema>;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BatonError } from '../core/errors.js';
+import type { PendingInput } from '../core/run.js';
 import { readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
 import {
@@ -162,8 +163,20 @@ export function encodeRecordFields(fields: Record<string, unknown>): Record<stri
   return out;
 }
 
+/** The record field of one open human-input request (each its own field, so an answer removes just it). */
+export const PENDING_FIELD_PREFIX = 'pending:';
+
 function decode(fields: Record<string, string>, steps: RunRecord['steps']): RunRecord {
   const obj: Record<string, unknown> = { steps };
-  for (const [k, v] of Object.entries(fields)) obj[k] = JSON.parse(v);
+  const pending: PendingInput[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    if (k.startsWith(PENDING_FIELD_PREFIX)) pending.push(JSON.parse(v) as PendingInput);
+    else obj[k] = JSON.parse(v);
+  }
+  if (pending.length > 0) {
+    obj.pending = pending.sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0,
+    );
+  }
   return runRecordSchema.parse(obj);
 }

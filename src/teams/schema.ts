@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { agentDefinitionSchema, agentLimits, agentNameSchema, outputSchemaField } from '../agents/schema.js';
 import { modelProviders, modelSettingsSchema } from '../core/model.js';
 import { type PatternName, patternNames, registeredPatterns } from '../orchestrators/index.js';
+import { approvalTimeoutMsSchema, toolDeclarationSchema, toolNameSchema } from '../tools/declarations.js';
 
 type Registered = (typeof registeredPatterns)[number];
 type WiringOf<N extends PatternName> = Extract<Registered, { name: N }>['wiring'];
@@ -97,6 +98,13 @@ export const teamDefinitionSchema = z
       .optional(),
     /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
     summarizer: agentNameSchema.optional(),
+    /** The tools the team's agents may call, by name (each agent lists those it uses in its `tools`). */
+    tools: z
+      .record(toolNameSchema, toolDeclarationSchema)
+      .refine((t) => Object.keys(t).length <= 64, 'at most 64 tools')
+      .optional(),
+    /** The default `approvalTimeoutMs` of the team's requests for a person (a tool's own wins). */
+    approvalTimeoutMs: approvalTimeoutMsSchema.optional(),
   })
   .strict()
   .superRefine((team, ctx) => {
@@ -124,6 +132,17 @@ export const teamDefinitionSchema = z
             message: 'an agent cannot hand off to itself',
           });
         } else check(h, ['agents', i, 'handoffs', j]);
+      }
+    }
+    for (const [i, a] of team.agents.entries()) {
+      for (const [j, tool] of (a.tools ?? []).entries()) {
+        if (team.tools?.[tool] === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['agents', i, 'tools', j],
+            message: `unknown tool "${tool}" (declare it under the team's tools)`,
+          });
+        }
       }
     }
     for (const pattern of registeredPatterns) {

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { AttemptSupersededError, RunInterruptedError, toErrorInfo } from '../core/errors.js';
 import { RUNS_QUEUE } from '../queue/names.js';
 import { type RunJobData, runJobData } from '../queue/runs-queue.js';
@@ -70,6 +70,7 @@ function processor(deps: WorkerDeps, scope: WorkerScope) {
     });
     // Handed over (drain) or superseded (another attempt holds the job): not a failure, and not this attempt's job
     // to move any more. BullMQ leaves a job alone on WaitingError.
+    if (ending === 'waiting') throw new DelayedError();
     if (ending !== 'done') throw new WaitingError();
   };
 }

@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import { RefusedError } from '../core/errors.js';
+import type { InputPort, RunQueue } from '../core/ports.js';
+import type { HumanAnswer, PendingInput } from '../core/run.js';
+import { expiredAnswer } from '../engine/human-input.js';
+import type { InputAnswer, RunRequest } from '../runs/schema.js';
+import type { StoredRun } from '../runs/store.js';
+import type { RunWrites, Waited } from './run-writes.js';
+
+export interface InputDeps {
+  writes: RunWrites;
+  queue: RunQueue<RunRequest>;
+  log: Logger;
+}
+
+/** Who answers: the API key id (never the key). */
+export interface Answerer {
+  keyId: string;
+}
+
+/**
+ * The human-input part of the run lifecycle: a run stops for input (`waiting`, its requests pending), a person
+ * answers (journaled once, with who and when, and the run's job woken), or a request expires with the default
+ * decision. The answer and the expiry close a request in one Redis script, so whichever comes first wins.
+ */
+export class RunInputs implements InputPort {
+  constructor(private readonly deps: InputDeps) {}
+
+  /** Attempt `attempt` of the run stopped for `requests`. */
+  wait(runId: string, attempt: number, requests: readonly PendingInput[]): Promise<Waited> {
+    return this.deps.writes.waitForInput(runId, attempt, requests);
+  }
+
+  /**
+   * After the job was put aside: an answer that came between the wait and that (its wake-up found the job still
+   * held) wakes it now.
+   */
+  async wakeIfAnswered(runId: string): Promise<void> {
+    if ((await this.deps.writes.status(runId)) === 'queued') await this.deps.queue.wake(runId);
+  }
+
+  /**
+   * A person's answer to a pending request: refused (409) when the run has finished or the request is not
+   * pending (answered, expired, or unknown), and (400) when the answer does not fit the request's kind.
+   */
+  async answer(run: StoredRun, body: InputAnswer, by: Answerer): Promise<HumanAnswer> {
+    const runId = run.record.id;
+    if (['succeeded', 'failed', 'cancelled'].includes(run.record.status)) {
+      throw new RefusedError(
+        'conflict',
+        'RUN_FINISHED',
+        `The run has already finished (${run.record.status}).`,
+      );
+    }
+    const request = await this.deps.writes.pendingInput(runId, body.requestId);
+    if (!request) throw notPending(body.requestId);
+    const answer = answerOf(request, body, by);
+    const closed = await this.deps.writes.closeInput(runId, request, answer, {
+      type: 'input.received',
+      requestId: request.id,
+      step: request.step,
+      ...(answer.decision ? { decision: answer.decision } : {}),
+      by: by.keyId,
+    });
+    if (closed === 'finished' || closed === 'gone') {
+      throw new RefusedError('conflict', 'RUN_FINISHED', 'The run has already finished.');
+    }
+    if (closed === 'closed') throw notPending(body.requestId);
+    this.deps.log.info(
+      { audit: 'input.answered', runId, requestId: request.id, kind: request.kind, by: by.keyId },
+      'human input answered',
+    );
+    await this.deps.queue.wake(runId);
+    return answer;
+  }
+
+  /** The run found `request` expired: closes it with the default decision, or returns the answer that won. */
+  async expire(runId: string, request: PendingInput): Promise<HumanAnswer> {
+    const answer = expiredAnswer(request, Date.now());
+    const closed = await this.deps.writes.closeInput(runId, request, answer, {
+      type: 'input.expired',
+      requestId: request.id,
+      step: request.step,
+      decision: 'reject',
+    });
+    if (closed === 'ok') return answer;
+    // Answered first (or never recorded pending, when the run stopped before it could be): the journal says.
+    const recorded = await this.deps.writes.journaledAnswer(runId, request.step);
+    if (recorded) return recorded;
+    const written = await this.deps.writes.closeExpiredUnrecorded(runId, request, answer);
+    return written ?? answer;
+  }
+}
+
+function notPending(requestId: string): RefusedError {
+  return new RefusedError(
+    'conflict',
+    'INPUT_NOT_PENDING',
+    `Request "${requestId}" is not pending: it was answered or has expired, or the run never asked it.`,
+    { requestId },
+  );
+}
+
+/** The journaled answer of a body that fits the request's kind. */
+function answerOf(request: PendingInput, body: InputAnswer, by: Answerer): HumanAnswer {
+  const at = new Date().toISOString();
+  if (request.kind === 'approval') {
+    if (!('decision' in body)) {
+      throw new RefusedError('invalid', 'VALIDATION_ERROR', 'This request is an approval: send a decision.', {
+        requestId: request.id,
+      });
+    }
+    return {
+      requestId: request.id,
+      decision: body.decision,
+      ...(body.arguments !== undefined ? { arguments: body.arguments } : {}),
+      ...(body.comment !== undefined ? { comment: body.comment } : {}),
+      by: by.keyId,
+      at,
+    };
+  }
+  if (!('answer' in body)) {
+    throw new RefusedError('invalid', 'VALIDATION_ERROR', 'This request is a question: send an answer.', {
+      requestId: request.id,
+    });
+  }
+  return { requestId: request.id, answer: body.answer, by: by.keyId, at };
+}
