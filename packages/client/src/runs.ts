@@ -4,6 +4,8 @@ import type { Transport } from './transport.js';
 import {
   type Feedback,
   type FeedbackEntry,
+  type InputAccepted,
+  type InputAnswer,
   type RunList,
   type RunListQuery,
   type RunRecord,
@@ -98,6 +100,21 @@ export class Runs {
       method: 'POST',
       path: runPath(id, '/feedback'),
       body: feedback,
+      signal: options.signal,
+      resendAfterNetworkError: false,
+    });
+  }
+
+  /**
+   * Answers a pending request of a waiting run (`run.pending[].id` as `requestId`): a decision on an approval or
+   * an answer to a question. A request answered already or expired answers 409 (`INPUT_NOT_PENDING`); an answer
+   * is never resent after a network error (the caller reads the run to learn whether it arrived).
+   */
+  input(id: string, answer: InputAnswer, options: CallOptions = {}): Promise<InputAccepted> {
+    return this.transport.json<InputAccepted>({
+      method: 'POST',
+      path: runPath(id, '/input'),
+      body: answer,
       signal: options.signal,
       resendAfterNetworkError: false,
     });
