@@ -14,6 +14,7 @@ import { CircuitBreakers } from './policies/breakers.js';
 import { createModelAllowList } from './policies/model-allowlist.js';
 import { type BatonModelRouter, createModelRouter, type PolicyRouterDeps } from './policies/model-router.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
+import { createWebhooksQueue, webhookQueuePort } from './queue/webhooks-queue.js';
 import { RunEventHub } from './runs/event-hub.js';
 import { RedisEventLog } from './runs/events.js';
 import { RunStore } from './runs/store.js';
@@ -94,6 +95,14 @@ export function createServices(
     attempts: config.worker.jobAttempts,
     retentionSeconds: config.retentionSeconds,
   });
+  const webhooks = config.webhooks
+    ? createWebhooksQueue(connect('webhooks-queue'), {
+        prefix: config.redisPrefix,
+        attempts: config.webhooks.attempts,
+        backoffMs: config.webhooks.backoffMs,
+        retentionSeconds: config.retentionSeconds,
+      })
+    : undefined;
   const models = modelEnvironment(config);
   const catalog = new TeamCatalog({
     files,
@@ -113,6 +122,10 @@ export function createServices(
     modelEnvironment: models,
     models: createModelAllowList(config),
     tenantLimits: config.tenantLimits,
+    webhooks:
+      webhooks && config.webhooks
+        ? { port: webhookQueuePort(webhooks), hosts: config.webhooks.hosts }
+        : undefined,
     log,
   });
   return {
@@ -126,6 +139,7 @@ export function createServices(
     breakers: new CircuitBreakers(),
     async close() {
       await queue.close().catch(() => {});
+      await webhooks?.close().catch(() => {});
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
@@ -178,6 +192,9 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
   };
 }
 
+/** Deliveries one worker process sends at once (they wait on the network, not the CPU). */
+const WEBHOOK_CONCURRENCY = 16;
+
 export function workerDeps(config: Config, services: Services, log: Logger): WorkerDeps {
   return {
     connection: services.connect('worker'),
@@ -188,6 +205,16 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     engine: engineDeps(config, services, log),
     breakers: services.breakers,
     log,
+    webhooks: config.webhooks
+      ? {
+          connection: services.connect('webhook-worker'),
+          secret: config.webhooks.secret,
+          hosts: config.webhooks.hosts,
+          timeoutMs: config.webhooks.timeoutMs,
+          concurrency: WEBHOOK_CONCURRENCY,
+          record: (runId, attempt) => services.store.addDeliveryAttempt(runId, attempt),
+        }
+      : undefined,
     settings: {
       prefix: config.redisPrefix,
       concurrency: config.worker.concurrency,

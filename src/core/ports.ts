@@ -35,3 +35,19 @@ export interface RunQueue<Request> {
 export interface InputPort {
   expire(runId: string, request: PendingInput): Promise<HumanAnswer>;
 }
+
+/** One webhook delivery: the signed body is built once, so every attempt sends the same bytes. */
+export interface WebhookDelivery {
+  /** Delivery id: the body's `id`, the same on every attempt (receivers deduplicate by it). */
+  id: string;
+  runId: string;
+  url: string;
+  type: string;
+  /** The JSON body `{ id, type, runId, createdAt, data }` as sent. */
+  body: string;
+}
+
+/** Hands deliveries to the webhook queue (src/queue/webhooks-queue.ts). */
+export interface WebhookPort {
+  deliver(delivery: WebhookDelivery): Promise<void>;
+}

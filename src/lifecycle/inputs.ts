@@ -1,15 +1,18 @@
 import type { Logger } from 'pino';
 import { RefusedError } from '../core/errors.js';
+import type { RunEventInput } from '../core/events.js';
 import type { InputPort, RunQueue } from '../core/ports.js';
 import type { HumanAnswer, PendingInput } from '../core/run.js';
 import { expiredAnswer } from '../engine/human-input.js';
 import type { InputAnswer, RunRequest } from '../runs/schema.js';
 import type { StoredRun } from '../runs/store.js';
 import type { RunWrites, Waited } from './run-writes.js';
+import type { RunWebhooks } from './webhooks.js';
 
 export interface InputDeps {
   writes: RunWrites;
   queue: RunQueue<RunRequest>;
+  webhooks: RunWebhooks;
   log: Logger;
 }
 
@@ -26,9 +29,13 @@ export interface Answerer {
 export class RunInputs implements InputPort {
   constructor(private readonly deps: InputDeps) {}
 
-  /** Attempt `attempt` of the run stopped for `requests`. */
-  wait(runId: string, attempt: number, requests: readonly PendingInput[]): Promise<Waited> {
-    return this.deps.writes.waitForInput(runId, attempt, requests);
+  /** Attempt `attempt` of the run stopped for `requests`; the run's webhook hears of the new ones. */
+  async wait(runId: string, attempt: number, requests: readonly PendingInput[]): Promise<Waited> {
+    const { waited, added } = await this.deps.writes.waitForInput(runId, attempt, requests);
+    for (const request of requests.filter((r) => added.includes(r.id))) {
+      await this.deps.webhooks.notify(runId, { type: 'input.requested', request });
+    }
+    return waited;
   }
 
   /**
@@ -55,13 +62,14 @@ export class RunInputs implements InputPort {
     const request = await this.deps.writes.pendingInput(runId, body.requestId);
     if (!request) throw notPending(body.requestId);
     const answer = answerOf(request, body, by);
-    const closed = await this.deps.writes.closeInput(runId, request, answer, {
+    const event: RunEventInput = {
       type: 'input.received',
       requestId: request.id,
       step: request.step,
       ...(answer.decision ? { decision: answer.decision } : {}),
       by: by.keyId,
-    });
+    };
+    const closed = await this.deps.writes.closeInput(runId, request, answer, event);
     if (closed === 'finished' || closed === 'gone') {
       throw new RefusedError('conflict', 'RUN_FINISHED', 'The run has already finished.');
     }
@@ -71,23 +79,29 @@ export class RunInputs implements InputPort {
       'human input answered',
     );
     await this.deps.queue.wake(runId);
+    await this.deps.webhooks.notify(runId, event);
     return answer;
   }
 
   /** The run found `request` expired: closes it with the default decision, or returns the answer that won. */
   async expire(runId: string, request: PendingInput): Promise<HumanAnswer> {
     const answer = expiredAnswer(request, Date.now());
-    const closed = await this.deps.writes.closeInput(runId, request, answer, {
+    const event: RunEventInput = {
       type: 'input.expired',
       requestId: request.id,
       step: request.step,
       decision: 'reject',
-    });
-    if (closed === 'ok') return answer;
+    };
+    const closed = await this.deps.writes.closeInput(runId, request, answer, event);
+    if (closed === 'ok') {
+      await this.deps.webhooks.notify(runId, event);
+      return answer;
+    }
     // Answered first (or never recorded pending, when the run stopped before it could be): the journal says.
     const recorded = await this.deps.writes.journaledAnswer(runId, request.step);
     if (recorded) return recorded;
     const written = await this.deps.writes.closeExpiredUnrecorded(runId, request, answer);
+    if (written === answer) await this.deps.webhooks.notify(runId, event);
     return written ?? answer;
   }
 }

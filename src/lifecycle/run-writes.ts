@@ -7,7 +7,7 @@ import type { HumanAnswer, PendingInput, RunOutcome, RunUsage } from '../core/ru
 import { MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
 import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
 import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
-import type { RunRecord } from '../runs/schema.js';
+import type { RunRecord, Webhook } from '../runs/schema.js';
 import { encodeRecordFields, PENDING_FIELD_PREFIX } from '../runs/store.js';
 import {
   CLAIM_STATUS,
@@ -64,6 +64,12 @@ export type Started = 'running' | 'finished' | 'superseded' | 'gone';
 
 /** How recording a wait for human input went (see WAIT_FOR_INPUT). */
 export type Waited = 'waiting' | 'answered' | 'finished' | 'superseded' | 'gone';
+
+/** How recording a wait went, and which of the requests became pending just now. */
+export interface WaitRecorded {
+  waited: Waited;
+  added: string[];
+}
 
 /** How closing a human-input request went (see CLOSE_INPUT). */
 export type Closed = 'ok' | 'closed' | 'finished' | 'gone';
@@ -172,7 +178,7 @@ export class RunWrites {
     const tenant = tenantKeys(this.prefix, owner);
     await this.redis
       .multi()
-      .del(keys.record, keys.journal, keys.events, keys.feedback)
+      .del(keys.record, keys.journal, keys.events, keys.feedback, keys.deliveries)
       .zrem(idx.all, id)
       .zrem(idx.byOwner(owner), id)
       .zrem(idx.live, id)
@@ -209,7 +215,7 @@ export class RunWrites {
   }
 
   /** Attempt `attempt` stopped for `requests`: they become pending (with their events) and the run `waiting`. */
-  async waitForInput(id: string, attempt: number, requests: readonly PendingInput[]): Promise<Waited> {
+  async waitForInput(id: string, attempt: number, requests: readonly PendingInput[]): Promise<WaitRecorded> {
     const keys = runKeys(this.prefix, id);
     const args = requests.flatMap((r) => [
       r.id,
@@ -217,7 +223,7 @@ export class RunWrites {
       JSON.stringify(r),
       this.events.encode(id, { type: 'input.requested', request: r }),
     ]);
-    return (await this.redis.eval(
+    const [waited, ...added] = (await this.redis.eval(
       WAIT_FOR_INPUT,
       3,
       keys.record,
@@ -226,7 +232,8 @@ export class RunWrites {
       String(attempt),
       String(MAX_EVENTS_PER_RUN),
       ...args,
-    )) as Waited;
+    )) as [Waited, ...string[]];
+    return { waited, added };
   }
 
   /** One pending request of the run, as stored. */
@@ -283,6 +290,12 @@ export class RunWrites {
       return answer;
     }
     return this.journaledAnswer(id, request.step);
+  }
+
+  /** The run's webhook, if its request had one. */
+  async webhookOf(id: string): Promise<Webhook | undefined> {
+    const raw = await this.redis.hget(runKeys(this.prefix, id).record, 'webhook');
+    return raw ? (JSON.parse(raw) as Webhook) : undefined;
   }
 
   /** The run's status as stored (undefined: no such run). */
@@ -457,7 +470,7 @@ export class RunWrites {
 }
 
 /** The terminal event of an outcome. */
-function terminalEvent(outcome: RunOutcome): RunEventInput {
+export function terminalEvent(outcome: RunOutcome): RunEventInput {
   if (outcome.status === 'succeeded') {
     return {
       type: 'run.completed',

@@ -118,27 +118,30 @@ return 'finished'`;
  * Records that attempt ARGV[1] stopped for human input: each request (ARGV from 3 in fours: request id, journal
  * key of its answer, the pending entry, its `input.requested` event) becomes a `pending:<id>` field of the record
  * with its event, unless it is pending already. Returns `waiting` (status set), `answered` when an answer to one
- * of them is journaled already (the run should go on at once), `finished`, `superseded` or `gone`.
+ * of them is journaled already (the run should go on at once), `finished`, `superseded` or `gone`, followed by
+ * the ids of the requests that became pending now.
  *
  * KEYS: record, journal, events. ARGV: fence, stream max length, then the requests.
  */
 export const WAIT_FOR_INPUT = `${IS_TERMINAL}
 local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return 'gone' end
-if terminal(status) then return 'finished' end
-if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 'superseded' end
+if not status then return {'gone'} end
+if terminal(status) then return {'finished'} end
+if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return {'superseded'} end
 local answered = false
+local added = {}
 for i = 3, #ARGV, 4 do
   if redis.call('HEXISTS', KEYS[2], ARGV[i + 1]) == 1 then
     answered = true
   elseif redis.call('HEXISTS', KEYS[1], 'pending:' .. ARGV[i]) == 0 then
     redis.call('HSET', KEYS[1], 'pending:' .. ARGV[i], ARGV[i + 2])
     redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i + 3])
+    added[#added + 1] = ARGV[i]
   end
 end
-if answered then return 'answered' end
+if answered then return {'answered', unpack(added)} end
 redis.call('HSET', KEYS[1], 'status', '"waiting"')
-return 'waiting'`;
+return {'waiting', unpack(added)}`;
 
 /**
  * Closes pending request ARGV[1] with an answer (a person's, or the expiry's default): journals ARGV[3] under

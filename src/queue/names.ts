@@ -5,3 +5,6 @@ export const RUNS_QUEUE = 'runs';
 export function runsWaitListKey(prefix: string): string {
   return `${prefix}:${RUNS_QUEUE}:wait`;
 }
+
+/** The queue of webhook deliveries: one job per delivery, retried with backoff on its own. */
+export const WEBHOOKS_QUEUE = 'webhooks';

@@ -76,6 +76,50 @@ export const runIdSchema = z
 
 export const isRunId = (value: unknown): value is string => runIdSchema.safeParse(value).success;
 
+/** The events a run's webhook may be sent: the human-input ones and the terminal ones. */
+export const webhookEventTypes = [
+  'input.requested',
+  'input.received',
+  'input.expired',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+export const defaultWebhookEvents: readonly WebhookEventType[] = [
+  'input.requested',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+];
+
+export const webhookSchema = z
+  .object({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2_048)
+      .describe('Where deliveries are POSTed; its host must be in BATON_WEBHOOK_HOSTS.'),
+    events: z
+      .array(z.enum(webhookEventTypes))
+      .min(1)
+      .optional()
+      .describe('The event types to deliver (default: input.requested and the terminal event).'),
+  })
+  .strict()
+  .meta({ id: 'Webhook' });
+export type Webhook = z.infer<typeof webhookSchema>;
+
+/** One delivery attempt of a run's webhook, as the run record lists them. */
+export const deliveryAttemptSchema = z.object({
+  delivery: z.string().describe("Delivery id (the body's `id`; the same on every attempt)."),
+  type: z.string(),
+  attempt: z.number().int(),
+  status: z.number().int().optional().describe('HTTP status the receiver answered.'),
+  error: z.string().optional(),
+  at: z.string(),
+});
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+
 export const runRequestSchema = z
   .object({
     team: z.string().min(1).default('news-desk'),
@@ -92,6 +136,9 @@ export const runRequestSchema = z
       .describe(`The task: text, or a JSON object (at most ${MAX_INPUT_DEPTH} levels deep).`),
     options: runOptionsSchema.optional(),
     metadata: z.record(z.string().min(1).max(64), z.string().max(512)).optional(),
+    webhook: webhookSchema
+      .optional()
+      .describe("Signed deliveries of the run's events (Baton-Signature), retried with backoff."),
   })
   .strict();
 export type RunRequest = z.infer<typeof runRequestSchema>;
@@ -135,6 +182,8 @@ export const runRecordSchema = z.object({
     .array(pendingInputSchema)
     .optional()
     .describe('Open requests for human input (approvals, questions) of a waiting run.'),
+  webhook: webhookSchema.optional(),
+  deliveries: z.array(deliveryAttemptSchema).optional().describe('Webhook delivery attempts, oldest first.'),
   traceId: z.string().optional(),
   feedback: z.array(feedbackEntrySchema).optional(),
   attempt: z.number().int().describe('Worker attempts so far (more than 1 after a crash or hand-over).'),

@@ -5,6 +5,7 @@ import type { PendingInput } from '../core/run.js';
 import { readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, runKeys } from './keys.js';
 import {
+  type DeliveryAttempt,
   type FeedbackEntry,
   isRunId,
   type RunRecord,
@@ -12,6 +13,9 @@ import {
   runRecordSchema,
   terminalStatuses,
 } from './schema.js';
+
+/** The latest webhook delivery attempts a record shows. */
+const MAX_DELIVERIES_SHOWN = 100;
 
 /** Stored beside the record, never served: which API key (by hash) created the run. */
 export interface StoredRun {
@@ -76,11 +80,13 @@ export class RunStore {
     const { owner, trace, tenantTokens: _counted, ...fields } = raw;
     const keys = runKeys(this.prefix, id);
     try {
-      const [journal, feedback] = await Promise.all([
+      const [journal, feedback, deliveries] = await Promise.all([
         readJournal(this.redis, this.prefix, id),
         this.redis.lrange(keys.feedback, 0, -1),
+        this.redis.lrange(keys.deliveries, -MAX_DELIVERIES_SHOWN, -1),
       ]);
       if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
+      if (deliveries.length > 0) fields.deliveries = `[${deliveries.join(',')}]`;
       return {
         record: decode({ ...fields }, stepsFromJournal(journal)),
         owner,
@@ -105,6 +111,12 @@ export class RunStore {
       this.log?.error({ err: err.toJSON(), runId: id }, 'skipping a run whose stored record cannot be read');
       return undefined;
     }
+  }
+
+  /** Records one webhook delivery attempt with the run; it is kept as long as the run. */
+  async addDeliveryAttempt(id: string, attempt: DeliveryAttempt): Promise<void> {
+    const key = runKeys(this.prefix, id).deliveries;
+    await this.redis.multi().rpush(key, JSON.stringify(attempt)).expire(key, this.retentionSeconds).exec();
   }
 
   /** Appends a quality signal to the run; it is kept as long as the run. */

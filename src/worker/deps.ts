@@ -4,6 +4,7 @@ import type { EngineDeps } from '../engine/index.js';
 import type { RunLifecycle } from '../lifecycle/lifecycle.js';
 import type { CircuitBreakers } from '../policies/breakers.js';
 import type { RedisEventLog } from '../runs/events.js';
+import type { WebhookWorkerDeps } from './webhook-worker.js';
 
 export interface WorkerDeps {
   /** For BullMQ (blocking commands); needs `maxRetriesPerRequest: null`. */
@@ -18,6 +19,8 @@ export interface WorkerDeps {
   /** The breakers the engine's runtime uses: their state goes out with every heartbeat. */
   breakers: CircuitBreakers;
   log: Logger;
+  /** Sends runs' webhook deliveries from this process too (when webhooks are configured). */
+  webhooks?: Omit<WebhookWorkerDeps, 'log' | 'prefix'> | undefined;
   settings: {
     prefix: string;
     concurrency: number;

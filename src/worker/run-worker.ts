@@ -11,6 +11,7 @@ import type { WorkerDeps } from './deps.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startReconciler } from './reconciler.js';
 import { processRunJob, type WorkerScope } from './run-job.js';
+import { startWebhookWorker } from './webhook-worker.js';
 
 export type { WorkerDeps } from './deps.js';
 
@@ -136,6 +137,9 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       draining: drain.signal.aborted,
     }),
   });
+  const webhooks = deps.webhooks
+    ? await startWebhookWorker({ ...deps.webhooks, prefix: settings.prefix, log })
+    : undefined;
   const stopBreakerGauge = observeBreakers(() => deps.breakers.snapshot());
   const reconciler = startReconciler({
     redis: deps.redis,
@@ -162,6 +166,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       );
       await closing;
       clearTimeout(grace);
+      await webhooks?.close();
       await heartbeat.stop();
       stopBreakerGauge();
       await stopCancels();

@@ -522,6 +522,11 @@ export interface components {
             metadata?: {
                 [key: string]: string;
             };
+            webhook?: {
+                /** Format: uri */
+                url: string;
+                events?: ("input.requested" | "input.received" | "input.expired" | "run.completed" | "run.failed" | "run.cancelled")[];
+            };
         };
         /**
          * @example {
@@ -636,6 +641,19 @@ export interface components {
                 question?: string;
                 createdAt: string;
                 expiresAt?: string;
+            }[];
+            webhook?: {
+                /** Format: uri */
+                url: string;
+                events?: ("input.requested" | "input.received" | "input.expired" | "run.completed" | "run.failed" | "run.cancelled")[];
+            };
+            deliveries?: {
+                delivery: string;
+                type: string;
+                attempt: number;
+                status?: number;
+                error?: string;
+                at: string;
             }[];
             traceId?: string;
             feedback?: components["schemas"]["FeedbackEntry"][];
