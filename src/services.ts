@@ -26,6 +26,8 @@ import { TeamRegistryStore } from './teams/registry-store.js';
 import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
+import { ToolRuntime } from './tools/runtime.js';
+import { searchSource } from './tools/search.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 
 /**
@@ -170,7 +172,19 @@ export function engineDeps(
     log,
     captureContent: config.telemetry.captureContent,
     hooks: engineTelemetry(),
+    tools: createToolRuntime(config),
+    toolConcurrency: config.tools.concurrency,
   };
+}
+
+/** The worker's tools: HTTP, MCP servers (one client per server, reused across runs) and search indexes. */
+export function createToolRuntime(config: Config): ToolRuntime {
+  const { secrets, maxResultChars } = config.tools;
+  return new ToolRuntime({
+    secrets,
+    maxResultChars,
+    sources: { search: searchSource(config.teams.dir ?? defaultTeamsDir(), secrets) },
+  });
 }
 
 export function apiDeps(config: Config, services: Services, log: Logger): ApiDeps {

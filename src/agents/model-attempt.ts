@@ -89,9 +89,11 @@ export async function attemptModelCall(
     );
     const costUsd = plan.costOf?.(settings.deployment, result.usage);
     settlement = { usage: result.usage, requests: requestsMade(result), costUsd };
-    const structured = plan.schema
-      ? parseStructured(agent.name, plan.schema, result.message.content)
-      : undefined;
+    // A turn that calls tools has no answer yet to check.
+    const structured =
+      plan.schema && result.toolCalls.length === 0
+        ? parseStructured(agent.name, plan.schema, result.message.content)
+        : undefined;
     return { chat: result, structured };
   } catch (err) {
     settlement ??= spentBefore(err);

@@ -8,8 +8,9 @@ import {
   ModelError,
 } from '../core/errors.js';
 import { type AgentCallSettlement, noRuntimeHooks, type RuntimeHooks } from '../core/hooks.js';
-import type { ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
+import type { ChatMessage, ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
 import { estimateTokens } from '../core/tokens.js';
+import type { ToolLoop } from '../core/tools.js';
 import { breakerTarget, type CircuitBreakers } from '../policies/breakers.js';
 import type { RunBudget } from '../policies/budget.js';
 import { type ModelAllowList, modelTargetOf, sameTarget } from '../policies/model-allowlist.js';
@@ -45,6 +46,8 @@ export interface InvokeRequest {
   budget: RunBudget;
   modelOverride?: ModelSettings;
   onDelta?: (text: string) => void;
+  /** The agent's own tools and the journal around them: the call runs the tool loop. */
+  tools?: ToolLoop;
 }
 
 /** How a failed call ended, for the settlement (and the agent-call metric). */
@@ -83,7 +86,55 @@ export class AgentRuntime {
     const plan = this.plan(req);
     plan.budget.check(plan.promptTokens);
     const info = { agent: req.agent.name, description: req.agent.description, key: req.call.key };
-    return this.hooks.invokeAgent(info, () => this.attempts(plan, req));
+    const tools = req.tools;
+    if (!tools || tools.definitions.length === 0) {
+      return this.hooks.invokeAgent(info, () => this.attempts(plan, req));
+    }
+    return this.hooks.invokeAgent(info, () => this.toolLoop(plan, req, tools));
+  }
+
+  /**
+   * The tool loop: model → tool calls → tool results → model, until the model answers without asking for the
+   * agent's tools (a call of a pattern's own tool, such as a handoff, is the pattern's to act on), bounded by
+   * `maxRounds` turns that may call tools (the turn after them is offered none). A turn that asked for tools is
+   * journaled before its tools run; the final turn is the call's result, journaled by the engine.
+   */
+  private async toolLoop(
+    plan: AttemptPlan,
+    req: InvokeRequest,
+    tools: ToolLoop,
+  ): Promise<AgentCallSettlement> {
+    const own = new Set(tools.definitions.map((d) => d.name));
+    const patternTools = req.call.tools ?? [];
+    let messages: ChatMessage[] = [...req.call.messages];
+    for (let round = 0; ; round++) {
+      const offered = round < tools.maxRounds ? [...patternTools, ...tools.definitions] : patternTools;
+      let turn = tools.replayTurn(round);
+      if (!turn) {
+        const turnPlan: AttemptPlan = {
+          ...plan,
+          request: {
+            ...plan.request,
+            messages,
+            ...(offered.length > 0 ? { tools: offered } : { tools: undefined }),
+          },
+          promptTokens: estimateTokens(messages.map((m) => m.content).join('\n')),
+        };
+        const settled = await this.attempts(turnPlan, req);
+        if (!settled.ok) return settled;
+        const calls = settled.result.toolCalls;
+        if (calls.length === 0 || !calls.every((c) => own.has(c.name)) || round >= tools.maxRounds)
+          return settled;
+        await tools.recordTurn(round, settled.result, settled.requests);
+        turn = settled.result;
+      }
+      const results = await tools.runTools(round, turn.toolCalls);
+      messages = [
+        ...messages,
+        { role: 'assistant', content: turn.text, toolCalls: turn.toolCalls },
+        ...results,
+      ];
+    }
   }
 
   private plan(req: InvokeRequest): AttemptPlan {

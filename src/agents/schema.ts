@@ -6,7 +6,7 @@ import {
   type OutputSchema,
   zodOutputSchema,
 } from '../core/output-schema.js';
-import { toolNameSchema } from '../tools/declarations.js';
+import { toolLimits, toolRefSchema } from '../tools/schema.js';
 
 /** Names of agents and teams: lower-case letters, digits and dashes. */
 export const agentNameSchema = z
@@ -126,10 +126,12 @@ export const agentDefinitionSchema = z
     /** Agents this one may transfer control to (handoff pattern). */
     handoffs: z.array(agentNameSchema).max(agentLimits.handoffs).default([]),
     policy: agentPolicySchema.default(agentPolicySchema.parse({})),
-    /** Names of the team's tools (`tools` of the team document) this agent may call. */
-    tools: z.array(toolNameSchema).max(32).optional(),
     /** How the offline simulated model plays this agent. */
     simulation: simulationSchema.optional(),
+    /** The team's tools this agent may call (an MCP server's tools as `<source>__<tool>`). */
+    tools: z.array(toolRefSchema).max(toolLimits.perAgent).default([]),
+    /** Model turns that may call tools before the agent must answer. */
+    maxToolRounds: z.number().int().min(1).max(32).default(8),
   })
   .strict();
 export type AgentDefinition = z.infer<typeof agentDefinitionSchema>;

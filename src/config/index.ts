@@ -177,6 +177,21 @@ export const envSchema = z.object({
   BATON_TEAMS_DIR: z.string().min(1).optional(),
   BATON_TEAMS_REGISTRY: z.enum(['files', 'both', 'api']).default('both'),
 
+  BATON_TOOL_SECRETS: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$/, 'must be comma-separated variable names')
+    .optional()
+    .describe('Variables team tools may read as ${env:NAME} (in headers and keys).'),
+  BATON_TOOL_HOSTS: z
+    .string()
+    .regex(
+      /^(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?(,(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?)*$/,
+      'must be comma-separated host or host:port entries (a leading *. matches subdomains)',
+    )
+    .optional()
+    .describe('Hosts the tools of teams registered through the API may call.'),
+  BATON_TOOL_RESULT_MAX_CHARS: positiveInt.min(256).default(16_000),
+  BATON_TOOL_CONCURRENCY: positiveInt.max(64).default(4),
   BATON_CAPTURE_CONTENT: bool.default(false),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional().describe('User-assigned managed identity for Entra ID auth.'),
@@ -275,6 +290,14 @@ export interface Config {
   /** JWT bearer tokens from an OpenID Connect issuer (Entra ID), beside the API keys; unset: keys only. */
   oidc: OidcConfig | undefined;
   telemetry: { captureContent: boolean; logLevel: Env['LOG_LEVEL'] };
+  tools: {
+    /** `${env:NAME}` values team tools may use: only the variables BATON_TOOL_SECRETS names. */
+    secrets: ReadonlyMap<string, string>;
+    /** Hosts API-registered teams' tools may call (BATON_TOOL_HOSTS); empty: none. */
+    hosts: string[];
+    maxResultChars: number;
+    concurrency: number;
+  };
 }
 
 export interface OidcConfig {
@@ -399,5 +422,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     tenantLimits: e.BATON_TENANT_LIMITS,
     telemetry: { captureContent: e.BATON_CAPTURE_CONTENT, logLevel: e.LOG_LEVEL },
+    tools: {
+      secrets: new Map(
+        (e.BATON_TOOL_SECRETS?.split(',') ?? []).flatMap((name) => {
+          const value = cleaned[name];
+          return value === undefined ? [] : [[name, value] as const];
+        }),
+      ),
+      hosts: e.BATON_TOOL_HOSTS?.split(',').map((h) => h.toLowerCase()) ?? [],
+      maxResultChars: e.BATON_TOOL_RESULT_MAX_CHARS,
+      concurrency: e.BATON_TOOL_CONCURRENCY,
+    },
   };
 }

@@ -176,6 +176,41 @@ export class AgentFailedError extends BatonError {
   }
 }
 
+/**
+ * A tool call failed: bad arguments from the model, a timeout, an error answer, an open breaker, a dead server.
+ * The model is shown it as the tool's result; `retryable` failures of idempotent tools are retried first.
+ */
+export class ToolError extends BatonError {
+  constructor(
+    code:
+      | 'TOOL_ARGUMENTS_INVALID'
+      | 'TOOL_TIMEOUT'
+      | 'TOOL_HTTP_ERROR'
+      | 'TOOL_UNAVAILABLE'
+      | 'TOOL_FAILED'
+      | 'TOOL_NOT_ALLOWED',
+    message: string,
+    readonly retryable: boolean,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, details);
+  }
+}
+
+/**
+ * A non-idempotent tool call was in flight when its worker died: it may or may not have taken effect, so it is
+ * not sent again and the run fails naming the call.
+ */
+export class ToolOutcomeUnknownError extends BatonError {
+  constructor(details: { tool: string; agent: string; step: string; callId: string }) {
+    super(
+      'TOOL_OUTCOME_UNKNOWN',
+      `The call of tool "${details.tool}" by agent "${details.agent}" (step ${details.step}) was in flight when its worker stopped; the tool is not idempotent, so it was not sent again.`,
+      details,
+    );
+  }
+}
+
 /** A team, agent or option does not fit the chosen pattern. */
 export class InvalidRunError extends BatonError {
   constructor(message: string, details?: Record<string, unknown>) {

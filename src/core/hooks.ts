@@ -1,6 +1,7 @@
 import type { AgentResult, CallSpend } from './agent.js';
 import type { ChatMessage, ChatResult, ModelProvider } from './model.js';
 import type { RunOutcome } from './run.js';
+import type { ToolCallSettlement, ToolType } from './tools.js';
 
 /**
  * Where observability attaches. The engine and the agent runtime call these hooks around the work they do and
@@ -63,6 +64,16 @@ export interface ModelCallInfo {
   messages: readonly ChatMessage[];
 }
 
+export interface ToolCallInfo {
+  tool: string;
+  type: ToolType;
+  /** The model's id of the call. */
+  callId: string;
+  agent: string;
+  /** The journal key of the step. */
+  key: string;
+}
+
 export interface EngineHooks {
   /** Around one execution of a run: the outcome it returns (or the error it throws) ends it. */
   run(info: RunInfo, next: () => Promise<RunOutcome>): Promise<RunOutcome>;
@@ -72,6 +83,8 @@ export interface EngineHooks {
   agentStep<T>(agent: string, next: () => Promise<T>): Promise<T>;
   /** A journaled agent call answered from the journal. */
   agentReplayed(agent: string): void;
+  /** Around one tool call that is not replayed (all its attempts). */
+  executeTool(info: ToolCallInfo, next: () => Promise<ToolCallSettlement>): Promise<ToolCallSettlement>;
 }
 
 export interface RuntimeHooks {
@@ -86,6 +99,7 @@ export const noEngineHooks: EngineHooks = {
   step: (_key, next) => next(),
   agentStep: (_agent, next) => next(),
   agentReplayed: () => {},
+  executeTool: (_info, next) => next(),
 };
 
 export const noRuntimeHooks: RuntimeHooks = {

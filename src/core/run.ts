@@ -21,7 +21,12 @@ export type RunUsage = z.infer<typeof usageSchema>;
 
 export const stepRecordSchema = z.object({
   key: z.string().describe('Journal key, e.g. seq/2/agent:extractor'),
+  kind: z
+    .enum(['agent', 'tool'])
+    .optional()
+    .describe('An agent call (one model turn) or a tool call; absent on records written before tools.'),
   agent: z.string(),
+  tool: z.string().optional().describe('The tool called (kind tool).'),
   status: z.enum(['succeeded', 'failed']),
   attempts: z.number().int(),
   startedAt: z.string(),

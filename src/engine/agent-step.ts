@@ -15,6 +15,7 @@ import type { ResolvedCommonRunOptions } from '../core/run-options.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { JournalEntry, RunJournal } from '../runs/journal.js';
 import type { RunSignal } from './run-signal.js';
+import { type Tooling, toolLoopFor } from './tool-step.js';
 
 /** What a journaled agent call needs from the run it belongs to. */
 export interface AgentStepScope {
@@ -28,6 +29,16 @@ export interface AgentStepScope {
   agent(name: string): AgentDefinition;
   now(): number;
   captureContent: boolean;
+  /** The worker's tools (absent: agents' tools are not offered). */
+  tooling?: Tooling | undefined;
+}
+
+/** The agent's tool loop when it declares tools and the worker has them. */
+async function toolLoopOf(scope: AgentStepScope, call: AgentCall, definition: AgentDefinition) {
+  const tooling = scope.tooling;
+  if (!tooling || definition.tools.length === 0) return undefined;
+  const tools = await tooling.runtime.toolsFor(tooling.team, definition.tools);
+  return toolLoopFor({ ...scope, tooling }, call, tools, definition.maxToolRounds);
 }
 
 /**
@@ -60,7 +71,9 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       const deltas = deltaStream(scope, call);
       let settled: AgentCallSettlement;
       try {
+        const tools = await toolLoopOf(scope, call, definition);
         settled = await scope.runtime.invoke({
+          ...(tools ? { tools } : {}),
           agent: definition,
           call,
           seed: scope.options.seed,

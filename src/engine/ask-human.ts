@@ -3,7 +3,7 @@ import type { AgentCall, AgentResult } from '../core/agent.js';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../core/model.js';
 import type { HumanAnswer } from '../core/run.js';
 import type { TeamDefinition } from '../teams/schema.js';
-import type { HumanToolDeclaration } from '../tools/declarations.js';
+import type { HumanToolDeclaration } from '../tools/schema.js';
 import type { HumanAsk } from './human-input.js';
 
 /** Questions one agent call may ask a person before it must answer with what it has. */
@@ -31,8 +31,8 @@ function humanToolOf(
   team: TeamDefinition,
   agent: AgentDefinition,
 ): { name: string; declaration: HumanToolDeclaration } | undefined {
-  for (const name of agent.tools ?? []) {
-    const declaration = team.tools?.[name];
+  for (const name of agent.tools) {
+    const declaration = team.tools?.find((t) => t.name === name);
     if (declaration?.kind === 'human') return { name, declaration };
   }
   return undefined;

@@ -64,6 +64,9 @@ export function buildRunContext(
     agent,
     now,
     captureContent: deps.captureContent ?? false,
+    tooling: deps.tools
+      ? { runId, team, runtime: deps.tools, concurrency: deps.toolConcurrency ?? 4 }
+      : undefined,
   });
   const human = humanStep({ runId, journal, run, now, emit, inputs: scope.inputs, waiting: scope.waiting });
   const callAgent = withAskHuman(agentCall, { team, agent, human });

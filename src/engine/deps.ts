@@ -7,6 +7,7 @@ import type { EventSink } from '../runs/events.js';
 import type { RunJournal } from '../runs/journal.js';
 import type { RunRequest } from '../runs/schema.js';
 import type { TeamResolver } from '../teams/resolver.js';
+import type { ToolRuntime } from '../tools/runtime.js';
 
 export interface EngineDeps {
   runtime: AgentRuntime;
@@ -19,6 +20,10 @@ export interface EngineDeps {
   now?: () => number;
   /** Spans, metrics and log context around runs and steps (src/telemetry/). */
   hooks?: EngineHooks;
+  /** The worker's tools (src/tools/); without them agents' tools are not offered. */
+  tools?: ToolRuntime;
+  /** Tool calls of one model turn that run at once (BATON_TOOL_CONCURRENCY). Default 4. */
+  toolConcurrency?: number;
 }
 
 export interface ExecuteInput {

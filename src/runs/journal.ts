@@ -24,18 +24,62 @@ interface AgentEntryBase {
   order?: number;
 }
 
+/**
+ * One tool call. `started` is written before the call is sent: an attempt that finds it knows the call may have
+ * taken effect (re-sent only when the tool is idempotent). The result is what the model was shown; arguments are
+ * in the model turn's entry; headers (and the secrets in them) are never journaled.
+ */
+export interface ToolEntry {
+  kind: 'tool';
+  status: 'started' | 'succeeded' | 'failed';
+  agent: string;
+  tool: string;
+  callId: string;
+  idempotent: boolean;
+  startedAt: string;
+  attempts: number;
+  completedAt?: string;
+  durationMs?: number;
+  content?: string;
+  error?: ErrorInfo;
+  order?: number;
+}
+
 export type JournalEntry =
   | (AgentEntryBase & { ok: true; result: AgentResult })
   | (AgentEntryBase & { ok: false; agent: string; error: ErrorInfo; attempts: number; durationMs: number })
-  | { kind: 'step'; value: unknown; completedAt: string };
+  | { kind: 'step'; value: unknown; completedAt: string }
+  | ToolEntry;
 
-/** The run record's `steps`: one per journaled agent call, in completion order. */
+const noUsage = { inputTokens: 0, outputTokens: 0 };
+
+/** A finished tool call as a step of the run record. */
+function toolStep(key: string, e: ToolEntry) {
+  return {
+    key,
+    kind: 'tool' as const,
+    agent: e.agent,
+    tool: e.tool,
+    status: e.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const),
+    attempts: e.attempts,
+    startedAt: e.startedAt,
+    completedAt: e.completedAt ?? e.startedAt,
+    order: e.order,
+    durationMs: e.durationMs ?? 0,
+    usage: noUsage,
+    ...(e.error ? { error: e.error } : {}),
+  };
+}
+
+/** The run record's `steps`: one per journaled agent call (model turn) and tool call, in completion order. */
 export function stepsFromJournal(entries: readonly [string, JournalEntry][]): StepRecord[] {
   const steps: (StepRecord & { completedAt: string; order: number | undefined })[] = [];
   for (const [key, e] of entries) {
+    if (e.kind === 'tool' && e.status !== 'started') steps.push(toolStep(key, e));
     if (e.kind !== 'agent') continue;
     const common = {
       key,
+      kind: 'agent' as const,
       startedAt: e.startedAt,
       completedAt: e.completedAt,
       order: e.order,

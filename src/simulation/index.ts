@@ -8,8 +8,9 @@ import {
 } from '../models/simulated.js';
 import { parsePrompt } from '../orchestrators/prompt.js';
 import { genericSkill } from './generic-player.js';
-import type { Skill } from './skill.js';
+import type { Skill, SkillOutput } from './skill.js';
 import { defaultSkills } from './skills.js';
+import { quotedResults, toolCallsFor, withQuotes } from './tool-use.js';
 
 /**
  * How the simulated model plays agents: an agent definition may name a skill (`simulation.skill`, the demo teams'
@@ -20,11 +21,18 @@ import { defaultSkills } from './skills.js';
 export function skillPlayer(skills: Record<string, Skill> = defaultSkills): SimulatedPlayer {
   return (request, random) => {
     const prompt = parsePrompt(request.messages);
-    if (!request.simulation) return genericSkill({ request, prompt, random });
-    const skill = skills[request.simulation.skill];
-    if (!skill)
-      throw new PermanentModelError(`The simulated model has no skill "${request.simulation.skill}".`);
-    return skill({ request, prompt, random });
+    const calls = toolCallsFor(request, prompt.task);
+    if (calls) return { text: '', toolCalls: calls };
+    const play = (): SkillOutput => {
+      if (!request.simulation) return genericSkill({ request, prompt, random });
+      const skill = skills[request.simulation.skill];
+      if (!skill)
+        throw new PermanentModelError(`The simulated model has no skill "${request.simulation.skill}".`);
+      return skill({ request, prompt, random });
+    };
+    const out = play();
+    const quotes = quotedResults(request);
+    return quotes && !out.toolCalls?.length ? withQuotes(out, quotes, request.responseFormat?.schema) : out;
   };
 }
 

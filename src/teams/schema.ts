@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { agentDefinitionSchema, agentLimits, agentNameSchema, outputSchemaField } from '../agents/schema.js';
 import { modelProviders, modelSettingsSchema } from '../core/model.js';
 import { type PatternName, patternNames, registeredPatterns } from '../orchestrators/index.js';
-import { approvalTimeoutMsSchema, toolDeclarationSchema, toolNameSchema } from '../tools/declarations.js';
+import { approvalTimeoutMsSchema, toolDeclarationSchema, toolLimits } from '../tools/schema.js';
 
 type Registered = (typeof registeredPatterns)[number];
 type WiringOf<N extends PatternName> = Extract<Registered, { name: N }>['wiring'];
@@ -98,16 +98,14 @@ export const teamDefinitionSchema = z
       .optional(),
     /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
     summarizer: agentNameSchema.optional(),
-    /** The tools the team's agents may call, by name (each agent lists those it uses in its `tools`). */
-    tools: z
-      .record(toolNameSchema, toolDeclarationSchema)
-      .refine((t) => Object.keys(t).length <= 64, 'at most 64 tools')
-      .optional(),
+    /** Tools the team's agents may call: HTTP APIs, MCP servers, knowledge search (docs/tools.md). */
+    tools: z.array(toolDeclarationSchema).max(toolLimits.tools).optional(),
     /** The default `approvalTimeoutMs` of the team's requests for a person (a tool's own wins). */
     approvalTimeoutMs: approvalTimeoutMsSchema.optional(),
   })
   .strict()
   .superRefine((team, ctx) => {
+    checkToolRefs(team, ctx);
     const names = new Set<string>();
     for (const [i, a] of team.agents.entries()) {
       if (names.has(a.name)) {
@@ -134,17 +132,6 @@ export const teamDefinitionSchema = z
         } else check(h, ['agents', i, 'handoffs', j]);
       }
     }
-    for (const [i, a] of team.agents.entries()) {
-      for (const [j, tool] of (a.tools ?? []).entries()) {
-        if (team.tools?.[tool] === undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['agents', i, 'tools', j],
-            message: `unknown tool "${tool}" (declare it under the team's tools)`,
-          });
-        }
-      }
-    }
     for (const pattern of registeredPatterns) {
       const wiring = team.patterns[pattern.name];
       if (wiring === undefined) continue;
@@ -168,5 +155,35 @@ export const teamDefinitionSchema = z
       for (const agent of Object.keys(overlay.agents)) check(agent, ['variants', variant, 'agents', agent]);
     }
   });
+/** Tool names are unique, and every agent's tools are declared (an MCP tool's source is an `mcp` tool). */
+function checkToolRefs(
+  team: { tools?: { name: string; kind: string }[] | undefined; agents: { tools: string[] }[] },
+  ctx: z.RefinementCtx,
+): void {
+  const kinds = new Map<string, string>();
+  for (const [i, t] of (team.tools ?? []).entries()) {
+    if (kinds.has(t.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tools', i, 'name'],
+        message: `duplicate tool name "${t.name}"`,
+      });
+    kinds.set(t.name, t.kind);
+  }
+  for (const [i, a] of team.agents.entries()) {
+    for (const [j, ref] of a.tools.entries()) {
+      const [source, inner] = ref.split('__');
+      const kind = kinds.get(source ?? '');
+      const problem =
+        kind === undefined
+          ? `unknown tool "${source}"`
+          : inner !== undefined && kind !== 'mcp'
+            ? `"${source}" is not an MCP server; only MCP tools are named <source>__<tool>`
+            : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', path: ['agents', i, 'tools', j], message: problem });
+    }
+  }
+}
+
 export type TeamDefinition = z.infer<typeof teamDefinitionSchema>;
 export type TeamDefinitionInput = z.input<typeof teamDefinitionSchema>;

@@ -23,11 +23,14 @@ import {
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   GEN_AI_OPERATION,
 } from './attributes.js';
-import { recordAgentCall, recordModelCall, recordRun } from './metrics.js';
+import { recordAgentCall, recordModelCall, recordRun, recordToolCall } from './metrics.js';
 import {
   recordSpanError,
   SpanKind,
@@ -103,6 +106,30 @@ export function engineTelemetry(): EngineHooks {
     },
     agentStep: (agent, next) => withAgentContext(agent, next),
     agentReplayed: (agent) => recordAgentCall({ agent, outcome: 'replayed', durationMs: 0 }),
+    executeTool(info, next) {
+      const attributes = {
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.executeTool,
+        [ATTR_GEN_AI_TOOL_NAME]: info.tool,
+        [ATTR_GEN_AI_TOOL_CALL_ID]: info.callId,
+        [ATTR_GEN_AI_TOOL_TYPE]: info.type,
+        [ATTR_GEN_AI_AGENT_NAME]: info.agent,
+        [ATTR_BATON_STEP_KEY]: info.key,
+      };
+      const started = performance.now();
+      // Arguments and results stay off the span: a tool's answer may carry what its caller's credentials allow.
+      return withSpan(spanNames.executeTool(info.tool), { attributes }, async (span) => {
+        const settled = await next();
+        span.setAttribute(ATTR_BATON_AGENT_ATTEMPTS, settled.attempts);
+        if (!settled.ok) recordSpanError(span, settled.error);
+        recordToolCall({
+          tool: info.tool,
+          ok: settled.ok,
+          durationMs: performance.now() - started,
+          ...(settled.ok ? {} : { errorType: (settled.error as { code?: string }).code ?? 'error' }),
+        });
+        return settled;
+      });
+    },
   };
 }
 

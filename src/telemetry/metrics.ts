@@ -27,6 +27,7 @@ import {
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_TOOL_NAME,
   GEN_AI_OPERATION,
   INSTRUMENTATION_SCOPE,
 } from './attributes.js';
@@ -38,6 +39,8 @@ export const METRIC_NAMES = {
   runs: 'baton.runs',
   runDuration: 'baton.run.duration',
   agentCallDuration: 'baton.agent.call.duration',
+  toolCalls: 'baton.tool.calls',
+  toolCallDuration: 'baton.tool.call.duration',
   breakerState: 'baton.agent.breaker.state',
   queueWaiting: 'baton.queue.waiting',
   queueActive: 'baton.queue.active',
@@ -63,6 +66,8 @@ interface Instruments {
   runs: Counter;
   runDuration: Histogram;
   agentCallDuration: Histogram;
+  toolCalls: Counter;
+  toolCallDuration: Histogram;
   breakerState: ObservableGauge;
   queueWaiting: ObservableGauge;
   queueActive: ObservableGauge;
@@ -100,6 +105,15 @@ function instruments(): Instruments {
     }),
     agentCallDuration: meter.createHistogram(METRIC_NAMES.agentCallDuration, {
       description: 'Duration of one agent call through the runtime, retries included, by outcome.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: GEN_AI_DURATION_BUCKETS },
+    }),
+    toolCalls: meter.createCounter(METRIC_NAMES.toolCalls, {
+      description: 'Tool calls by tool and outcome (error.type set on failures).',
+      unit: '{call}',
+    }),
+    toolCallDuration: meter.createHistogram(METRIC_NAMES.toolCallDuration, {
+      description: 'Duration of one tool call, retries included, by tool and outcome.',
       unit: 's',
       advice: { explicitBucketBoundaries: GEN_AI_DURATION_BUCKETS },
     }),
@@ -203,6 +217,25 @@ export function recordAgentCall(call: AgentCallRecord): void {
       [ATTR_ERROR_TYPE]: call.errorType,
     }),
   );
+}
+
+export interface ToolCallRecord {
+  tool: string;
+  ok: boolean;
+  durationMs: number;
+  errorType?: string;
+}
+
+/** One tool call (all attempts): `baton.tool.calls` +1 and `baton.tool.call.duration`, by tool and outcome. */
+export function recordToolCall(call: ToolCallRecord): void {
+  const i = instruments();
+  const attributes = definedAttributes({
+    [ATTR_GEN_AI_TOOL_NAME]: call.tool,
+    [ATTR_BATON_AGENT_OUTCOME]: call.ok ? 'success' : 'error',
+    [ATTR_ERROR_TYPE]: call.errorType,
+  });
+  i.toolCalls.add(1, attributes);
+  i.toolCallDuration.record(seconds(call.durationMs), attributes);
 }
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';

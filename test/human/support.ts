@@ -12,7 +12,7 @@ export async function humanTeamDir(approvalTimeoutMs?: number): Promise<string> 
     `name: helpdesk
 description: One clerk that asks a person when it lacks a fact.
 tools:
-  ask_human: { kind: human${timeout} }
+  - { name: ask_human, kind: human${timeout} }
 agents:
   - name: clerk
     description: Answers customers, asking a person for facts it lacks.

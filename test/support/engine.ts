@@ -13,6 +13,7 @@ import { shippedTeams } from '../../src/teams/files.js';
 import { staticTeams, type TeamResolver } from '../../src/teams/resolver.js';
 import type { TeamDefinition } from '../../src/teams/schema.js';
 import { engineTelemetry, runtimeTelemetry } from '../../src/telemetry/hooks.js';
+import type { ToolRuntime } from '../../src/tools/runtime.js';
 
 const catalog = shippedTeams();
 
@@ -37,6 +38,8 @@ export interface TestEngineOptions extends SimulatedTeamsModelOptions {
   /** Resolves teams instead of `teams` (versions, registries). */
   resolver?: TeamResolver;
   breakers?: CircuitBreakers;
+  /** The worker's tools (agents' tools are offered only with them). */
+  tools?: ToolRuntime;
 }
 
 /** The real engine, runtime and simulated model in-process, with a memory journal and event log. */
@@ -63,6 +66,7 @@ export function createTestEngine(options: TestEngineOptions = {}) {
     teams: options.resolver ?? staticTeams(options.teams ?? catalog),
     orchestrators,
     log: pino({ level: 'silent' }),
+    ...(options.tools ? { tools: options.tools } : {}),
   };
   let counter = 0;
   return {

@@ -610,7 +610,10 @@ export interface components {
             };
             steps: {
                 key: string;
+                /** @enum {string} */
+                kind?: "agent" | "tool";
                 agent: string;
+                tool?: string;
                 /** @enum {string} */
                 status: "succeeded" | "failed";
                 attempts: number;
@@ -712,6 +715,45 @@ export interface components {
             at: string;
             agent: string;
             step: string;
+            attempts: number;
+            error: {
+                code: string;
+                message: string;
+                details?: {
+                    [key: string]: unknown;
+                };
+            };
+        } | {
+            /** @constant */
+            type: "tool.called";
+            runId: string;
+            at: string;
+            agent: string;
+            step: string;
+            tool: string;
+            callId: string;
+            arguments?: string;
+        } | {
+            /** @constant */
+            type: "tool.completed";
+            runId: string;
+            at: string;
+            agent: string;
+            step: string;
+            tool: string;
+            callId: string;
+            durationMs: number;
+            attempts: number;
+            result?: string;
+        } | {
+            /** @constant */
+            type: "tool.failed";
+            runId: string;
+            at: string;
+            agent: string;
+            step: string;
+            tool: string;
+            callId: string;
             attempts: number;
             error: {
                 code: string;
