@@ -53,7 +53,9 @@ export function buildRunContext(
     if (name === builtInSummarizer.name && !summarizer) return builtInSummarizer;
     throw new InvalidRunError(`Team "${team.name}" has no agent "${name}".`);
   };
+  const human = humanStep({ runId, journal, run, now, emit, inputs: scope.inputs, waiting: scope.waiting });
   const agentCall = journaledAgentCall({
+    human,
     journal,
     runtime: deps.runtime,
     budget: scope.budget,
@@ -68,7 +70,6 @@ export function buildRunContext(
       ? { runId, team, runtime: deps.tools, concurrency: deps.toolConcurrency ?? 4 }
       : undefined,
   });
-  const human = humanStep({ runId, journal, run, now, emit, inputs: scope.inputs, waiting: scope.waiting });
   const callAgent = withAskHuman(agentCall, { team, agent, human });
   const input = renderTask(request.input);
   return {

@@ -43,6 +43,8 @@ export interface ToolRuntimeDeps {
 export interface ToolTeam {
   readonly name: string;
   readonly tools?: readonly ToolDeclaration[] | undefined;
+  /** The team's default time a request for a person waits (approvals of its tools' calls). */
+  readonly approvalTimeoutMs?: number | undefined;
 }
 
 const isRetryable = (e: unknown) => e instanceof ToolError && e.retryable;
