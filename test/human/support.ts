@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatModel, ChatRequest, ChatResult } from '../../src/core/model.js';
 
-/** A team folder (BATON_TEAMS_DIR) outside the repository with one team whose clerk may ask a person. */
+/**
+ * A team folder (BATON_TEAMS_DIR) outside the repository: `helpdesk`, whose clerk may ask a person, and `plain`,
+ * whose clerk never does.
+ */
 export async function humanTeamDir(approvalTimeoutMs?: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'baton-human-'));
   const timeout = approvalTimeoutMs === undefined ? '' : `, approvalTimeoutMs: ${approvalTimeoutMs}`;
@@ -18,6 +21,18 @@ agents:
     description: Answers customers, asking a person for facts it lacks.
     instructions: Answer the task. Ask a person when you need a fact you do not have.
     tools: [ask_human]
+patterns:
+  sequential: { order: [clerk] }
+`,
+  );
+  await writeFile(
+    join(dir, 'plain.yaml'),
+    `name: plain
+description: One clerk that never asks anyone.
+agents:
+  - name: clerk
+    description: Answers customers.
+    instructions: Answer the task.
 patterns:
   sequential: { order: [clerk] }
 `,
