@@ -74,6 +74,8 @@ const table: Record<string, Access> = {
   'POST /admin/logout': 'console',
   'GET /admin': 'console',
   'GET /admin/fleet': 'console',
+  'GET /admin/pending': 'console',
+  'POST /admin/runs/:id/input': 'console',
   'POST /admin/queue/pause': 'console',
   'POST /admin/queue/resume': 'console',
   'POST /admin/runs/:id/retry': 'console',

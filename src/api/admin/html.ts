@@ -92,6 +92,7 @@ export interface LayoutOptions {
 const NAV = [
   { href: '/admin', label: 'Overview' },
   { href: '/admin/queues', label: 'Queue dashboard' },
+  { href: '/admin/pending', label: 'Pending requests' },
   { href: '/admin/fleet', label: 'Fleet' },
   { href: '/docs', label: 'API docs' },
 ];
