@@ -119,7 +119,7 @@ async function approval(
   toolCall: ToolCall,
   tool: ExecutableTool | undefined,
 ): Promise<{ rejected?: string; arguments?: string }> {
-  if (!tool || tool.declaration.approval !== 'always' || !scope.human) return {};
+  if (tool?.declaration.approval !== 'always' || !scope.human) return {};
   let args: unknown = toolCall.arguments;
   try {
     args = JSON.parse(toolCall.arguments);

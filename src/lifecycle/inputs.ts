@@ -1,15 +1,19 @@
 import type { Logger } from 'pino';
 import { RefusedError } from '../core/errors.js';
+import { compileJsonSchema } from '../core/output-schema.js';
 import type { RunEventInput } from '../core/events.js';
 import type { InputPort, RunQueue } from '../core/ports.js';
 import type { HumanAnswer, PendingInput } from '../core/run.js';
 import { expiredAnswer } from '../engine/human-input.js';
 import type { InputAnswer, RunRequest } from '../runs/schema.js';
 import type { StoredRun } from '../runs/store.js';
+import { resolveRunTeam, type TeamResolver } from '../teams/resolver.js';
 import type { RunWrites, Waited } from './run-writes.js';
 import type { RunWebhooks } from './webhooks.js';
 
 export interface InputDeps {
+  /** Finds a run's team at the version it executes (to check edited tool arguments against the tool's schema). */
+  teams: TeamResolver;
   writes: RunWrites;
   queue: RunQueue<RunRequest>;
   webhooks: RunWebhooks;
@@ -62,6 +66,7 @@ export class RunInputs implements InputPort {
     const request = await this.deps.writes.pendingInput(runId, body.requestId);
     if (!request) throw notPending(body.requestId);
     const answer = answerOf(request, body, by);
+    if (answer.arguments !== undefined) await this.checkArguments(run, request, answer.arguments);
     const event: RunEventInput = {
       type: 'input.received',
       requestId: request.id,
@@ -81,6 +86,30 @@ export class RunInputs implements InputPort {
     await this.deps.queue.wake(runId);
     await this.deps.webhooks.notify(runId, event);
     return answer;
+  }
+
+  /** Edited arguments of an approval must fit the tool's declared parameters (400 otherwise). */
+  private async checkArguments(run: StoredRun, request: PendingInput, args: unknown): Promise<void> {
+    const { record } = run;
+    const { team } = await resolveRunTeam(this.deps.teams, {
+      team: record.team,
+      teamVersion: record.teamVersion,
+      variant: record.variant,
+    });
+    const tool = team.tools?.find((t) => t.name === request.tool);
+    // MCP and search tools declare no parameters in the team; their own checks apply when the call runs.
+    if (tool?.kind !== 'http') return;
+    const compiled = compileJsonSchema(tool.parameters);
+    if (!compiled.ok) return;
+    const checked = compiled.schema.check(args);
+    if (!checked.ok) {
+      throw new RefusedError(
+        'invalid',
+        'VALIDATION_ERROR',
+        `The edited arguments do not fit the tool's parameters: ${checked.problem}`,
+        { requestId: request.id, tool: request.tool },
+      );
+    }
   }
 
   /** The run found `request` expired: closes it with the default decision, or returns the answer that won. */
