@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { RefusedError } from '../core/errors.js';
-import { compileJsonSchema } from '../core/output-schema.js';
 import type { RunEventInput } from '../core/events.js';
+import { compileJsonSchema } from '../core/output-schema.js';
 import type { InputPort, RunQueue } from '../core/ports.js';
 import type { HumanAnswer, PendingInput } from '../core/run.js';
 import { expiredAnswer } from '../engine/human-input.js';
