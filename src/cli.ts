@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { EvalFlags } from '../evals/runner.js';
 import { buildApi } from './api/app.js';
 import { type Config, ConfigError, loadConfig } from './config/index.js';
+import { LOOPBACK_HOSTS } from './core/host-list.js';
 import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js';
 import { assertProviderConfigured } from './models/router.js';
 import { patternNames } from './orchestrators/index.js';
@@ -212,6 +213,10 @@ async function dev(): Promise<void> {
     generatedKey = `baton_dev_${randomBytes(18).toString('base64url')}`;
     env.BATON_API_KEYS = `${generatedKey}:admin`;
   }
+  // On one machine, webhooks to the machine itself work without configuration (signed with a session secret).
+  env.BATON_WEBHOOK_HOSTS ??= LOOPBACK_HOSTS;
+  const generatedWebhookSecret = env.BATON_WEBHOOK_SECRET ? undefined : randomBytes(24).toString('base64url');
+  env.BATON_WEBHOOK_SECRET ??= generatedWebhookSecret;
   const config = configOrExit(env, true);
   const log = loggerFor(config, 'dev', process.stdout.isTTY === true);
   let redisUrl = config.redisUrl;
@@ -228,6 +233,11 @@ async function dev(): Promise<void> {
   }
   await serve(config, redisUrl, { api: true, worker: true }, log, stopRedis);
   printDevBanner(config, generatedKey ?? '', generatedKey !== undefined, redisUrl);
+  if (generatedWebhookSecret) {
+    process.stdout.write(
+      `Webhooks to ${LOOPBACK_HOSTS} are signed with BATON_WEBHOOK_SECRET=${generatedWebhookSecret} (generated for this session).\n`,
+    );
+  }
 }
 
 async function role(which: 'api' | 'worker'): Promise<void> {

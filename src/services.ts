@@ -27,6 +27,7 @@ import {
   startEvalsWorker,
 } from './queue/evals-queue.js';
 import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-queue.js';
+import { createWebhooksQueue, webhookQueuePort } from './queue/webhooks-queue.js';
 import { RunEventHub } from './runs/event-hub.js';
 import { RedisEventLog } from './runs/events.js';
 import { RunStore } from './runs/store.js';
@@ -120,6 +121,14 @@ export function createServices(
     ? redisCoordination(redisUrl, config.redisPrefix, config.fleet.timeoutMs, log)
     : undefined;
   const evalsQueue = createEvalsQueue(connect('evals-queue'), config.redisPrefix);
+  const webhooks = config.webhooks
+    ? createWebhooksQueue(connect('webhooks-queue'), {
+        prefix: config.redisPrefix,
+        attempts: config.webhooks.attempts,
+        backoffMs: config.webhooks.backoffMs,
+        retentionSeconds: config.retentionSeconds,
+      })
+    : undefined;
   const models = modelEnvironment(config);
   const catalog = new TeamCatalog({
     files,
@@ -140,6 +149,10 @@ export function createServices(
     modelEnvironment: models,
     models: createModelAllowList(config),
     tenantLimits: config.tenantLimits,
+    webhooks:
+      webhooks && config.webhooks
+        ? { port: webhookQueuePort(webhooks), hosts: config.webhooks.hosts }
+        : undefined,
     log,
   });
   return {
@@ -160,6 +173,7 @@ export function createServices(
       await queue.close().catch(() => {});
       await evalsQueue.close().catch(() => {});
       await fleet?.close();
+      await webhooks?.close().catch(() => {});
       await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
     },
   };
@@ -247,6 +261,9 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
   };
 }
 
+/** Deliveries one worker process sends at once (they wait on the network, not the CPU). */
+const WEBHOOK_CONCURRENCY = 16;
+
 export function workerDeps(config: Config, services: Services, log: Logger): WorkerDeps {
   const sampler = new OnlineEvalSampler(
     services.evalsQueue,
@@ -265,6 +282,16 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     log,
     onBehalfOf: services.tenants.run,
     runFinished: (run) => sampler.runFinished(run),
+    webhooks: config.webhooks
+      ? {
+          connection: services.connect('webhook-worker'),
+          secret: config.webhooks.secret,
+          hosts: config.webhooks.hosts,
+          timeoutMs: config.webhooks.timeoutMs,
+          concurrency: WEBHOOK_CONCURRENCY,
+          record: (runId, attempt) => services.store.addDeliveryAttempt(runId, attempt),
+        }
+      : undefined,
     settings: {
       prefix: config.redisPrefix,
       concurrency: config.worker.concurrency,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type HostList, parseHostList } from '../core/host-list.js';
 import { modelProviders } from '../core/model.js';
 import { type AllowedModel, allowedModelsSchema } from './allowed-models.js';
 import {
@@ -181,6 +182,22 @@ export const envSchema = z.object({
     .optional(),
   BATON_LLMOPS_RETENTION_SECONDS: positiveInt.default(365 * 24 * 3600),
   BATON_FEEDBACK_CONTENT: bool.default(false),
+  BATON_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  BATON_WEBHOOK_HOSTS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      try {
+        return parseHostList(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  BATON_WEBHOOK_TIMEOUT_MS: positiveInt.max(60_000).default(10_000),
+  BATON_WEBHOOK_ATTEMPTS: positiveInt.max(20).default(8),
+  BATON_WEBHOOK_BACKOFF_MS: positiveInt.max(600_000).default(2_000),
 
   BATON_TEAMS_DIR: z.string().min(1).optional(),
   BATON_TEAMS_REGISTRY: z.enum(['files', 'both', 'api']).default('both'),
@@ -216,8 +233,23 @@ export function isKnownEnvVar(name: string): boolean {
 
 export type Env = z.infer<typeof envSchema>;
 
+export interface WebhookSettings {
+  /** Signs every delivery (`Baton-Signature`). */
+  secret: string;
+  /** The hosts webhook URLs may point at. */
+  hosts: HostList;
+  /** Longest one delivery attempt may take. */
+  timeoutMs: number;
+  /** Attempts per delivery, the first included. */
+  attempts: number;
+  /** First retry delay; doubled on each further attempt. */
+  backoffMs: number;
+}
+
 export interface Config {
   env: Env;
+  /** Signed run webhooks; undefined (refused with 400) unless both a secret and the allowed hosts are set. */
+  webhooks: WebhookSettings | undefined;
   port: number;
   host: string;
   redisUrl: string | undefined;
@@ -422,6 +454,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       traceUrl: e.BATON_TRACE_URL,
     },
     teams: { dir: e.BATON_TEAMS_DIR, registry: e.BATON_TEAMS_REGISTRY },
+    webhooks:
+      e.BATON_WEBHOOK_SECRET && e.BATON_WEBHOOK_HOSTS
+        ? {
+            secret: e.BATON_WEBHOOK_SECRET,
+            hosts: e.BATON_WEBHOOK_HOSTS,
+            timeoutMs: e.BATON_WEBHOOK_TIMEOUT_MS,
+            attempts: e.BATON_WEBHOOK_ATTEMPTS,
+            backoffMs: e.BATON_WEBHOOK_BACKOFF_MS,
+          }
+        : undefined,
     retentionSeconds: e.BATON_RETENTION_SECONDS,
     http: {
       publicUrl: e.BATON_PUBLIC_URL ?? `http://${e.HOST === '0.0.0.0' ? '127.0.0.1' : e.HOST}:${e.PORT}`,

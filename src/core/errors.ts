@@ -1,3 +1,4 @@
+import type { PendingInput } from './run.js';
 /**
  * Typed errors with a stable `code`. Model providers throw the `Model*` family; the agent runtime's policies
  * decide on retry and breaker by class, and orchestrators and the API map `code` to outcomes and statuses.
@@ -139,6 +140,21 @@ export class RunInterruptedError extends BatonError {
     message = 'The worker is shutting down; the run will resume on another worker.',
   ) {
     super(code, message);
+  }
+}
+
+/**
+ * The run needs a person's input: it stops here and waits, holding no worker, until an answer (or an expiry)
+ * arrives; then it resumes on any worker by replaying its journal. `requests` are the open requests this
+ * execution reached; `wakeAt` is when the run must look again without an answer (the earliest expiry, or the
+ * run's deadline).
+ */
+export class RunWaitingError extends RunInterruptedError {
+  constructor(
+    readonly requests: readonly PendingInput[],
+    readonly wakeAt: number,
+  ) {
+    super('RUN_WAITING', 'The run is waiting for human input.');
   }
 }
 

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { errorInfoSchema, runOutputSchema, tokenUsageSchema, usageSchema } from './run.js';
+import {
+  errorInfoSchema,
+  pendingInputSchema,
+  runOutputSchema,
+  tokenUsageSchema,
+  usageSchema,
+} from './run.js';
 
 /**
  * The events of a run, one schema for every pattern: the engine emits agent events, patterns emit their own
@@ -92,6 +98,22 @@ export const runEventSchema = z.discriminatedUnion('type', [
     turn: z.number().int(),
     speaker: z.string(),
     reason: z.string().optional(),
+  }),
+  z.object({ type: z.literal('input.requested'), ...base, request: pendingInputSchema }),
+  z.object({
+    type: z.literal('input.received'),
+    ...base,
+    requestId: z.string(),
+    step: z.string(),
+    decision: z.enum(['approve', 'reject']).optional(),
+    by: z.string(),
+  }),
+  z.object({
+    type: z.literal('input.expired'),
+    ...base,
+    requestId: z.string(),
+    step: z.string(),
+    decision: z.literal('reject').describe('The default decision of an expired request.'),
   }),
   z.object({
     type: z.literal('budget.exceeded'),

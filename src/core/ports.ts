@@ -1,3 +1,4 @@
+import type { HumanAnswer, PendingInput } from './run.js';
 /** How a run's job ended: failed for good (with BullMQ's reason), completed, or gone from the queue. */
 export type JobEnd = { kind: 'failed'; reason: string } | { kind: 'completed' } | { kind: 'gone' };
 
@@ -20,6 +21,33 @@ export interface RunQueue<Request> {
   isPaused(): Promise<boolean>;
   /** The runs whose jobs wait or execute, with the team their request names (when it is a run job at all). */
   liveJobs(): Promise<{ runId: string; team: string | undefined }[]>;
+  /** Moves a run's job that waits for a later time (a run waiting for human input) to run now; false if it does not wait. */
+  wake(runId: string): Promise<boolean>;
   /** Of `runIds`, those whose job has ended for good or is gone (runs whose job is still in play are left out). */
   endedJobs(runIds: readonly string[]): Promise<Map<string, JobEnd>>;
+}
+
+/**
+ * How a run closes one of its human-input requests itself when it expires, in one step with the answers people
+ * send (whichever is first wins): returns the answer that closed the request — the default decision (reject)
+ * when the expiry won, or a person's answer that arrived first. The run lifecycle implements it over Redis.
+ */
+export interface InputPort {
+  expire(runId: string, request: PendingInput): Promise<HumanAnswer>;
+}
+
+/** One webhook delivery: the signed body is built once, so every attempt sends the same bytes. */
+export interface WebhookDelivery {
+  /** Delivery id: the body's `id`, the same on every attempt (receivers deduplicate by it). */
+  id: string;
+  runId: string;
+  url: string;
+  type: string;
+  /** The JSON body `{ id, type, runId, createdAt, data }` as sent. */
+  body: string;
+}
+
+/** Hands deliveries to the webhook queue (src/queue/webhooks-queue.ts). */
+export interface WebhookPort {
+  deliver(delivery: WebhookDelivery): Promise<void>;
 }

@@ -56,3 +56,40 @@ export interface RunOutcome {
   steps: StepRecord[];
   definitionVersion: string;
 }
+
+/**
+ * One open request for a person's input on a waiting run: an approval of a tool call (the agent, the tool and
+ * the arguments the model chose) or a free-text question. `step` is the journal key its answer is recorded under.
+ */
+export const pendingInputSchema = z.object({
+  id: z.string().describe('Request id: what an answer names as `requestId`.'),
+  kind: z.enum(['approval', 'question']),
+  agent: z.string(),
+  step: z.string().describe('Journal key the answer is recorded under.'),
+  tool: z.string().optional(),
+  arguments: z.unknown().optional().describe('The arguments the model chose for the tool call (approvals).'),
+  question: z.string().optional(),
+  createdAt: z.string(),
+  expiresAt: z
+    .string()
+    .optional()
+    .describe('When the request expires with the default decision (reject); absent: it does not expire.'),
+});
+export type PendingInput = z.infer<typeof pendingInputSchema>;
+
+/**
+ * A person's answer to a pending request, as journaled: a decision on an approval (possibly with edited
+ * arguments) or an answer to a question; who answered (an API key id, never the key) and when. An expired
+ * request is answered by the run itself with the default decision, `reject` (`expired: true`).
+ */
+export const humanAnswerSchema = z.object({
+  requestId: z.string(),
+  decision: z.enum(['approve', 'reject']).optional(),
+  arguments: z.unknown().optional(),
+  comment: z.string().optional(),
+  answer: z.string().optional(),
+  by: z.string().optional().describe('Key id of who answered; absent when the request expired.'),
+  at: z.string(),
+  expired: z.boolean().optional(),
+});
+export type HumanAnswer = z.infer<typeof humanAnswerSchema>;

@@ -11,9 +11,11 @@ import {
 } from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
 import type { AgentCallSettlement, EngineHooks } from '../core/hooks.js';
+import type { HumanAnswer } from '../core/run.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { JournalEntry, RunJournal } from '../runs/journal.js';
+import type { HumanAsk } from './human-input.js';
 import type { RunSignal } from './run-signal.js';
 import { type Tooling, toolLoopFor } from './tool-step.js';
 
@@ -31,6 +33,8 @@ export interface AgentStepScope {
   captureContent: boolean;
   /** The worker's tools (absent: agents' tools are not offered). */
   tooling?: Tooling | undefined;
+  /** Asks a person (approvals of tool calls). */
+  human?: ((key: string, ask: HumanAsk) => Promise<HumanAnswer>) | undefined;
 }
 
 /** The agent's tool loop when it declares tools and the worker has them. */

@@ -1,7 +1,9 @@
 import type { AgentDefinition } from '../agents/schema.js';
 import { InvalidRunError } from '../core/errors.js';
 import type { EngineHooks } from '../core/hooks.js';
+import type { InputPort } from '../core/ports.js';
 import { seededRandom } from '../core/random.js';
+import type { PendingInput } from '../core/run.js';
 import type { RunContext } from '../core/run-context.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
 import { renderTask } from '../orchestrators/messages.js';
@@ -11,8 +13,10 @@ import type { RunJournal } from '../runs/journal.js';
 import type { RunRequest } from '../runs/schema.js';
 import type { TeamDefinition } from '../teams/schema.js';
 import { journaledAgentCall } from './agent-step.js';
+import { withAskHuman } from './ask-human.js';
 import { builtInSummarizer, contextWindow } from './context-window.js';
 import type { EngineDeps } from './deps.js';
+import { humanStep } from './human-input.js';
 import type { RunSignal } from './run-signal.js';
 
 export interface RunScope {
@@ -26,6 +30,10 @@ export interface RunScope {
   run: RunSignal;
   hooks: EngineHooks;
   now: () => number;
+  /** Closes expired human-input requests (the run lifecycle's, in a worker). */
+  inputs: InputPort | undefined;
+  /** Requests for a person this execution reached without an answer. */
+  waiting: PendingInput[];
 }
 
 /**
@@ -45,7 +53,9 @@ export function buildRunContext(
     if (name === builtInSummarizer.name && !summarizer) return builtInSummarizer;
     throw new InvalidRunError(`Team "${team.name}" has no agent "${name}".`);
   };
-  const callAgent = journaledAgentCall({
+  const human = humanStep({ runId, journal, run, now, emit, inputs: scope.inputs, waiting: scope.waiting });
+  const agentCall = journaledAgentCall({
+    human,
     journal,
     runtime: deps.runtime,
     budget: scope.budget,
@@ -60,6 +70,7 @@ export function buildRunContext(
       ? { runId, team, runtime: deps.tools, concurrency: deps.toolConcurrency ?? 4 }
       : undefined,
   });
+  const callAgent = withAskHuman(agentCall, { team, agent, human });
   const input = renderTask(request.input);
   return {
     runId,

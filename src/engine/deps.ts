@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AgentRuntime } from '../agents/runtime.js';
 import type { EngineHooks } from '../core/hooks.js';
+import type { InputPort } from '../core/ports.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import type { EventSink } from '../runs/events.js';
 import type { RunJournal } from '../runs/journal.js';
@@ -36,6 +37,8 @@ export interface ExecuteInput {
   signal?: AbortSignal;
   /** Stops the run at the next step boundary without aborting the call in flight (worker shutdown). */
   drain?: AbortSignal;
+  /** Closes expired human-input requests atomically with answers (in a worker: the run lifecycle). */
+  inputs?: InputPort;
   /** When the run first started (ms since epoch): the deadline counts from here across attempts. */
   firstStartedAt?: number;
 }

@@ -1,6 +1,6 @@
-import { BatonError, InvalidRunError, RunInterruptedError } from '../core/errors.js';
+import { BatonError, InvalidRunError, RunInterruptedError, RunWaitingError } from '../core/errors.js';
 import { noEngineHooks } from '../core/hooks.js';
-import type { RunOutcome } from '../core/run.js';
+import type { PendingInput, RunOutcome } from '../core/run.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import { RunBudget } from '../policies/budget.js';
 import { type RunRequest, resolveRunOptions } from '../runs/schema.js';
@@ -9,6 +9,7 @@ import type { TeamDefinition } from '../teams/schema.js';
 import { BASE_VARIANT } from '../teams/variants.js';
 import { buildRunContext } from './context.js';
 import type { EngineDeps, ExecuteInput } from './deps.js';
+import { wakeAt } from './human-input.js';
 import { ended, outcomeOf, succeeded } from './outcome.js';
 import { runSignal } from './run-signal.js';
 
@@ -52,6 +53,7 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
     const finish = (ending: Parameters<typeof outcomeOf>[0]) =>
       outcomeOf(ending, budget, journal, resolved?.definitionVersion ?? request.teamVersion ?? '');
     let run: ReturnType<typeof runSignal> | undefined;
+    const waiting: PendingInput[] = [];
     try {
       // The version the run was created with (the job carries it), so a resumed run executes what it started.
       resolved = await resolveRunTeam(deps.teams, { ...request, variant: request.options?.variant });
@@ -65,12 +67,19 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         elapsedMs: now() - (input.firstStartedAt ?? now()),
       });
       const ctx = buildRunContext(
-        { runId, request, team, options, journal, events: input.events, budget, run, hooks, now },
+        {
+          ...{ runId, request, team, options, journal, events: input.events, budget, run, hooks, now },
+          inputs: input.inputs,
+          waiting,
+        },
         deps,
       );
       await ctx.emit({ type: 'run.started', attempt: input.attempt, resumed });
       return finish(succeeded(team, await pattern.run(ctx)));
     } catch (err) {
+      // Every request the execution reached (concurrent branches may each have asked), not just the first.
+      if (err instanceof RunWaitingError && run)
+        throw new RunWaitingError(waiting, wakeAt(waiting, run, now()));
       if (err instanceof RunInterruptedError || !(err instanceof BatonError)) throw err;
       return finish(ended(err));
     } finally {

@@ -1,11 +1,13 @@
 import type { AgentCall, AgentResult } from '../core/agent.js';
-import { BatonError, ToolOutcomeUnknownError, toErrorInfo } from '../core/errors.js';
+import { BatonError, RunWaitingError, ToolOutcomeUnknownError, toErrorInfo } from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
 import type { EngineHooks } from '../core/hooks.js';
 import type { ToolCall } from '../core/model.js';
+import type { HumanAnswer } from '../core/run.js';
 import type { ToolCallSettlement, ToolLoop, ToolMessage } from '../core/tools.js';
 import type { RunJournal, ToolEntry } from '../runs/journal.js';
 import type { ExecutableTool, ToolRuntime, ToolTeam } from '../tools/runtime.js';
+import type { HumanAsk } from './human-input.js';
 import type { RunSignal } from './run-signal.js';
 
 /** What a run's tool calls need: the worker's tools, the run's team and id. */
@@ -26,6 +28,8 @@ interface ToolStepScope {
   now(): number;
   captureContent: boolean;
   tooling: Tooling;
+  /** Asks a person (a journaled human step): approvals of `approval: always` tools. */
+  human?: ((key: string, ask: HumanAsk) => Promise<HumanAnswer>) | undefined;
 }
 
 /** Journal key of a model turn that asked for tools: `<call key>#<round>`. */
@@ -61,13 +65,22 @@ export function toolLoopFor(
     async runTools(round, calls) {
       const out: ToolMessage[] = new Array(calls.length);
       let next = 0;
+      // A call that waits for approval does not stop the turn's other calls: they run to their journaled end
+      // first, so none is left in flight when the run lets go of its worker.
+      let waiting: RunWaitingError | undefined;
       const lane = async () => {
         while (next < calls.length) {
           const i = next++;
-          out[i] = await toolStep(scope, call, round, i, calls[i] as ToolCall, byName);
+          try {
+            out[i] = await toolStep(scope, call, round, i, calls[i] as ToolCall, byName);
+          } catch (err) {
+            if (!(err instanceof RunWaitingError)) throw err;
+            waiting ??= err;
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(scope.tooling.concurrency, calls.length) }, lane));
+      if (waiting) throw waiting;
       return out;
     },
   };
@@ -94,15 +107,51 @@ function failureText(error: Error): string {
   return JSON.stringify({ error: { code: info.code, message: info.message } });
 }
 
+/**
+ * A call of an `approval: always` tool first waits for a person (a journaled human step under `<key>/approval`,
+ * with the arguments the model chose). A rejection — or an expiry, whose default is reject — is what the model
+ * sees as the call's result, and the tool is never called; an approval may edit the arguments.
+ */
+async function approval(
+  scope: ToolStepScope,
+  call: AgentCall,
+  key: string,
+  toolCall: ToolCall,
+  tool: ExecutableTool | undefined,
+): Promise<{ rejected?: string; arguments?: string }> {
+  if (tool?.declaration.approval !== 'always' || !scope.human) return {};
+  let args: unknown = toolCall.arguments;
+  try {
+    args = JSON.parse(toolCall.arguments);
+  } catch {
+    // Shown to the reviewer as the model sent it.
+  }
+  const answer = await scope.human(`${key}/approval`, {
+    kind: 'approval',
+    agent: call.agent,
+    tool: toolCall.name,
+    arguments: args,
+    timeoutMs: tool.declaration.approvalTimeoutMs ?? scope.tooling.team.approvalTimeoutMs,
+  });
+  if (answer.decision === 'approve') {
+    return answer.arguments !== undefined ? { arguments: JSON.stringify(answer.arguments) } : {};
+  }
+  const why = answer.expired
+    ? 'no reviewer decided before the request expired, so the call was rejected'
+    : `the reviewer rejected this call${answer.comment ? `: ${answer.comment}` : ''}`;
+  return { rejected: JSON.stringify({ error: { code: 'TOOL_CALL_REJECTED', message: why } }) };
+}
+
 /** One tool call as a journaled step. */
 async function toolStep(
   scope: ToolStepScope,
   call: AgentCall,
   round: number,
   index: number,
-  toolCall: ToolCall,
+  requested: ToolCall,
   byName: ReadonlyMap<string, ExecutableTool>,
 ): Promise<ToolMessage> {
+  let toolCall = requested;
   const key = toolKey(call, round, index);
   const reply = (content: string): ToolMessage => ({ role: 'tool', toolCallId: toolCall.id, content });
   const recorded = scope.journal.get(key);
@@ -122,6 +171,9 @@ async function toolStep(
   };
   const ref = { agent: call.agent, step: key, tool: toolCall.name, callId: toolCall.id };
   if (recorded?.kind === 'tool' && !recorded.idempotent) await refuseUnknownOutcome(scope, key, recorded);
+  const approved = await approval(scope, call, key, toolCall, tool);
+  if (approved.rejected !== undefined) return reply(approved.rejected);
+  if (approved.arguments !== undefined) toolCall = { ...toolCall, arguments: approved.arguments };
   scope.run.boundary();
   await scope.journal.assertCurrent?.();
   const startedAt = scope.now();

@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type TenantLimitTable, tenantLimitsFor } from '../config/tenant-limits.js';
 import { RefusedError } from '../core/errors.js';
+import type { RunEventInput } from '../core/events.js';
+import type { HostList } from '../core/host-list.js';
 import type { ModelSettings } from '../core/model.js';
-import type { JobEnd, RunQueue } from '../core/ports.js';
+import type { JobEnd, RunQueue, WebhookPort } from '../core/ports.js';
 import type { RunOutcome } from '../core/run.js';
 import type { ModelAllowList } from '../policies/model-allowlist.js';
 import { LIVE_JOB_STATES } from '../queue/runs-queue.js';
@@ -15,9 +17,17 @@ import { type ModelEnvironment, runModelProblem } from '../teams/models.js';
 import { type RunTeam, resolveRunTeam, TeamResolutionError, type TeamResolver } from '../teams/resolver.js';
 import { assignVariant } from '../teams/rollout.js';
 import { BASE_VARIANT } from '../teams/variants.js';
+import { RunInputs } from './inputs.js';
 import { checkModelChoice } from './model-choice.js';
-import type { Finished, Inserted, RetryReset, RunWrites } from './run-writes.js';
+import {
+  type Finished,
+  type Inserted,
+  type RetryReset,
+  type RunWrites,
+  terminalEvent,
+} from './run-writes.js';
 import { type TenantView, tenantViews } from './tenants.js';
+import { RunWebhooks } from './webhooks.js';
 
 export interface LifecycleDeps {
   redis: Redis;
@@ -32,6 +42,8 @@ export interface LifecycleDeps {
   models?: ModelAllowList;
   /** Per-tenant limits on runs (BATON_TENANT_LIMITS); without them, none. */
   tenantLimits?: TenantLimitTable | undefined;
+  /** Run webhooks: where deliveries go and the hosts they may go to; without them, webhooks are refused. */
+  webhooks?: { port: WebhookPort; hosts: HostList } | undefined;
   log: Logger;
 }
 
@@ -66,7 +78,20 @@ export type StartDecision =
  * this; the Redis writes it makes are in ./run-writes.ts.
  */
 export class RunLifecycle {
-  constructor(private readonly deps: LifecycleDeps) {}
+  /** Runs waiting for people: their requests, the answers, the expiries. */
+  readonly inputs: RunInputs;
+  /** Runs' webhooks: checked at creation, told of the events they subscribe to. */
+  readonly webhooks: RunWebhooks;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.webhooks = new RunWebhooks({
+      writes: deps.writes,
+      port: deps.webhooks?.port,
+      hosts: deps.webhooks?.hosts,
+      log: deps.log,
+    });
+    this.inputs = new RunInputs({ ...deps, webhooks: this.webhooks });
+  }
 
   /** A run id allocated before anything is stored (the API stamps it on the request's span). */
   newRunId(): string {
@@ -128,6 +153,7 @@ export class RunLifecycle {
    */
   async create(input: CreateRun, runId = this.newRunId()): Promise<{ record: RunRecord; created: boolean }> {
     const { request, owner } = input;
+    this.webhooks.check(request.webhook);
     const subject = input.subject ?? request.metadata?.subject;
     const resolved = await this.assignedTeam(request, subject ?? runId);
     const team = resolved.team;
@@ -140,6 +166,7 @@ export class RunLifecycle {
       input: request.input,
       options: request.options ?? {},
       ...(request.metadata ? { metadata: request.metadata } : {}),
+      ...(request.webhook ? { webhook: request.webhook } : {}),
       usage: { inputTokens: 0, outputTokens: 0, modelCalls: 0 },
       steps: [],
       ...(input.traceId ? { traceId: input.traceId } : {}),
@@ -236,8 +263,11 @@ export class RunLifecycle {
     startedAt: string | undefined,
     attempt?: number,
   ): Promise<Finished> {
-    return this.finishAs(runId, outcome.status, () =>
-      this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt }),
+    return this.finishAs(
+      runId,
+      outcome.status,
+      () => this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt }),
+      terminalEvent(outcome),
     );
   }
 
@@ -429,9 +459,11 @@ export class RunLifecycle {
     runId: string,
     status: FinishedStatus,
     write: () => Promise<Finished>,
+    event: RunEventInput = { type: 'run.cancelled' },
   ): Promise<Finished> {
     const ended = await write();
     if (ended !== 'finished') return ended;
+    await this.webhooks.notify(runId, event);
     await recordRunFinished(this.deps.redis, this.deps.prefix, runId, status).catch((err: unknown) =>
       this.deps.log.warn({ err, runId }, 'could not record the finished run in queue stats'),
     );
@@ -483,5 +515,6 @@ function requestOf(record: RunRecord): RunRequest {
       ? { options: { ...record.options, variant: record.variant } }
       : {}),
     ...(record.metadata ? { metadata: record.metadata } : {}),
+    ...(record.webhook ? { webhook: record.webhook } : {}),
   };
 }

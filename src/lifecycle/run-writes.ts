@@ -3,19 +3,21 @@ import type { Redis } from 'ioredis';
 import type { TenantLimitName, TenantLimits } from '../config/tenant-limits.js';
 import { RunCancelledError } from '../core/errors.js';
 import { type RunEventInput, terminalEventTypes } from '../core/events.js';
-import type { RunOutcome, RunUsage } from '../core/run.js';
+import type { HumanAnswer, PendingInput, RunOutcome, RunUsage } from '../core/run.js';
 import { MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
 import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
 import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
-import type { RunRecord } from '../runs/schema.js';
-import { encodeRecordFields } from '../runs/store.js';
+import type { RunRecord, Webhook } from '../runs/schema.js';
+import { encodeRecordFields, PENDING_FIELD_PREFIX } from '../runs/store.js';
 import {
   CLAIM_STATUS,
+  CLOSE_INPUT,
   FINISH_RUN,
   INSERT_RUN,
   MARK_RUNNING,
   NEXT_ATTEMPT,
   RELEASE_IF_OURS,
+  WAIT_FOR_INPUT,
 } from './scripts.js';
 
 /**
@@ -59,6 +61,18 @@ export type Finished = 'finished' | 'finished-already' | 'superseded' | 'gone';
 
 /** How marking a run running went. */
 export type Started = 'running' | 'finished' | 'superseded' | 'gone';
+
+/** How recording a wait for human input went (see WAIT_FOR_INPUT). */
+export type Waited = 'waiting' | 'answered' | 'finished' | 'superseded' | 'gone';
+
+/** How recording a wait went, and which of the requests became pending just now. */
+export interface WaitRecorded {
+  waited: Waited;
+  added: string[];
+}
+
+/** How closing a human-input request went (see CLOSE_INPUT). */
+export type Closed = 'ok' | 'closed' | 'finished' | 'gone';
 
 /** What `resetForRetry` changed. */
 export interface RetryReset {
@@ -164,7 +178,7 @@ export class RunWrites {
     const tenant = tenantKeys(this.prefix, owner);
     await this.redis
       .multi()
-      .del(keys.record, keys.journal, keys.events, keys.feedback)
+      .del(keys.record, keys.journal, keys.events, keys.feedback, keys.deliveries)
       .zrem(idx.all, id)
       .zrem(idx.byOwner(owner), id)
       .zrem(idx.live, id)
@@ -198,6 +212,96 @@ export class RunWrites {
   async setFields(id: string, fields: Partial<Omit<RunRecord, 'id' | 'steps'>>): Promise<void> {
     const encoded = encodeRecordFields(fields);
     if (Object.keys(encoded).length > 0) await this.redis.hset(runKeys(this.prefix, id).record, encoded);
+  }
+
+  /** Attempt `attempt` stopped for `requests`: they become pending (with their events) and the run `waiting`. */
+  async waitForInput(id: string, attempt: number, requests: readonly PendingInput[]): Promise<WaitRecorded> {
+    const keys = runKeys(this.prefix, id);
+    const args = requests.flatMap((r) => [
+      r.id,
+      r.step,
+      JSON.stringify(r),
+      this.events.encode(id, { type: 'input.requested', request: r }),
+    ]);
+    const [waited, ...added] = (await this.redis.eval(
+      WAIT_FOR_INPUT,
+      3,
+      keys.record,
+      keys.journal,
+      keys.events,
+      String(attempt),
+      String(MAX_EVENTS_PER_RUN),
+      ...args,
+    )) as [Waited, ...string[]];
+    return { waited, added };
+  }
+
+  /** One pending request of the run, as stored. */
+  async pendingInput(id: string, requestId: string): Promise<PendingInput | undefined> {
+    const raw = await this.redis.hget(runKeys(this.prefix, id).record, `${PENDING_FIELD_PREFIX}${requestId}`);
+    return raw ? (JSON.parse(raw) as PendingInput) : undefined;
+  }
+
+  /** Closes a pending request with `answer` (journaled) and its event, once. */
+  async closeInput(
+    id: string,
+    request: PendingInput,
+    answer: HumanAnswer,
+    event: RunEventInput,
+  ): Promise<Closed> {
+    const keys = runKeys(this.prefix, id);
+    return (await this.redis.eval(
+      CLOSE_INPUT,
+      3,
+      keys.record,
+      keys.journal,
+      keys.events,
+      request.id,
+      request.step,
+      JSON.stringify({ kind: 'step', value: answer, completedAt: answer.at }),
+      this.events.encode(id, event),
+      String(MAX_EVENTS_PER_RUN),
+    )) as Closed;
+  }
+
+  /** The answer journaled for a request (whoever closed it). */
+  async journaledAnswer(id: string, step: string): Promise<HumanAnswer | undefined> {
+    const raw = await this.redis.hget(runKeys(this.prefix, id).journal, step);
+    return raw ? ((JSON.parse(raw) as { value: HumanAnswer }).value as HumanAnswer) : undefined;
+  }
+
+  /**
+   * An expired request that never became pending (its attempt stopped before recording the wait): its default
+   * answer journaled unless one is there, with its event. Returns the answer the journal holds.
+   */
+  async closeExpiredUnrecorded(
+    id: string,
+    request: PendingInput,
+    answer: HumanAnswer,
+  ): Promise<HumanAnswer | undefined> {
+    const entry = JSON.stringify({ kind: 'step', value: answer, completedAt: answer.at });
+    if ((await this.redis.hsetnx(runKeys(this.prefix, id).journal, request.step, entry)) === 1) {
+      await this.events.append(id, {
+        type: 'input.expired',
+        requestId: request.id,
+        step: request.step,
+        decision: 'reject',
+      });
+      return answer;
+    }
+    return this.journaledAnswer(id, request.step);
+  }
+
+  /** The run's webhook, if its request had one. */
+  async webhookOf(id: string): Promise<Webhook | undefined> {
+    const raw = await this.redis.hget(runKeys(this.prefix, id).record, 'webhook');
+    return raw ? (JSON.parse(raw) as Webhook) : undefined;
+  }
+
+  /** The run's status as stored (undefined: no such run). */
+  async status(id: string): Promise<string | undefined> {
+    const raw = await this.redis.hget(runKeys(this.prefix, id).record, 'status');
+    return raw ? (JSON.parse(raw) as string) : undefined;
   }
 
   /** Marks the run cancel-requested and tells every worker (the one running it aborts it). */
@@ -366,7 +470,7 @@ export class RunWrites {
 }
 
 /** The terminal event of an outcome. */
-function terminalEvent(outcome: RunOutcome): RunEventInput {
+export function terminalEvent(outcome: RunOutcome): RunEventInput {
   if (outcome.status === 'succeeded') {
     return {
       type: 'run.completed',

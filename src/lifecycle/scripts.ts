@@ -100,6 +100,9 @@ redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[4])
 redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[2])
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, 8) == 'pending:' then redis.call('HDEL', KEYS[1], field) end
+end
 local delta = tonumber(ARGV[3]) - tonumber(redis.call('HGET', KEYS[1], 'tenantTokens') or '0')
 if delta > 0 then
   redis.call('INCRBY', KEYS[6], delta)
@@ -110,3 +113,52 @@ redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('EXPIRE', KEYS[3], ARGV[6])
 return 'finished'`;
+
+/**
+ * Records that attempt ARGV[1] stopped for human input: each request (ARGV from 3 in fours: request id, journal
+ * key of its answer, the pending entry, its `input.requested` event) becomes a `pending:<id>` field of the record
+ * with its event, unless it is pending already. Returns `waiting` (status set), `answered` when an answer to one
+ * of them is journaled already (the run should go on at once), `finished`, `superseded` or `gone`, followed by
+ * the ids of the requests that became pending now.
+ *
+ * KEYS: record, journal, events. ARGV: fence, stream max length, then the requests.
+ */
+export const WAIT_FOR_INPUT = `${IS_TERMINAL}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return {'gone'} end
+if terminal(status) then return {'finished'} end
+if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return {'superseded'} end
+local answered = false
+local added = {}
+for i = 3, #ARGV, 4 do
+  if redis.call('HEXISTS', KEYS[2], ARGV[i + 1]) == 1 then
+    answered = true
+  elseif redis.call('HEXISTS', KEYS[1], 'pending:' .. ARGV[i]) == 0 then
+    redis.call('HSET', KEYS[1], 'pending:' .. ARGV[i], ARGV[i + 2])
+    redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[i + 3])
+    added[#added + 1] = ARGV[i]
+  end
+end
+if answered then return {'answered', unpack(added)} end
+redis.call('HSET', KEYS[1], 'status', '"waiting"')
+return {'waiting', unpack(added)}`;
+
+/**
+ * Closes pending request ARGV[1] with an answer (a person's, or the expiry's default): journals ARGV[3] under
+ * its key ARGV[2] unless an answer is there already, removes the request from the record, appends the event
+ * ARGV[4] and, when the run was waiting, puts it back to `queued` (its job is woken next). Answering twice never
+ * applies twice. Returns `ok`, `closed` (answered or expired already, or no such request), `finished` or `gone`.
+ *
+ * KEYS: record, journal, events. ARGV: request id, journal key, journal entry, event entry, stream max length.
+ */
+export const CLOSE_INPUT = `${IS_TERMINAL}
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'gone' end
+if terminal(status) then return 'finished' end
+local field = 'pending:' .. ARGV[1]
+if redis.call('HEXISTS', KEYS[1], field) == 0 then return 'closed' end
+redis.call('HDEL', KEYS[1], field)
+if redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3]) == 0 then return 'closed' end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[4])
+if status == '"waiting"' then redis.call('HSET', KEYS[1], 'status', '"queued"') end
+return 'ok'`;

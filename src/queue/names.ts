@@ -8,3 +8,6 @@ export function runsWaitListKey(prefix: string): string {
 
 /** The queue of online evaluations: finished runs the judge grades, off the runs' own path. */
 export const EVALS_QUEUE = 'evals';
+
+/** The queue of webhook deliveries: one job per delivery, retried with backoff on its own. */
+export const WEBHOOKS_QUEUE = 'webhooks';

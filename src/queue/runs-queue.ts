@@ -130,6 +130,17 @@ export function runQueuePort(queue: Queue<RunJobData>, redis: Redis): RunQueue<R
       return state === 'unknown' ? undefined : state;
     },
     isPaused: () => queue.isPaused(),
+    async wake(runId) {
+      const job = await queue.getJob(runId);
+      if (!job) return false;
+      try {
+        await job.promote();
+        return true;
+      } catch {
+        // Not delayed (any more): a worker holds the job, or it was promoted already; either way it runs.
+        return false;
+      }
+    },
     endedJobs: (runIds) => endedJobs(queue, redis, runIds),
     async liveJobs() {
       const jobs = await queue.getJobs([...LIVE_JOB_STATES]);

@@ -1,7 +1,14 @@
 /** Redis key layout of run state; one place so the API, worker and retention agree. */
 export function runKeys(prefix: string, runId: string) {
   const base = `${prefix}:run:${runId}`;
-  return { record: base, journal: `${base}:journal`, events: `${base}:events`, feedback: `${base}:feedback` };
+  return {
+    record: base,
+    journal: `${base}:journal`,
+    events: `${base}:events`,
+    feedback: `${base}:feedback`,
+    /** Webhook delivery attempts, oldest first. */
+    deliveries: `${base}:deliveries`,
+  };
 }
 
 export function indexKeys(prefix: string) {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { nestedDeeperThan } from '../core/json.js';
-import { errorInfoSchema, runOutputSchema, stepRecordSchema, usageSchema } from '../core/run.js';
+import {
+  errorInfoSchema,
+  pendingInputSchema,
+  runOutputSchema,
+  stepRecordSchema,
+  usageSchema,
+} from '../core/run.js';
 import {
   commonRunOptionDefaults,
   commonRunOptionsShape,
@@ -70,6 +76,50 @@ export const runIdSchema = z
 
 export const isRunId = (value: unknown): value is string => runIdSchema.safeParse(value).success;
 
+/** The events a run's webhook may be sent: the human-input ones and the terminal ones. */
+export const webhookEventTypes = [
+  'input.requested',
+  'input.received',
+  'input.expired',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+export const defaultWebhookEvents: readonly WebhookEventType[] = [
+  'input.requested',
+  'run.completed',
+  'run.failed',
+  'run.cancelled',
+];
+
+export const webhookSchema = z
+  .object({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .max(2_048)
+      .describe('Where deliveries are POSTed; its host must be in BATON_WEBHOOK_HOSTS.'),
+    events: z
+      .array(z.enum(webhookEventTypes))
+      .min(1)
+      .optional()
+      .describe('The event types to deliver (default: input.requested and the terminal event).'),
+  })
+  .strict()
+  .meta({ id: 'Webhook' });
+export type Webhook = z.infer<typeof webhookSchema>;
+
+/** One delivery attempt of a run's webhook, as the run record lists them. */
+export const deliveryAttemptSchema = z.object({
+  delivery: z.string().describe("Delivery id (the body's `id`; the same on every attempt)."),
+  type: z.string(),
+  attempt: z.number().int(),
+  status: z.number().int().optional().describe('HTTP status the receiver answered.'),
+  error: z.string().optional(),
+  at: z.string(),
+});
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+
 export const runRequestSchema = z
   .object({
     team: z.string().min(1).default('news-desk'),
@@ -86,11 +136,16 @@ export const runRequestSchema = z
       .describe(`The task: text, or a JSON object (at most ${MAX_INPUT_DEPTH} levels deep).`),
     options: runOptionsSchema.optional(),
     metadata: z.record(z.string().min(1).max(64), z.string().max(512)).optional(),
+    webhook: webhookSchema
+      .optional()
+      .describe("Signed deliveries of the run's events (Baton-Signature), retried with backoff."),
   })
   .strict();
 export type RunRequest = z.infer<typeof runRequestSchema>;
 
-export const runStatusSchema = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export const runStatusSchema = z
+  .enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled'])
+  .describe('queued → running ⇄ waiting (for human input) → succeeded | failed | cancelled.');
 export type RunStatus = z.infer<typeof runStatusSchema>;
 export const terminalStatuses: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
@@ -139,6 +194,12 @@ export const runRecordSchema = z.object({
   error: errorInfoSchema.optional(),
   usage: usageSchema,
   steps: z.array(stepRecordSchema),
+  pending: z
+    .array(pendingInputSchema)
+    .optional()
+    .describe('Open requests for human input (approvals, questions) of a waiting run.'),
+  webhook: webhookSchema.optional(),
+  deliveries: z.array(deliveryAttemptSchema).optional().describe('Webhook delivery attempts, oldest first.'),
   traceId: z.string().optional(),
   feedback: z.array(feedbackEntrySchema).optional(),
   evaluations: z
@@ -173,3 +234,33 @@ export const runRecordSchema = z.object({
   durationMs: z.number().optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
+
+/**
+ * A person's answer to a pending request of a waiting run (`POST /v1/runs/{id}/input`): a decision on an approval
+ * (`arguments` may edit the call) or an answer to a question.
+ */
+export const inputAnswerSchema = z.union([
+  z
+    .object({
+      requestId: z.string().min(1).max(100),
+      decision: z.enum(['approve', 'reject']),
+      arguments: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe("Approve the call with these arguments instead (checked against the tool's schema)."),
+      comment: z
+        .string()
+        .trim()
+        .min(1)
+        .max(2_000)
+        .optional()
+        .describe('Shown to the model with a rejection.'),
+    })
+    .strict()
+    .meta({ id: 'ApprovalAnswer' }),
+  z
+    .object({ requestId: z.string().min(1).max(100), answer: z.string().trim().min(1).max(20_000) })
+    .strict()
+    .meta({ id: 'QuestionAnswer' }),
+]);
+export type InputAnswer = z.infer<typeof inputAnswerSchema>;

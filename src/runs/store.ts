@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BatonError } from '../core/errors.js';
+import type { PendingInput } from '../core/run.js';
 import { readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, llmopsKeys, runKeys } from './keys.js';
 import {
+  type DeliveryAttempt,
   type FeedbackEntry,
   isRunId,
   type RunRecord,
@@ -11,6 +13,9 @@ import {
   runRecordSchema,
   terminalStatuses,
 } from './schema.js';
+
+/** The latest webhook delivery attempts a record shows. */
+const MAX_DELIVERIES_SHOWN = 100;
 
 /** Stored beside the record, never served: which API key (by hash) created the run. */
 export interface StoredRun {
@@ -83,13 +88,15 @@ export class RunStore {
     const { owner, trace, tenantTokens: _counted, ...fields } = raw;
     const keys = runKeys(this.prefix, id);
     try {
-      const [journal, feedback, evaluations] = await Promise.all([
+      const [journal, feedback, evaluations, deliveries] = await Promise.all([
         readJournal(this.redis, this.prefix, id),
         this.redis.lrange(keys.feedback, 0, -1),
         this.redis.hvals(llmopsKeys(this.prefix).evaluations(id)),
+        this.redis.lrange(keys.deliveries, -MAX_DELIVERIES_SHOWN, -1),
       ]);
       if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
       if (evaluations.length > 0) fields.evaluations = `[${evaluations.join(',')}]`;
+      if (deliveries.length > 0) fields.deliveries = `[${deliveries.join(',')}]`;
       return {
         record: decode({ ...fields }, stepsFromJournal(journal)),
         owner,
@@ -114,6 +121,12 @@ export class RunStore {
       this.log?.error({ err: err.toJSON(), runId: id }, 'skipping a run whose stored record cannot be read');
       return undefined;
     }
+  }
+
+  /** Records one webhook delivery attempt with the run; it is kept as long as the run. */
+  async addDeliveryAttempt(id: string, attempt: DeliveryAttempt): Promise<void> {
+    const key = runKeys(this.prefix, id).deliveries;
+    await this.redis.multi().rpush(key, JSON.stringify(attempt)).expire(key, this.retentionSeconds).exec();
   }
 
   /** Appends a quality signal to the run; it is kept as long as the run. */
@@ -182,8 +195,20 @@ export function encodeRecordFields(fields: Record<string, unknown>): Record<stri
   return out;
 }
 
+/** The record field of one open human-input request (each its own field, so an answer removes just it). */
+export const PENDING_FIELD_PREFIX = 'pending:';
+
 function decode(fields: Record<string, string>, steps: RunRecord['steps']): RunRecord {
   const obj: Record<string, unknown> = { steps };
-  for (const [k, v] of Object.entries(fields)) obj[k] = JSON.parse(v);
+  const pending: PendingInput[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    if (k.startsWith(PENDING_FIELD_PREFIX)) pending.push(JSON.parse(v) as PendingInput);
+    else obj[k] = JSON.parse(v);
+  }
+  if (pending.length > 0) {
+    obj.pending = pending.sort((a, b) =>
+      a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0,
+    );
+  }
   return runRecordSchema.parse(obj);
 }

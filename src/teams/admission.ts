@@ -49,6 +49,7 @@ export function toolRules(hosts: readonly string[]): AdmissionRule[] {
               },
             ];
           }
+          if (tool.kind === 'human') return [];
           const url = tool.kind === 'search' ? tool.azure?.endpoint : tool.url;
           if (url === undefined || hostAllowed(url, hosts)) return [];
           const field = tool.kind === 'search' ? ['azure', 'endpoint'] : ['url'];

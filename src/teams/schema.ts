@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { agentDefinitionSchema, agentLimits, agentNameSchema, outputSchemaField } from '../agents/schema.js';
 import { modelProviders, modelSettingsSchema } from '../core/model.js';
 import { type PatternName, patternNames, registeredPatterns } from '../orchestrators/index.js';
-import { toolDeclarationSchema, toolLimits } from '../tools/schema.js';
+import { approvalTimeoutMsSchema, toolDeclarationSchema, toolLimits } from '../tools/schema.js';
 
 type Registered = (typeof registeredPatterns)[number];
 type WiringOf<N extends PatternName> = Extract<Registered, { name: N }>['wiring'];
@@ -130,6 +130,8 @@ export const teamDefinitionSchema = z
     summarizer: agentNameSchema.optional(),
     /** Tools the team's agents may call: HTTP APIs, MCP servers, knowledge search (docs/tools.md). */
     tools: z.array(toolDeclarationSchema).max(toolLimits.tools).optional(),
+    /** The default `approvalTimeoutMs` of the team's requests for a person (a tool's own wins). */
+    approvalTimeoutMs: approvalTimeoutMsSchema.optional(),
   })
   .strict()
   .superRefine((team, ctx) => {

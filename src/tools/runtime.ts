@@ -15,20 +15,20 @@ import type { ToolDefinition } from '../core/model.js';
 import { compileJsonSchema, type OutputSchema } from '../core/output-schema.js';
 import type { ToolCallSettlement, ToolType } from '../core/tools.js';
 import { callHttpTool, type ToolAttempt, truncated } from './http.js';
-import { isIdempotent, type ToolDeclaration } from './schema.js';
+import { type CallableToolDeclaration, isIdempotent, type ToolDeclaration } from './schema.js';
 
 /** One tool an agent may call, ready to run: what the model is shown and how one attempt is made. */
 export interface ExecutableTool {
   readonly definition: ToolDefinition;
   readonly type: ToolType;
   readonly idempotent: boolean;
-  readonly declaration: ToolDeclaration;
+  readonly declaration: CallableToolDeclaration;
   /** One attempt with validated arguments; throws `ToolError` (or the abort reason). */
   attempt(args: Record<string, unknown>, attempt: ToolAttempt): Promise<string>;
 }
 
 /** Where a kind of tool comes from: the tools one declaration gives (an MCP server gives several). */
-export type ToolSource = (declaration: ToolDeclaration, team: string) => Promise<ExecutableTool[]>;
+export type ToolSource = (declaration: CallableToolDeclaration, team: string) => Promise<ExecutableTool[]>;
 
 export interface ToolRuntimeDeps {
   /** `${env:NAME}` values the operator allows (BATON_TOOL_SECRETS). */
@@ -45,6 +45,8 @@ export interface ToolRuntimeDeps {
 export interface ToolTeam {
   readonly name: string;
   readonly tools?: readonly ToolDeclaration[] | undefined;
+  /** The team's default time a request for a person waits (approvals of its tools' calls). */
+  readonly approvalTimeoutMs?: number | undefined;
 }
 
 const isRetryable = (e: unknown) => e instanceof ToolError && e.retryable;
@@ -71,14 +73,15 @@ export class ToolRuntime {
     for (const ref of refs) {
       const [source, inner] = ref.split('__');
       const declaration = team.tools?.find((t) => t.name === source);
-      if (!declaration) continue;
+      // A `kind: human` tool is the engine's (ask_human), not a call this runtime makes.
+      if (!declaration || declaration.kind === 'human') continue;
       const all = await this.expand(declaration, team.name);
       out.push(...(inner === undefined ? all : all.filter((t) => t.definition.name === ref)));
     }
     return out;
   }
 
-  private async expand(declaration: ToolDeclaration, team: string): Promise<ExecutableTool[]> {
+  private async expand(declaration: CallableToolDeclaration, team: string): Promise<ExecutableTool[]> {
     if (declaration.kind === 'http') return [this.httpTool(declaration)];
     const source = this.deps.sources?.[declaration.kind];
     if (!source) {

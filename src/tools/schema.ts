@@ -35,8 +35,22 @@ const jsonSchemaObject = z
   })
   .describe('JSON Schema of the arguments object.');
 
+export const approvalTimeoutMsSchema = z
+  .number()
+  .int()
+  .min(1_000)
+  .max(30 * 24 * 3600 * 1000)
+  .describe('How long a request for a person waits before it expires with the default decision (reject).');
+
 const common = {
   name: toolNameSchema,
+  approval: z
+    .enum(['always', 'never'])
+    .default('never')
+    .describe(
+      'always: each call waits for a person to approve it before it runs (POST /v1/runs/{id}/input).',
+    ),
+  approvalTimeoutMs: approvalTimeoutMsSchema.optional(),
   description: z.string().min(1).max(toolLimits.descriptionChars).optional(),
   timeoutMs: z.number().int().min(1).max(600_000).default(10_000).describe('Per attempt.'),
   retry: z
@@ -131,19 +145,41 @@ export const searchToolSchema = z
     message: 'needs exactly one of source (embedded index) or azure (Azure AI Search)',
   });
 
+/**
+ * `kind: human`: the built-in question to a person (`ask_human`). The agent asks a free-text question and the run
+ * waits, holding no worker, until someone answers over the API or the request expires.
+ */
+export const humanToolSchema = z
+  .object({
+    name: toolNameSchema,
+    kind: z.literal('human'),
+    description: z
+      .string()
+      .min(1)
+      .max(toolLimits.descriptionChars)
+      .optional()
+      .describe('What the model is told the tool is for (default: ask a person a question).'),
+    approvalTimeoutMs: approvalTimeoutMsSchema.optional(),
+  })
+  .strict();
+
 export const toolDeclarationSchema = z.discriminatedUnion('kind', [
   httpToolSchema,
   mcpToolSchema,
   searchToolSchema,
+  humanToolSchema,
 ]);
 export type ToolDeclaration = z.infer<typeof toolDeclarationSchema>;
 export type HttpToolDeclaration = z.infer<typeof httpToolSchema>;
 export type McpToolDeclaration = z.infer<typeof mcpToolSchema>;
 export type SearchToolDeclaration = z.infer<typeof searchToolSchema>;
+export type HumanToolDeclaration = z.infer<typeof humanToolSchema>;
+/** The tools a call goes out to (a `kind: human` tool is a question to a person, handled by the engine). */
+export type CallableToolDeclaration = Exclude<ToolDeclaration, { kind: 'human' }>;
 
 /** Whether a tool's call may be re-sent after a crash left its outcome unknown. */
 export function isIdempotent(tool: ToolDeclaration): boolean {
-  if (tool.kind === 'search') return true;
+  if (tool.kind === 'search' || tool.kind === 'human') return true;
   if (tool.kind === 'mcp') return tool.idempotent;
   return tool.idempotent ?? tool.method === 'GET';
 }

@@ -5,6 +5,7 @@ import type { RunLifecycle } from '../lifecycle/lifecycle.js';
 import type { CircuitBreakers } from '../policies/breakers.js';
 import type { FinishedRun } from '../queue/evals-queue.js';
 import type { RedisEventLog } from '../runs/events.js';
+import type { WebhookWorkerDeps } from './webhook-worker.js';
 
 export interface WorkerDeps {
   /** For BullMQ (blocking commands); needs `maxRetriesPerRequest: null`. */
@@ -23,6 +24,8 @@ export interface WorkerDeps {
   onBehalfOf?: <T>(tenant: string, fn: () => Promise<T>) => Promise<T>;
   /** Told of every run this worker finished (online evaluation samples them); must not throw. */
   runFinished?: (run: FinishedRun) => Promise<unknown>;
+  /** Sends runs' webhook deliveries from this process too (when webhooks are configured). */
+  webhooks?: Omit<WebhookWorkerDeps, 'log' | 'prefix'> | undefined;
   settings: {
     prefix: string;
     concurrency: number;

@@ -1,6 +1,6 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import type { Logger } from 'pino';
-import { AttemptSupersededError, RunInterruptedError, toErrorInfo } from '../core/errors.js';
+import { AttemptSupersededError, RunInterruptedError, RunWaitingError, toErrorInfo } from '../core/errors.js';
 import type { ErrorInfo } from '../core/run.js';
 import { execute } from '../engine/index.js';
 import type { StartDecision } from '../lifecycle/lifecycle.js';
@@ -20,8 +20,11 @@ export interface WorkerScope {
   drain: AbortSignal;
 }
 
-/** How a job's processing ended: done (the job completes or fails as the run did), or handed over. */
-export type JobEnding = 'done' | 'handed-over' | 'superseded';
+/**
+ * How a job's processing ended: done (the job completes or fails as the run did), handed over, or put aside
+ * (delayed) while the run waits for human input.
+ */
+export type JobEnding = 'done' | 'handed-over' | 'superseded' | 'waiting';
 
 /**
  * One run job: register the attempt (so a cancel from now on reaches it), start the run through the lifecycle,
@@ -96,6 +99,7 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
           signal: x.attempt.controller.signal,
           drain: x.worker.drain,
           firstStartedAt: Date.parse(start.startedAt),
+          inputs: deps.lifecycle.inputs,
         },
         deps.engine,
       ),
@@ -114,9 +118,30 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
     if (outcome.status === 'failed') throw failJob(outcome.error);
     return 'done';
   } catch (err) {
+    if (err instanceof RunWaitingError) return await putAside(deps, x, err);
     if (!(err instanceof RunInterruptedError)) throw err;
     return handOver(x, err);
   }
+}
+
+/**
+ * The run waits for a person: its requests are recorded (the run `waiting`) and its job leaves the active set as
+ * a delayed job until the earliest expiry or the deadline, so it holds no worker slot and no lock. An answer
+ * promotes the job (`RunQueue.wake`); the next attempt, on any worker, replays the journal up to the answer.
+ */
+async function putAside(deps: WorkerDeps, x: Execution, err: RunWaitingError): Promise<JobEnding> {
+  const { runId } = x.job.data;
+  const waited = await deps.lifecycle.inputs.wait(runId, x.start.attempt, err.requests);
+  if (waited === 'superseded') return 'superseded';
+  if (waited === 'finished' || waited === 'gone') return 'done';
+  // Answered while this attempt was stopping: go on at once, through the delayed set like any wake-up.
+  await x.job.moveToDelayed(waited === 'answered' ? Date.now() : err.wakeAt, x.token);
+  x.log.info(
+    { requests: err.requests.map((r) => r.id), wakeAt: new Date(err.wakeAt).toISOString() },
+    'run waiting for human input',
+  );
+  if (waited === 'waiting') await deps.lifecycle.inputs.wakeIfAnswered(runId);
+  return 'waiting';
 }
 
 /** An interrupted attempt: back to the queue when draining; nothing to hand back when another owns the job. */

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { AttemptSupersededError, RunInterruptedError, toErrorInfo } from '../core/errors.js';
 import { RUNS_QUEUE } from '../queue/names.js';
 import { type RunJobData, runJobData } from '../queue/runs-queue.js';
@@ -11,6 +11,7 @@ import type { WorkerDeps } from './deps.js';
 import { startHeartbeat } from './heartbeat.js';
 import { startReconciler } from './reconciler.js';
 import { processRunJob, type WorkerScope } from './run-job.js';
+import { startWebhookWorker } from './webhook-worker.js';
 
 export type { WorkerDeps } from './deps.js';
 
@@ -70,6 +71,7 @@ function processor(deps: WorkerDeps, scope: WorkerScope) {
     });
     // Handed over (drain) or superseded (another attempt holds the job): not a failure, and not this attempt's job
     // to move any more. BullMQ leaves a job alone on WaitingError.
+    if (ending === 'waiting') throw new DelayedError();
     if (ending !== 'done') throw new WaitingError();
   };
 }
@@ -135,6 +137,9 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       draining: drain.signal.aborted,
     }),
   });
+  const webhooks = deps.webhooks
+    ? await startWebhookWorker({ ...deps.webhooks, prefix: settings.prefix, log })
+    : undefined;
   const stopBreakerGauge = observeBreakers(() => deps.breakers.snapshot());
   // The fleet's breakers, including those this worker has not called, go out with its heartbeats.
   const breakerRefresh = setInterval(() => void deps.breakers.refresh(), settings.heartbeatIntervalMs);
@@ -163,6 +168,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
       );
       await closing;
       clearTimeout(grace);
+      await webhooks?.close();
       await heartbeat.stop();
       stopBreakerGauge();
       clearInterval(breakerRefresh);

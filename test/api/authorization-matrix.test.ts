@@ -56,6 +56,7 @@ const table: Record<string, Access> = {
   'GET /v1/runs/:id': 'owner',
   'POST /v1/runs/:id/cancel': 'owner',
   'POST /v1/runs/:id/feedback': 'owner',
+  'POST /v1/runs/:id/input': 'owner',
   'GET /v1/runs/:id/events': 'owner',
   'GET /v1/teams': 'caller',
   'GET /v1/teams/:name': 'caller',
@@ -77,6 +78,8 @@ const table: Record<string, Access> = {
   'POST /admin/logout': 'console',
   'GET /admin': 'console',
   'GET /admin/fleet': 'console',
+  'GET /admin/pending': 'console',
+  'POST /admin/runs/:id/input': 'console',
   'POST /admin/queue/pause': 'console',
   'POST /admin/queue/resume': 'console',
   'POST /admin/runs/:id/retry': 'console',
@@ -245,6 +248,7 @@ function pathFor(url: string, role: Role, tenant: Tenant | undefined): string {
 const BODIES: Record<string, unknown> = {
   'POST /v1/runs': { team: 'news-desk', pattern: 'sequential', input: 'A short note for the matrix.' },
   'POST /v1/runs/:id/feedback': { score: 1 },
+  'POST /v1/runs/:id/input': { requestId: 'no-such-request', answer: 'An answer for the matrix.' },
 };
 
 async function headersFor(role: Role, method: string, route: string): Promise<Record<string, string>> {

@@ -99,6 +99,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{id}/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a pending request of a waiting run
+         * @description Approves or rejects a pending approval (`decision`, optionally edited `arguments` and a `comment`), or answers a pending question (`answer`). The answer is journaled once, with the answering key's id, and the run resumes on any worker. The run's owner and operators/admins may answer. 409 when the request is not pending (answered already, expired, or unknown) or the run has finished.
+         */
+        post: operations["answerRunInput"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/runs/{id}/feedback": {
         parameters: {
             query?: never;
@@ -471,6 +491,11 @@ export interface components {
             metadata?: {
                 [key: string]: string;
             };
+            webhook?: {
+                /** Format: uri */
+                url: string;
+                events?: ("input.requested" | "input.received" | "input.expired" | "run.completed" | "run.failed" | "run.cancelled")[];
+            };
         };
         /**
          * @example {
@@ -490,7 +515,7 @@ export interface components {
         RunRecord: {
             id: string;
             /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+            status: "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
             team: string;
             /** @enum {string} */
             pattern: "sequential" | "concurrent" | "handoff" | "magentic" | "group-chat" | "map";
@@ -579,6 +604,31 @@ export interface components {
                         [key: string]: unknown;
                     };
                 };
+            }[];
+            pending?: {
+                id: string;
+                /** @enum {string} */
+                kind: "approval" | "question";
+                agent: string;
+                step: string;
+                tool?: string;
+                arguments?: unknown;
+                question?: string;
+                createdAt: string;
+                expiresAt?: string;
+            }[];
+            webhook?: {
+                /** Format: uri */
+                url: string;
+                events?: ("input.requested" | "input.received" | "input.expired" | "run.completed" | "run.failed" | "run.cancelled")[];
+            };
+            deliveries?: {
+                delivery: string;
+                type: string;
+                attempt: number;
+                status?: number;
+                error?: string;
+                at: string;
             }[];
             traceId?: string;
             feedback?: components["schemas"]["FeedbackEntry"][];
@@ -752,6 +802,42 @@ export interface components {
             reason?: string;
         } | {
             /** @constant */
+            type: "input.requested";
+            runId: string;
+            at: string;
+            request: {
+                id: string;
+                /** @enum {string} */
+                kind: "approval" | "question";
+                agent: string;
+                step: string;
+                tool?: string;
+                arguments?: unknown;
+                question?: string;
+                createdAt: string;
+                expiresAt?: string;
+            };
+        } | {
+            /** @constant */
+            type: "input.received";
+            runId: string;
+            at: string;
+            requestId: string;
+            step: string;
+            /** @enum {string} */
+            decision?: "approve" | "reject";
+            by: string;
+        } | {
+            /** @constant */
+            type: "input.expired";
+            runId: string;
+            at: string;
+            requestId: string;
+            step: string;
+            /** @constant */
+            decision: "reject";
+        } | {
+            /** @constant */
             type: "budget.exceeded";
             runId: string;
             at: string;
@@ -899,7 +985,7 @@ export interface operations {
     listRuns: {
         parameters: {
             query?: {
-                status?: "queued" | "running" | "succeeded" | "failed" | "cancelled";
+                status?: "queued" | "running" | "waiting" | "succeeded" | "failed" | "cancelled";
                 limit?: number;
                 cursor?: string;
             };
@@ -1161,6 +1247,110 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunRecord"];
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    answerRunInput: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    requestId: string;
+                    /** @enum {string} */
+                    decision: "approve" | "reject";
+                    arguments?: {
+                        [key: string]: unknown;
+                    };
+                    comment?: string;
+                } | {
+                    requestId: string;
+                    answer: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        runId: string;
+                        answer: {
+                            requestId: string;
+                            /** @enum {string} */
+                            decision?: "approve" | "reject";
+                            arguments?: unknown;
+                            comment?: string;
+                            answer?: string;
+                            by?: string;
+                            at: string;
+                            expired?: boolean;
+                        };
+                    };
                 };
             };
             /** @description Default Response */

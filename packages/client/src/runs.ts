@@ -4,6 +4,9 @@ import type { Transport } from './transport.js';
 import {
   type Feedback,
   type FeedbackEntry,
+  type InputAccepted,
+  type InputAnswer,
+  type InputReply,
   type RunList,
   type RunListQuery,
   type RunRecord,
@@ -98,6 +101,27 @@ export class Runs {
       method: 'POST',
       path: runPath(id, '/feedback'),
       body: feedback,
+      signal: options.signal,
+      resendAfterNetworkError: false,
+    });
+  }
+
+  /**
+   * Answers a pending request of a waiting run (`requestId` is its `run.pending[].id`): a decision on an approval
+   * (`{ decision, arguments?, comment? }`) or an answer to a question (`{ answer }`). A request answered already or expired answers 409 (`INPUT_NOT_PENDING`); an answer
+   * is never resent after a network error (the caller reads the run to learn whether it arrived).
+   */
+  answer(
+    id: string,
+    requestId: string,
+    reply: InputReply,
+    options: CallOptions = {},
+  ): Promise<InputAccepted> {
+    const body: InputAnswer = { ...reply, requestId };
+    return this.transport.json<InputAccepted>({
+      method: 'POST',
+      path: runPath(id, '/input'),
+      body,
       signal: options.signal,
       resendAfterNetworkError: false,
     });

@@ -13,6 +13,16 @@ export type RunEventType = RunEvent['type'];
 export type RunStatus = RunRecord['status'];
 export type FeedbackEntry = Schemas['FeedbackEntry'];
 export type Feedback = JsonBody<paths['/v1/runs/{id}/feedback']['post']['requestBody']>;
+/** An answer to a pending request of a waiting run: an approval decision, or an answer to a question. */
+export type InputAnswer = JsonBody<paths['/v1/runs/{id}/input']['post']['requestBody']>;
+/** An answer without its request id: `{ decision, arguments?, comment? }` or `{ answer }`. */
+export type InputReply = InputAnswer extends infer A
+  ? A extends unknown
+    ? Omit<A, 'requestId'>
+    : never
+  : never;
+export type InputAccepted = JsonBody<paths['/v1/runs/{id}/input']['post']['responses'][202]>;
+export type PendingInput = NonNullable<RunRecord['pending']>[number];
 export type RunList = JsonBody<paths['/v1/runs']['get']['responses'][200]>;
 export type RunListQuery = NonNullable<paths['/v1/runs']['get']['parameters']['query']>;
 export type TeamList = JsonBody<paths['/v1/teams']['get']['responses'][200]>;

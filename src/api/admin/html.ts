@@ -141,6 +141,7 @@ const NAV = [
   { href: '/admin', label: 'Overview' },
   { href: '/admin/runs', label: 'Runs' },
   { href: '/admin/queues', label: 'Queue dashboard' },
+  { href: '/admin/pending', label: 'Pending requests' },
   { href: '/admin/fleet', label: 'Fleet' },
   { href: '/docs', label: 'API docs' },
 ];

@@ -2,7 +2,7 @@ import type { QueueStats } from '../../queue/stats.js';
 import type { RunRecord } from '../../runs/schema.js';
 import type { TeamDefinition } from '../../teams/schema.js';
 import { type AgentFleetState, agentFleetState, type WorkerHeartbeat } from '../../worker/heartbeat.js';
-import { type Html, html, layout } from './html.js';
+import { Html, html, layout } from './html.js';
 
 /** The operator console's pages, rendered on the server: no scripts, plain tables and forms. */
 
@@ -206,5 +206,76 @@ export function fleetPage(data: {
 <tbody>${breakerRows}</tbody>
 </table>
 </section>`,
+  });
+}
+
+/** One open request of a waiting run, with the run it belongs to. */
+export interface PendingRow {
+  run: RunRecord;
+  request: NonNullable<RunRecord['pending']>[number];
+}
+
+function pendingForm(row: PendingRow, who: Who): Html {
+  const { run, request } = row;
+  const id = `${run.id}-${request.id}`;
+  const hidden = html`<input type="hidden" name="_csrf" value="${who.csrf}"><input type="hidden" name="requestId" value="${request.id}">`;
+  if (request.kind === 'question') {
+    return html`<form method="post" action="/admin/runs/${run.id}/input">${hidden}
+  <label for="answer-${id}">Answer</label>
+  <input type="text" id="answer-${id}" name="answer" required maxlength="20000">
+  <button type="submit">Send answer</button></form>`;
+  }
+  return html`<form method="post" action="/admin/runs/${run.id}/input">${hidden}
+  <label for="comment-${id}">Comment</label>
+  <input type="text" id="comment-${id}" name="comment" maxlength="2000">
+  <button type="submit" name="decision" value="approve">Approve</button>
+  <button type="submit" name="decision" value="reject">Reject</button></form>`;
+}
+
+/** The open requests for a person across waiting runs: approve, reject or answer each one here. */
+export function pendingPage(data: {
+  who: Who;
+  rows: PendingRow[];
+  teams: string[];
+  team?: string | undefined;
+  notice?: string | undefined;
+  error?: string | undefined;
+}): string {
+  const { who } = data;
+  const now = Date.now();
+  const rows =
+    data.rows.length === 0
+      ? html`<tr><td colspan="6" class="muted">No pending requests.</td></tr>`
+      : html`${data.rows.map(
+          (row) => html`<tr>
+  <td><code>${row.run.id}</code><br><span class="muted">${row.run.team}</span></td>
+  <td>${row.request.kind}</td><td>${row.request.agent}${row.request.tool ? html` → <code>${row.request.tool}</code>` : ''}</td>
+  <td>${
+    row.request.kind === 'question'
+      ? (row.request.question ?? '')
+      : html`<pre>${JSON.stringify(row.request.arguments ?? {}, null, 2)}</pre>`
+  }</td>
+  <td>waiting ${age(row.request.createdAt, now)}${row.request.expiresAt ? html`<br><span class="muted">expires ${time(row.request.expiresAt)}</span>` : ''}</td>
+  <td>${pendingForm(row, who)}</td></tr>`,
+        )}`;
+  return layout({
+    title: 'Pending requests',
+    who,
+    current: '/admin/pending',
+    body: html`<h1>Pending requests</h1>
+${data.notice ? html`<p class="notice" role="status">${data.notice}</p>` : ''}
+${data.error ? html`<p class="error" role="alert">${data.error}</p>` : ''}
+<form method="get" action="/admin/pending" class="inline">
+  <label for="team-filter">Team</label>
+  <select id="team-filter" name="team"><option value="">All teams</option>${data.teams.map(
+    (t) => html`<option value="${t}"${new Html(t === data.team ? ' selected' : '')}>${t}</option>`,
+  )}</select>
+  <button type="submit">Filter</button>
+</form>
+<table>
+<caption>Approvals and questions that runs wait for, oldest first</caption>
+<thead><tr><th scope="col">Run</th><th scope="col">Kind</th><th scope="col">Agent</th><th scope="col">Question or arguments</th><th scope="col">Age</th><th scope="col">Decision</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`,
   });
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ApiRole } from '../../config/index.js';
 import { RefusedError } from '../../core/errors.js';
 import { collectQueueStats } from '../../queue/stats.js';
-import { type RunRecord, runIdSchema } from '../../runs/schema.js';
+import { inputAnswerSchema, type RunRecord, runIdSchema } from '../../runs/schema.js';
 import { listWorkers } from '../../worker/heartbeat.js';
 import type { Authenticator, Caller } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
@@ -15,7 +15,15 @@ import type { StreamSlots } from '../streams.js';
 import { mountBoard } from './board.js';
 import { CONSOLE_CSS } from './html.js';
 import { inspectorRoutes } from './inspector-routes.js';
-import { fleetPage, loginPage, messagePage, overviewPage, type Who } from './pages.js';
+import {
+  fleetPage,
+  loginPage,
+  messagePage,
+  overviewPage,
+  type PendingRow,
+  pendingPage,
+  type Who,
+} from './pages.js';
 import {
   type ConsoleUser,
   checkLoginToken,
@@ -377,5 +385,67 @@ export const adminPlugin =
       streams,
     );
 
+    /** Waiting runs' open requests: their jobs are the delayed ones (the newest 500). */
+    app.get('/admin/pending', { schema: { hide: true } }, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const team = typeof query.team === 'string' && query.team ? query.team : undefined;
+      const delayed = await deps.queue.getJobs(['delayed'], 0, 499);
+      const waiting = (await runsOf(delayed.map((j) => j?.id))).filter((r) => r.status === 'waiting');
+      const rows: PendingRow[] = waiting
+        .filter((r) => team === undefined || r.team === team)
+        .flatMap((run) => (run.pending ?? []).map((req) => ({ run, request: req })))
+        .sort((a, b) => (a.request.createdAt < b.request.createdAt ? -1 : 1));
+      const error =
+        typeof query.error === 'string' && /^[A-Z_]{1,40}$/.test(query.error)
+          ? (PENDING_ERRORS[query.error] ?? `The answer was refused (${query.error}).`)
+          : undefined;
+      return sendHtml(
+        reply,
+        pendingPage({
+          who: who(request, reply),
+          rows,
+          teams: [...new Set(waiting.map((r) => r.team))].sort(),
+          team,
+          notice: query.done === 'answered' ? 'The answer was recorded; the run resumes.' : undefined,
+          error,
+        }),
+      );
+    });
+
+    app.post(
+      '/admin/runs/:id/input',
+      { schema: { hide: true, params: z.object({ id: runIdSchema }) } },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const body = request.body;
+        const decision = field(body, 'decision');
+        const comment = field(body, 'comment')?.trim();
+        const answer = field(body, 'answer');
+        const parsed = inputAnswerSchema.safeParse({
+          requestId: field(body, 'requestId'),
+          ...(decision !== undefined ? { decision, ...(comment ? { comment } : {}) } : { answer }),
+        });
+        if (!parsed.success) return reply.redirect('/admin/pending?error=VALIDATION_ERROR', 303);
+        try {
+          const run = await deps.store.get(id);
+          if (!run) throw new RefusedError('not-found', 'NOT_FOUND', `Run "${id}" was not found.`);
+          await deps.lifecycle.inputs.answer(run, parsed.data, { keyId: request.caller?.keyId ?? '' });
+          return reply.redirect('/admin/pending?done=answered', 303);
+        } catch (err) {
+          if (err instanceof RefusedError && err.refusal !== 'unavailable') {
+            return reply.redirect(`/admin/pending?error=${encodeURIComponent(err.code)}`, 303);
+          }
+          throw err;
+        }
+      },
+    );
+
     await mountBoard(app, deps, deny);
   };
+
+const PENDING_ERRORS: Record<string, string> = {
+  INPUT_NOT_PENDING: 'That request is no longer pending: it was answered or has expired.',
+  RUN_FINISHED: 'That run has already finished.',
+  VALIDATION_ERROR: 'The answer was incomplete: a question needs an answer, an approval a decision.',
+  NOT_FOUND: 'That run no longer exists.',
+};

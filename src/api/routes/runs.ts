@@ -3,11 +3,13 @@ import type {} from '@fastify/sse';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { runEventSchema } from '../../core/events.js';
+import { humanAnswerSchema } from '../../core/run.js';
 import type { FeedbackLog } from '../../runs/feedback-log.js';
 import {
   type FeedbackEntry,
   feedbackEntrySchema,
   feedbackSchema,
+  inputAnswerSchema,
   runIdSchema,
   runRecordSchema,
   runRequestSchema,
@@ -185,6 +187,32 @@ export const runRoutes =
       async (request, reply) => {
         const run = await visibleRun(request.caller as Caller, request.params.id);
         return reply.code(202).send(await lifecycle.cancel(run));
+      },
+    );
+
+    app.post(
+      '/v1/runs/:id/input',
+      {
+        schema: {
+          operationId: 'answerRunInput',
+          summary: 'Answer a pending request of a waiting run',
+          description:
+            "Approves or rejects a pending approval (`decision`, optionally edited `arguments` and a `comment`), or answers a pending question (`answer`). The answer is journaled once, with the answering key's id, and the run resumes on any worker. The run's owner and operators/admins may answer. 409 when the request is not pending (answered already, expired, or unknown) or the run has finished.",
+          tags: ['runs'],
+          params: runIdParams,
+          body: inputAnswerSchema,
+          response: {
+            202: z.object({ runId: z.string(), answer: humanAnswerSchema }),
+            ...errors,
+            409: errorEnvelopeSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const caller = request.caller as Caller;
+        const run = await visibleRun(caller, request.params.id);
+        const answer = await lifecycle.inputs.answer(run, request.body, { keyId: caller.keyId });
+        return reply.code(202).send({ runId: run.record.id, answer });
       },
     );
 
