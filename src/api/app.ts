@@ -19,7 +19,13 @@ import { adminPlugin } from './admin/plugin.js';
 import { Authenticator, AuthFailureThrottle } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorHandler } from './errors.js';
-import { apiTags, openApiSchemas, withCommonErrors, withoutUnusedComponents } from './openapi.js';
+import {
+  apiTags,
+  openApiSchemas,
+  webhookDocs,
+  withCommonErrors,
+  withoutUnusedComponents,
+} from './openapi.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { feedbackRoutes } from './routes/feedback.js';
 import { fleetRoutes } from './routes/fleet.js';
@@ -179,6 +185,7 @@ export async function buildApi(deps: ApiDeps) {
       },
       servers: [{ url: config.http.publicUrl, description: 'This baton API (BATON_PUBLIC_URL).' }],
       tags: apiTags,
+      webhooks: webhookDocs(),
       components: {
         securitySchemes: {
           bearer: {

@@ -1,8 +1,15 @@
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { RouteOptions } from 'fastify';
 import type { createJsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { runEventSchema } from '../core/events.js';
-import { feedbackEntrySchema, feedbackSchema, runRecordSchema, runRequestSchema } from '../runs/schema.js';
+import {
+  feedbackEntrySchema,
+  feedbackSchema,
+  runRecordSchema,
+  runRequestSchema,
+  webhookDeliverySchema,
+} from '../runs/schema.js';
 import { errorEnvelopeSchema } from './errors.js';
 
 /**
@@ -32,6 +39,10 @@ export function openApiSchemas() {
     id: 'RunEvent',
     description: 'An event of a run, as the SSE stream and webhooks deliver it; `type` tells which.',
   });
+  registry.add(webhookDeliverySchema, {
+    id: 'WebhookDelivery',
+    description: 'The body of a webhook delivery (the OpenAPI document’s `webhooks`).',
+  });
   registry.add(feedbackEntrySchema, { id: 'FeedbackEntry' });
   registry.add(feedbackSchema, {
     id: 'Feedback',
@@ -39,6 +50,53 @@ export function openApiSchemas() {
   });
   registry.add(errorEnvelopeSchema, { id: 'ErrorEnvelope', description: 'The body of every error answer.' });
   return registry;
+}
+
+/**
+ * The OpenAPI 3.1 `webhooks` section: what the URL of a run request's `webhook` receives. The body's schema is the
+ * one the lifecycle builds deliveries with.
+ */
+type OpenApiDocument = NonNullable<FastifyDynamicSwaggerOptions['openapi']>;
+/** The `webhooks` of the 3.1 document type (the options accept 3.0 documents too, which have none). */
+type Webhooks = OpenApiDocument extends infer D
+  ? D extends unknown
+    ? 'webhooks' extends keyof D
+      ? NonNullable<D['webhooks']>
+      : never
+    : never
+  : never;
+
+export function webhookDocs(): Webhooks {
+  return {
+    runEvent: {
+      post: {
+        operationId: 'receiveRunEvent',
+        summary: 'A run event, delivered to the run’s webhook',
+        description:
+          'POSTed to `webhook.url` for each event type in `webhook.events` (default: input.requested and the terminal event). Verify the signature before trusting the body (docs/human-input.md; `verifyWebhook` in @baton/client). A 2xx answer ends the delivery; anything else, or no answer within BATON_WEBHOOK_TIMEOUT_MS, is retried with backoff (BATON_WEBHOOK_ATTEMPTS); the attempts are listed on the run record. Deliveries of one run may arrive out of order and more than once: deduplicate by `id`.',
+        tags: ['runs'],
+        security: [],
+        parameters: [
+          {
+            name: 'Baton-Signature',
+            in: 'header' as const,
+            required: true,
+            description:
+              '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with BATON_WEBHOOK_SECRET>`; refuse old timestamps.',
+            schema: { type: 'string', pattern: '^t=\\d+,v1=[0-9a-f]{64}$' },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookDelivery' } } },
+        },
+        responses: {
+          '200': { description: 'Received (any 2xx).' },
+          '500': { description: 'Not received: the delivery is tried again later.' },
+        },
+      },
+    },
+  };
 }
 
 /** The document's tags, in the order readers meet them. */

@@ -4,7 +4,12 @@ import { RefusedError } from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
 import type { HostList } from '../core/host-list.js';
 import type { WebhookPort } from '../core/ports.js';
-import { defaultWebhookEvents, type Webhook } from '../runs/schema.js';
+import {
+  defaultWebhookEvents,
+  isWebhookEventType,
+  type Webhook,
+  type WebhookDelivery,
+} from '../runs/schema.js';
 import type { RunWrites } from './run-writes.js';
 
 export interface WebhookDeps {
@@ -52,11 +57,18 @@ export class RunWebhooks {
       const webhook = await this.deps.writes.webhookOf(runId);
       if (!webhook) return;
       const types: readonly string[] = webhook.events ?? defaultWebhookEvents;
-      if (!types.includes(event.type)) return;
+      if (!isWebhookEventType(event.type) || !types.includes(event.type)) return;
       const id = randomUUID();
-      const { type, ...data } = event;
-      const body = JSON.stringify({ id, type, runId, createdAt: new Date().toISOString(), data });
-      await port.deliver({ id, runId, url: webhook.url, type, body });
+      const { type: _, ...data } = event;
+      const delivery: WebhookDelivery = {
+        id,
+        type: event.type,
+        runId,
+        createdAt: new Date().toISOString(),
+        data,
+      };
+      const body = JSON.stringify(delivery);
+      await port.deliver({ id, runId, url: webhook.url, type: event.type, body });
     } catch (err) {
       this.deps.log.warn({ err, runId, type: event.type }, 'could not queue a webhook delivery');
     }

@@ -86,6 +86,8 @@ export const webhookEventTypes = [
   'run.cancelled',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
+export const isWebhookEventType = (type: string): type is WebhookEventType =>
+  (webhookEventTypes as readonly string[]).includes(type);
 export const defaultWebhookEvents: readonly WebhookEventType[] = [
   'input.requested',
   'run.completed',
@@ -108,6 +110,18 @@ export const webhookSchema = z
   .strict()
   .meta({ id: 'Webhook' });
 export type Webhook = z.infer<typeof webhookSchema>;
+
+/** The body of a webhook delivery, signed in its `Baton-Signature` header. */
+export const webhookDeliverySchema = z.object({
+  id: z.string().describe('Delivery id: the same on every attempt of this delivery (deduplicate by it).'),
+  type: z.enum(webhookEventTypes).describe('The event type.'),
+  runId: z.string(),
+  createdAt: z.string().describe('When the delivery was made (ISO 8601).'),
+  data: z
+    .record(z.string(), z.unknown())
+    .describe("The event's fields other than `type`, as the run's RunEvent of that type has them."),
+});
+export type WebhookDelivery = z.infer<typeof webhookDeliverySchema>;
 
 /** One delivery attempt of a run's webhook, as the run record lists them. */
 export const deliveryAttemptSchema = z.object({

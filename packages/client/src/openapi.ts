@@ -428,7 +428,28 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    runEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A run event, delivered to the run’s webhook
+         * @description POSTed to `webhook.url` for each event type in `webhook.events` (default: input.requested and the terminal event). Verify the signature before trusting the body (docs/human-input.md; `verifyWebhook` in @baton/client). A 2xx answer ends the delivery; anything else, or no answer within BATON_WEBHOOK_TIMEOUT_MS, is retried with backoff (BATON_WEBHOOK_ATTEMPTS); the attempts are listed on the run record. Deliveries of one run may arrive out of order and more than once: deduplicate by `id`.
+         */
+        post: operations["receiveRunEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -878,6 +899,17 @@ export interface components {
             type: "run.cancelled";
             runId: string;
             at: string;
+        };
+        /** @description The body of a webhook delivery (the OpenAPI document’s `webhooks`). */
+        WebhookDelivery: {
+            id: string;
+            /** @enum {string} */
+            type: "input.requested" | "input.received" | "input.expired" | "run.completed" | "run.failed" | "run.cancelled";
+            runId: string;
+            createdAt: string;
+            data: {
+                [key: string]: unknown;
+            };
         };
         FeedbackEntry: {
             score: number;
@@ -2831,6 +2863,38 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
+            };
+        };
+    };
+    receiveRunEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" with BATON_WEBHOOK_SECRET>`; refuse old timestamps. */
+                "Baton-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookDelivery"];
+            };
+        };
+        responses: {
+            /** @description Received (any 2xx). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not received: the delivery is tried again later. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

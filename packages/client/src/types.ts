@@ -9,6 +9,8 @@ export type RunRecord = Schemas['RunRecord'];
 /** A run to create. Fields with defaults (such as `team`) may be left out. */
 export type RunRequest = Schemas['RunRequestInput'];
 export type RunEvent = Schemas['RunEvent'];
+/** The body of a webhook delivery (verify its signature with `verifyWebhook` first). */
+export type WebhookDelivery = Schemas['WebhookDelivery'];
 export type RunEventType = RunEvent['type'];
 export type RunStatus = RunRecord['status'];
 export type FeedbackEntry = Schemas['FeedbackEntry'];

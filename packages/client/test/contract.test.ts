@@ -23,6 +23,28 @@ describe('the API contract in the repository', () => {
     expect(readFileSync(CLIENT_TYPES, 'utf8')).toBe(await clientTypes(document));
   }, 60_000);
 
+  it('describes webhook deliveries in the webhooks section: the signature header and the body’s schema', () => {
+    const document = JSON.parse(readFileSync(OPENAPI_DOCUMENT, 'utf8')) as {
+      webhooks?: Record<
+        string,
+        { post?: { parameters?: { name: string; in: string }[]; requestBody?: unknown } }
+      >;
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    };
+    const delivery = document.webhooks?.runEvent?.post;
+    expect(delivery?.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Baton-Signature', in: 'header' }),
+    );
+    expect(JSON.stringify(delivery?.requestBody)).toContain('#/components/schemas/WebhookDelivery');
+    expect(document.components.schemas.WebhookDelivery?.required).toEqual([
+      'id',
+      'type',
+      'runId',
+      'createdAt',
+      'data',
+    ]);
+  });
+
   it('names every operation, tags it and declares its error answers with the envelope', async () => {
     const document = JSON.parse(readFileSync(OPENAPI_DOCUMENT, 'utf8')) as {
       paths: Record<
