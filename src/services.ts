@@ -7,6 +7,7 @@ import type { ApiDeps } from './api/deps.js';
 import { OidcVerifier } from './api/oidc.js';
 import type { Config } from './config/index.js';
 import type { EngineDeps } from './engine/index.js';
+import { ContentSafetyClient, Guardrails } from './guardrails/index.js';
 import { RunLifecycle } from './lifecycle/lifecycle.js';
 import { RunWrites } from './lifecycle/run-writes.js';
 import { orchestrators } from './orchestrators/index.js';
@@ -24,6 +25,7 @@ import { modelEnvironment } from './teams/models.js';
 import { TeamRegistryStore } from './teams/registry-store.js';
 import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
+import { guardrailTelemetry } from './telemetry/guardrails.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
 import type { WorkerDeps } from './worker/run-worker.js';
 
@@ -156,7 +158,18 @@ export function engineDeps(
     log,
     captureContent: config.telemetry.captureContent,
     hooks: engineTelemetry(),
+    guardrails: createGuardrails(config),
   };
+}
+
+/** The operator's guardrail defaults, and the Content Safety client when an endpoint is configured. */
+export function createGuardrails(config: Config): Guardrails {
+  const safety = config.guardrails.contentSafety;
+  return new Guardrails({
+    defaultPii: config.guardrails.pii,
+    contentSafety: safety ? new ContentSafetyClient(safety) : undefined,
+    hooks: guardrailTelemetry(),
+  });
 }
 
 export function apiDeps(config: Config, services: Services, log: Logger): ApiDeps {

@@ -10,10 +10,12 @@ import {
 import { type AgentCallSettlement, noRuntimeHooks, type RuntimeHooks } from '../core/hooks.js';
 import type { ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
 import { estimateTokens } from '../core/tokens.js';
+import type { RunGuardrails } from '../guardrails/index.js';
 import { breakerTarget, type CircuitBreakers } from '../policies/breakers.js';
 import type { RunBudget } from '../policies/budget.js';
 import { type ModelAllowList, modelTargetOf, sameTarget } from '../policies/model-allowlist.js';
 import { retryPolicyFor } from '../policies/retry.js';
+import { guardedInvoke } from './guardrail-stage.js';
 import { type AttemptPlan, attemptModelCall } from './model-attempt.js';
 import type { AgentDefinition } from './schema.js';
 
@@ -45,6 +47,8 @@ export interface InvokeRequest {
   budget: RunBudget;
   modelOverride?: ModelSettings;
   onDelta?: (text: string) => void;
+  /** The run's guardrails (src/guardrails/): checks before the model call and on the answer. */
+  guardrails?: RunGuardrails | undefined;
 }
 
 /** How a failed call ended, for the settlement (and the agent-call metric). */
@@ -78,8 +82,17 @@ export class AgentRuntime {
     return this.deps.breakers.state(breakerTarget(agent.name, settings, provider));
   }
 
-  /** Throws `BudgetExceededError` when the budget refuses the first attempt; every other end is a settlement. */
+  /**
+   * Throws `BudgetExceededError` when the budget refuses the first attempt and `GuardrailBlockedError` when a
+   * guardrail refuses the call or its answer; every other end is a settlement.
+   */
   async invoke(req: InvokeRequest): Promise<AgentCallSettlement> {
+    const { guardrails } = req;
+    if (guardrails) return guardedInvoke(req, guardrails, (checked) => this.invokeChecked(checked));
+    return this.invokeChecked(req);
+  }
+
+  private async invokeChecked(req: InvokeRequest): Promise<AgentCallSettlement> {
     const plan = this.plan(req);
     plan.budget.check(plan.promptTokens);
     const info = { agent: req.agent.name, description: req.agent.description, key: req.call.key };

@@ -59,6 +59,19 @@ export const runEventSchema = z.discriminatedUnion('type', [
     reason: z.string().optional(),
   }),
   z.object({
+    type: z.literal('guardrail.triggered'),
+    ...base,
+    ...stepRef,
+    guardrail: z.string().describe('pii, prompt-shields, content-safety or output.'),
+    stage: z.enum(['input', 'output']),
+    outcome: z.enum(['pass', 'transform', 'block', 'reask']),
+    findings: z
+      .record(z.string(), z.number().int())
+      .optional()
+      .describe('How many values of each kind the check found (never the values).'),
+    reason: z.string().optional(),
+  }),
+  z.object({
     type: z.literal('budget.exceeded'),
     ...base,
     budget: z.enum(['tokens', 'modelCalls']),

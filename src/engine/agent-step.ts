@@ -12,6 +12,7 @@ import {
 import type { RunEventInput } from '../core/events.js';
 import type { AgentCallSettlement, EngineHooks } from '../core/hooks.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import type { RunGuardrails } from '../guardrails/index.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { JournalEntry, RunJournal } from '../runs/journal.js';
 import type { RunSignal } from './run-signal.js';
@@ -28,6 +29,8 @@ export interface AgentStepScope {
   agent(name: string): AgentDefinition;
   now(): number;
   captureContent: boolean;
+  /** The run's guardrails, when its team or the operator turns any on. */
+  guardrails?: RunGuardrails | undefined;
 }
 
 /**
@@ -69,6 +72,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
           budget: scope.budget,
           ...(scope.options.model ? { modelOverride: scope.options.model } : {}),
           ...(deltas.onDelta ? { onDelta: deltas.onDelta } : {}),
+          ...(scope.guardrails ? { guardrails: scope.guardrails } : {}),
         });
       } catch (err) {
         await deltas.flushed().catch(() => {});

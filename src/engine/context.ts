@@ -4,6 +4,7 @@ import type { EngineHooks } from '../core/hooks.js';
 import { seededRandom } from '../core/random.js';
 import type { RunContext } from '../core/run-context.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import type { RunGuardrails } from '../guardrails/index.js';
 import { renderTask } from '../orchestrators/messages.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { EventSink } from '../runs/events.js';
@@ -26,6 +27,7 @@ export interface RunScope {
   run: RunSignal;
   hooks: EngineHooks;
   now: () => number;
+  guardrails?: RunGuardrails | undefined;
 }
 
 /**
@@ -56,6 +58,7 @@ export function buildRunContext(
     agent,
     now,
     captureContent: deps.captureContent ?? false,
+    guardrails: scope.guardrails,
   });
   const input = renderTask(request.input);
   return {

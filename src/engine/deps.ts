@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AgentRuntime } from '../agents/runtime.js';
 import type { EngineHooks } from '../core/hooks.js';
+import type { Guardrails } from '../guardrails/index.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import type { EventSink } from '../runs/events.js';
 import type { RunJournal } from '../runs/journal.js';
@@ -18,6 +19,8 @@ export interface EngineDeps {
   now?: () => number;
   /** Spans, metrics and log context around runs and steps (src/telemetry/). */
   hooks?: EngineHooks;
+  /** The operator's guardrail defaults and Content Safety client; teams' own guardrails work without it. */
+  guardrails?: Guardrails;
 }
 
 export interface ExecuteInput {

@@ -8,6 +8,7 @@ import { type RunTeam, resolveRunTeam } from '../teams/resolver.js';
 import type { TeamDefinition } from '../teams/schema.js';
 import { buildRunContext } from './context.js';
 import type { EngineDeps, ExecuteInput } from './deps.js';
+import { guardrailsForRun, restoredResult } from './guardrails.js';
 import { ended, outcomeOf, succeeded } from './outcome.js';
 import { runSignal } from './run-signal.js';
 
@@ -56,12 +57,13 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         deadlineMs: options.deadlineMs,
         elapsedMs: now() - (input.firstStartedAt ?? now()),
       });
+      const guardrails = guardrailsForRun(deps, team, request, (e) => input.events.append(runId, e));
       const ctx = buildRunContext(
-        { runId, request, team, options, journal, events: input.events, budget, run, hooks, now },
+        { runId, request, team, options, journal, events: input.events, budget, run, hooks, now, guardrails },
         deps,
       );
       await ctx.emit({ type: 'run.started', attempt: input.attempt, resumed });
-      return finish(succeeded(team, await pattern.run(ctx)));
+      return finish(succeeded(team, restoredResult(guardrails, await pattern.run(ctx))));
     } catch (err) {
       if (err instanceof RunInterruptedError || !(err instanceof BatonError)) throw err;
       return finish(ended(err));

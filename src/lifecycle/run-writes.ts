@@ -371,7 +371,7 @@ function terminalEvent(outcome: RunOutcome): RunEventInput {
     return {
       type: 'run.completed',
       partial: outcome.partial ?? false,
-      output: outcome.output ?? { text: '' },
+      output: outcome.eventOutput ?? outcome.output ?? { text: '' },
       usage: outcome.usage,
     };
   }

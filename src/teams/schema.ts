@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { agentDefinitionSchema, agentLimits, agentNameSchema, outputSchemaField } from '../agents/schema.js';
 import { modelProviders, modelSettingsSchema } from '../core/model.js';
+import { teamGuardrailsSchema } from '../guardrails/schema.js';
 import { type PatternName, patternNames, registeredPatterns } from '../orchestrators/index.js';
 
 type Registered = (typeof registeredPatterns)[number];
@@ -97,6 +98,8 @@ export const teamDefinitionSchema = z
       .optional(),
     /** The agent that summarises earlier work under `options.context=summary` (default: a built-in summariser). */
     summarizer: agentNameSchema.optional(),
+    /** Checks on what the team's agents send to models and what they answer (docs/guardrails.md). */
+    guardrails: teamGuardrailsSchema.optional(),
   })
   .strict()
   .superRefine((team, ctx) => {
@@ -115,6 +118,9 @@ export const teamDefinitionSchema = z
       if (!names.has(name)) ctx.addIssue({ code: 'custom', path: where, message: `unknown agent "${name}"` });
     };
     if (team.summarizer !== undefined) check(team.summarizer, ['summarizer']);
+    for (const [i, a] of (team.guardrails?.output?.agents ?? []).entries()) {
+      check(a, ['guardrails', 'output', 'agents', i]);
+    }
     for (const [i, a] of team.agents.entries()) {
       for (const [j, h] of a.handoffs.entries()) {
         if (h === a.name) {
