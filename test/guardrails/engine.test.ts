@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import type { RunEvent } from '../../src/core/events.js';
+import { Guardrails } from '../../src/guardrails/index.js';
+import type { RunRequest } from '../../src/runs/schema.js';
+import { offeredTransfers, transferTo } from '../../src/simulation/handoff-skills.js';
+import type { Skill } from '../../src/simulation/skill.js';
+import { shippedTeams } from '../../src/teams/files.js';
+import { type TeamDefinition, teamDefinitionSchema } from '../../src/teams/schema.js';
+import { createTestEngine } from '../support/engine.js';
+
+const EMAIL = 'jane.doe@contoso-mail.example';
+const CARD = '4111 1111 1111 1111';
+const TICKET = `I was charged twice this month. My card is ${CARD}; please refund it and confirm to ${EMAIL}.`;
+
+const shipped = shippedTeams();
+const supportDesk = shipped.get('support-desk') as TeamDefinition;
+
+/** support-desk with its guardrails replaced. */
+function withGuardrails(guardrails: unknown): ReadonlyMap<string, TeamDefinition> {
+  const { outputSchema, ...rest } = supportDesk;
+  const team = teamDefinitionSchema.parse({
+    ...rest,
+    outputSchema: outputSchema?.jsonSchema,
+    agents: supportDesk.agents.map(({ outputSchema: schema, ...a }) => ({
+      ...a,
+      ...(schema ? { outputSchema: schema.jsonSchema } : {}),
+    })),
+    guardrails,
+  });
+  return new Map([['support-desk', team]]);
+}
+
+const ticket: RunRequest = {
+  team: 'support-desk',
+  pattern: 'handoff',
+  input: TICKET,
+  options: { stream: false },
+};
+
+/** A billing specialist that writes back to the address it was given (a placeholder, when redacted). */
+const replyToSender: Skill = ({ request }) => {
+  if (offeredTransfers(request).includes('billing')) return transferTo('billing', 'A refund.');
+  const seen = request.messages.map((m) => m.content).join('\n');
+  const address = /<EMAIL_\d+>|[\w.+-]+@[\w.-]+\.[a-z]+/.exec(seen)?.[0] ?? 'you';
+  return {
+    json: {
+      specialist: 'billing',
+      category: 'refund',
+      reply: `Refund issued; confirmation sent to ${address}.`,
+    },
+  };
+};
+const skills = { 'support.triage': replyToSender, 'support.specialist': replyToSender };
+
+const guardrailEvents = (events: readonly RunEvent[]) =>
+  events.filter(
+    (e): e is Extract<RunEvent, { type: 'guardrail.triggered' }> => e.type === 'guardrail.triggered',
+  );
+
+describe('guardrails in the engine', () => {
+  it('redact: models see placeholders, the answer gets the values back, events and journal never hold them', async () => {
+    const engine = createTestEngine({ skills });
+    const out = await engine.run(ticket);
+
+    expect(out.status).toBe('succeeded');
+    const sent = JSON.stringify(engine.model.requests.map((r) => r.messages));
+    expect(sent).toContain('<EMAIL_1>');
+    expect(sent).toContain('<CARD_1>');
+    expect(sent).not.toContain(EMAIL);
+    expect(sent).not.toContain('4111');
+    expect((out.output?.structured as { reply: string }).reply).toBe(
+      `Refund issued; confirmation sent to ${EMAIL}.`,
+    );
+    // The record's output is restored; the run's events and journal keep placeholders.
+    expect(out.eventOutput?.text).toContain('<EMAIL_1>');
+    const events = JSON.stringify(out.events.events);
+    const journal = JSON.stringify(out.journal.entries());
+    for (const stored of [events, journal]) {
+      expect(stored).not.toContain(EMAIL);
+      expect(stored).not.toContain('4111');
+    }
+    const pii = guardrailEvents(out.events.events).filter((e) => e.guardrail === 'pii');
+    expect(pii[0]).toMatchObject({
+      agent: 'triage',
+      stage: 'input',
+      outcome: 'transform',
+      findings: { email: 1, card: 1 },
+    });
+  });
+
+  it('without the guardrail the values reach the model (the test above would fail)', async () => {
+    const engine = createTestEngine({ skills, teams: withGuardrails({ pii: { mode: 'off' } }) });
+    const out = await engine.run(ticket);
+    expect(out.status).toBe('succeeded');
+    expect(JSON.stringify(engine.model.requests.map((r) => r.messages))).toContain(EMAIL);
+    expect(guardrailEvents(out.events.events)).toEqual([]);
+  });
+
+  it('block: the ticket is refused with GUARDRAIL_BLOCKED before any model call, naming kinds not values', async () => {
+    const engine = createTestEngine({ skills, teams: withGuardrails({ pii: { mode: 'block' } }) });
+    const out = await engine.run(ticket);
+
+    expect(out.status).toBe('failed');
+    expect(out.error).toMatchObject({
+      code: 'GUARDRAIL_BLOCKED',
+      details: { guardrail: 'pii', stage: 'input', agent: 'triage', findings: { email: 1, card: 1 } },
+    });
+    expect(JSON.stringify(out.error)).not.toContain(EMAIL);
+    expect(engine.model.requests).toHaveLength(0);
+    expect(guardrailEvents(out.events.events)).toEqual([
+      expect.objectContaining({ guardrail: 'pii', outcome: 'block', findings: { email: 1, card: 1 } }),
+    ]);
+  });
+
+  it('the operator’s default applies to teams that declare no PII mode', async () => {
+    const engine = createTestEngine({ skills, teams: withGuardrails(undefined) });
+    engine.deps.guardrails = new Guardrails({ defaultPii: 'block' });
+    const out = await engine.run(ticket);
+    expect(out.error?.code).toBe('GUARDRAIL_BLOCKED');
+    expect(engine.model.requests).toHaveLength(0);
+  });
+
+  it('answer rules: a forbidden phrase fails the call (fail) or re-asks once naming the rule (reask)', async () => {
+    const failing = createTestEngine({
+      skills,
+      teams: withGuardrails({
+        output: { forbiddenPhrases: ['REFUND ISSUED'], onFail: 'fail', agents: ['billing'] },
+      }),
+    });
+    const failed = await failing.run(ticket);
+    expect(failed.error).toMatchObject({
+      code: 'GUARDRAIL_BLOCKED',
+      details: { guardrail: 'output', stage: 'output', agent: 'billing', reason: 'broke forbiddenPhrases' },
+    });
+    expect(failing.model.requests.filter((r) => r.agent === 'billing')).toHaveLength(1);
+
+    const reasking = createTestEngine({
+      skills,
+      teams: withGuardrails({ output: { forbiddenPhrases: ['refund issued'], agents: ['billing'] } }),
+    });
+    const reasked = await reasking.run(ticket);
+    const billing = reasking.model.requests.filter((r) => r.agent === 'billing');
+    expect(billing).toHaveLength(2);
+    expect(billing[1]?.messages.at(-1)?.content).toContain('answer rule "forbiddenPhrases"');
+    // The simulated specialist answers the same again, so the second answer fails too.
+    expect(reasked.error?.code).toBe('GUARDRAIL_BLOCKED');
+    expect(guardrailEvents(reasked.events.events).map((e) => `${e.guardrail}:${e.outcome}`)).toContain(
+      'output:reask',
+    );
+  });
+
+  it('answer rules: a maximum length', async () => {
+    const engine = createTestEngine({
+      skills,
+      teams: withGuardrails({ output: { maxChars: 20, onFail: 'fail' } }),
+    });
+    const out = await engine.run(ticket);
+    expect(out.error).toMatchObject({ code: 'GUARDRAIL_BLOCKED', details: { reason: 'broke maxChars' } });
+  });
+});
