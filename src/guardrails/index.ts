@@ -5,7 +5,7 @@ import type { PiiMode, TeamGuardrails } from './schema.js';
 import { RunGuardrails } from './session.js';
 
 export { ContentSafetyClient, ContentSafetyUnavailableError } from './content-safety.js';
-export { type TeamGuardrails, teamGuardrailsSchema } from './schema.js';
+export { type TeamGuardrails, type TeamGuardrailsInput, teamGuardrailsSchema } from './schema.js';
 export type { AnswerVerdict, GuardrailCallRef } from './session.js';
 export { RunGuardrails, WITHHELD_NOTICE } from './session.js';
 

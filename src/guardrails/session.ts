@@ -194,7 +194,7 @@ export class RunGuardrails {
       const { userPromptAttack: promptAttack, documentAttacks } = await this.shielded(
         client,
         prompt,
-        documents.map((d) => d.text.slice(-SHIELD_MAX_CHARS)),
+        documents.map((d) => d.text.slice(-Math.floor(SHIELD_MAX_CHARS / documents.length))),
         ref.signal,
       );
       if (promptAttack)

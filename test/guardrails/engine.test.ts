@@ -68,9 +68,9 @@ describe('guardrails in the engine', () => {
     expect(sent).toContain('<CARD_1>');
     expect(sent).not.toContain(EMAIL);
     expect(sent).not.toContain('4111');
-    expect((out.output?.structured as { reply: string }).reply).toBe(
-      `Refund issued; confirmation sent to ${EMAIL}.`,
-    );
+    expect(out.output?.structured).toMatchObject({
+      reply: `Refund issued; confirmation sent to ${EMAIL}.`,
+    });
     // The record's output is restored; the run's events and journal keep placeholders.
     expect(out.eventOutput?.text).toContain('<EMAIL_1>');
     const events = JSON.stringify(out.events.events);
