@@ -1,7 +1,14 @@
+import type { AgentCall } from '../core/agent.js';
 import { GuardrailBlockedError } from '../core/errors.js';
 import type { AgentCallSettlement } from '../core/hooks.js';
 import type { RunGuardrails } from '../guardrails/index.js';
-import type { InvokeRequest } from './runtime.js';
+
+/** What the stage reads of the runtime's request. */
+interface GuardedRequest {
+  agent: { name: string };
+  call: AgentCall;
+  signal: AbortSignal;
+}
 
 /**
  * The guardrails stage around one agent call: the input checks shape (or refuse) the messages before the policy
@@ -9,10 +16,10 @@ import type { InvokeRequest } from './runtime.js';
  * so, naming the rule, and otherwise fails the call with `GUARDRAIL_BLOCKED`. The answer keeps its placeholders
  * here: the journal stores it so, and the run's output is restored at the end.
  */
-export async function guardedInvoke(
-  req: InvokeRequest,
+export async function guardedInvoke<R extends GuardedRequest>(
+  req: R,
   guardrails: RunGuardrails,
-  invoke: (req: InvokeRequest) => Promise<AgentCallSettlement>,
+  invoke: (req: R) => Promise<AgentCallSettlement>,
 ): Promise<AgentCallSettlement> {
   const ref = { agent: req.agent.name, step: req.call.key, signal: req.signal };
   const messages = await guardrails.beforeCall(ref, req.call.messages);
