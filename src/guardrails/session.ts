@@ -41,8 +41,9 @@ export const WITHHELD_NOTICE =
 /**
  * The guardrails of one execution of a run, as its team declares them: the checks on what each agent call sends
  * to a model (PII, Prompt Shields) and on what it answers (answer rules, Content Safety), and the PII placeholders'
- * bookkeeping. Every check is reported through the hooks (a span, a metric) and as a `guardrail.triggered` event
- * carrying its outcome and the kinds of what it found, never the content.
+ * bookkeeping. Every check is reported through the hooks (a span, a metric); every check that transformed,
+ * blocked, re-asked or could not check is also a `guardrail.triggered` event carrying its outcome and the kinds of
+ * what it found, never the content.
  */
 export class RunGuardrails {
   private readonly vault: PiiVault | undefined;
@@ -143,8 +144,10 @@ export class RunGuardrails {
     return decision.value;
   }
 
-  private report(ref: GuardrailCallRef, guardrail: string, stage: 'input' | 'output', d: Decision) {
-    return this.deps.emit({
+  /** A check that changed, stopped or could not check anything is an event; a plain pass is only a span. */
+  private async report(ref: GuardrailCallRef, guardrail: string, stage: 'input' | 'output', d: Decision) {
+    if (d.outcome === 'pass' && !d.reason) return;
+    await this.deps.emit({
       type: 'guardrail.triggered',
       agent: ref.agent,
       step: ref.step,
