@@ -1,7 +1,7 @@
 import { type Counter, type MeterProvider, metrics } from '@opentelemetry/api';
 import type { GuardrailHooks } from '../core/hooks.js';
 import { ATTR_GEN_AI_AGENT_NAME, INSTRUMENTATION_SCOPE } from './attributes.js';
-import { withSpan } from './tracing.js';
+import { spanNames, withSpan } from './tracing.js';
 
 /**
  * The telemetry of guardrails: one `baton.guardrail <name>` span per check, carrying the guardrail, the stage, the
@@ -35,7 +35,7 @@ export function guardrailTelemetry(): GuardrailHooks {
         [ATTR_BATON_GUARDRAIL_STAGE]: info.stage,
         [ATTR_GEN_AI_AGENT_NAME]: info.agent,
       };
-      return withSpan(`baton.guardrail ${info.guardrail}`, { attributes }, async (span) => {
+      return withSpan(spanNames.guardrail(info.guardrail), { attributes }, async (span) => {
         try {
           const decision = await next();
           span.setAttribute(ATTR_BATON_GUARDRAIL_OUTCOME, decision.outcome);
