@@ -38,7 +38,7 @@ export async function guardedInvoke<R extends GuardedRequest>(
           { role: 'assistant', content: first.result.text },
           {
             role: 'user',
-            content: `Your answer broke this team's answer rule "${verdict.rule}". Answer again and keep to it.`,
+            content: `Your answer broke ${verdict.hint ?? `this team's answer rule "${verdict.rule}"`}. Answer again and keep to it.`,
           },
         ],
       },

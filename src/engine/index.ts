@@ -57,7 +57,10 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         deadlineMs: options.deadlineMs,
         elapsedMs: now() - (input.firstStartedAt ?? now()),
       });
-      const guardrails = guardrailsForRun(deps, team, request, (e) => input.events.append(runId, e));
+      const guardrails = guardrailsForRun(deps, team, request, {
+        seed: options.seed,
+        emit: (e) => input.events.append(runId, e),
+      });
       const ctx = buildRunContext(
         { runId, request, team, options, journal, events: input.events, budget, run, hooks, now, guardrails },
         deps,

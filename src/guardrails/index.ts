@@ -2,11 +2,11 @@ import type { RunEventInput } from '../core/events.js';
 import { type GuardrailHooks, noGuardrailHooks } from '../core/hooks.js';
 import type { ContentSafetyClient } from './content-safety.js';
 import type { PiiMode, TeamGuardrails } from './schema.js';
-import { RunGuardrails } from './session.js';
+import { type Judge, RunGuardrails } from './session.js';
 
 export { ContentSafetyClient, ContentSafetyUnavailableError } from './content-safety.js';
 export { type TeamGuardrails, type TeamGuardrailsInput, teamGuardrailsSchema } from './schema.js';
-export type { AnswerVerdict, GuardrailCallRef } from './session.js';
+export type { AnswerVerdict, GuardrailCallRef, Judge, JudgeRequest, JudgeVerdict } from './session.js';
 export { RunGuardrails, WITHHELD_NOTICE } from './session.js';
 
 export interface GuardrailsDeps {
@@ -38,6 +38,7 @@ export class Guardrails {
     team: TeamGuardrails | undefined,
     input: string,
     emit: (event: RunEventInput) => Promise<void>,
+    judge?: Judge,
   ): RunGuardrails | undefined {
     const config = this.effective(team);
     const on =
@@ -50,6 +51,7 @@ export class Guardrails {
       hooks: this.deps.hooks ?? noGuardrailHooks,
       emit,
       contentSafety: this.deps.contentSafety,
+      judge,
     });
   }
 }

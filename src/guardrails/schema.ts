@@ -109,6 +109,26 @@ export const outputGuardrailSchema = z
       .max(32)
       .optional()
       .describe('Regular expressions no answer may match.'),
+    judge: z
+      .object({
+        agent: z
+          .string()
+          .min(1)
+          .describe(
+            'The team agent that judges answers (its model and instructions); its own answers are not judged.',
+          ),
+        policy: z.string().min(1).max(4000).describe('The policy every answer must keep, in words.'),
+        maxCalls: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(20)
+          .describe("The judge's own budget: model calls per run, apart from the run's budgets."),
+      })
+      .strict()
+      .optional()
+      .describe('A policy check of each answer by a judge agent.'),
     onFail: z
       .enum(['reask', 'fail'])
       .default('reask')

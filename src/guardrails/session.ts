@@ -21,12 +21,33 @@ export interface GuardrailCallRef {
 }
 
 /** What the answer checks decided: keep it, or the rule it broke and whether the team wants a re-ask. */
-export type AnswerVerdict = { ok: true } | { ok: false; guardrail: string; rule: string; reask: boolean };
+export type AnswerVerdict =
+  | { ok: true }
+  /** `hint` says what the agent broke when it is asked again (default: the rule's name). */
+  | { ok: false; guardrail: string; rule: string; reask: boolean; hint?: string };
+
+/** What a judge is asked: does this agent's answer keep the team's policy? */
+export interface JudgeRequest {
+  agent: string;
+  step: string;
+  policy: string;
+  answer: string;
+  signal: AbortSignal;
+}
+
+export interface JudgeVerdict {
+  compliant: boolean;
+  reason?: string | undefined;
+}
+
+/** Asks the team's judge agent (the engine runs it through the agent runtime, under the judge's own budget). */
+export type Judge = (request: JudgeRequest) => Promise<JudgeVerdict>;
 
 export interface RunGuardrailsDeps {
   hooks: GuardrailHooks;
   emit(event: RunEventInput): Promise<void>;
   contentSafety?: ContentSafetyClient | undefined;
+  judge?: Judge | undefined;
 }
 
 interface Decision {
@@ -98,10 +119,47 @@ export class RunGuardrails {
       });
       if (!verdict.ok) return verdict;
     }
+    const judged = await this.judged(ref, text, asked);
+    if (!judged.ok) return judged;
     if (this.config.contentSafety?.mode === 'on' && text.trim() !== '') {
       return this.check(ref, 'content-safety', 'output', () => this.analyze(ref, text));
     }
     return { ok: true };
+  }
+
+  /**
+   * The judge's verdict on an answer (not on the judge's own answers, nor on empty ones). A judge that cannot
+   * answer — its budget spent, its model failing — blocks the call: a team that asked for the check does not
+   * run without it.
+   */
+  private async judged(ref: GuardrailCallRef, text: string, asked: number): Promise<AnswerVerdict> {
+    const judge = this.config.output?.judge;
+    if (!judge || !this.rules?.applies(ref.agent) || ref.agent === judge.agent || text.trim() === '') {
+      return { ok: true };
+    }
+    const ask = this.deps.judge;
+    const reask = this.config.output?.onFail === 'reask' && asked === 1;
+    return this.check(ref, 'judge', 'output', async () => {
+      let verdict: JudgeVerdict;
+      try {
+        if (!ask) throw new Error('no judge');
+        verdict = await ask({
+          agent: ref.agent,
+          step: ref.step,
+          policy: judge.policy,
+          answer: text,
+          signal: ref.signal,
+        });
+      } catch (err) {
+        if (ref.signal.aborted) throw err;
+        const reason = `judge unavailable (${(err as { code?: string }).code ?? 'error'})`;
+        throw new GuardrailBlockedError('judge', 'output', ref.agent, reason);
+      }
+      if (verdict.compliant) return { value: { ok: true } as AnswerVerdict, outcome: 'pass' as const };
+      const hint = `this team's policy: ${judge.policy}`;
+      const value: AnswerVerdict = { ok: false, guardrail: 'judge', rule: 'policy', reask, hint };
+      return { value, outcome: reask ? ('reask' as const) : ('block' as const), reason: 'policy' };
+    });
   }
 
   /** Text with this run's placeholders put back to the values they stand for. */

@@ -121,6 +121,8 @@ export const teamDefinitionSchema = z
     for (const [i, a] of (team.guardrails?.output?.agents ?? []).entries()) {
       check(a, ['guardrails', 'output', 'agents', i]);
     }
+    const judge = team.guardrails?.output?.judge;
+    if (judge) check(judge.agent, ['guardrails', 'output', 'judge', 'agent']);
     for (const [i, a] of team.agents.entries()) {
       for (const [j, h] of a.handoffs.entries()) {
         if (h === a.name) {

@@ -16,15 +16,21 @@ const shipped = shippedTeams();
 const supportDesk = shipped.get('support-desk') as TeamDefinition;
 
 /** support-desk with its guardrails replaced. */
-function withGuardrails(guardrails: unknown): ReadonlyMap<string, TeamDefinition> {
+function withGuardrails(
+  guardrails: unknown,
+  extraAgents: unknown[] = [],
+): ReadonlyMap<string, TeamDefinition> {
   const { outputSchema, ...rest } = supportDesk;
   const team = teamDefinitionSchema.parse({
     ...rest,
     outputSchema: outputSchema?.jsonSchema,
-    agents: supportDesk.agents.map(({ outputSchema: schema, ...a }) => ({
-      ...a,
-      ...(schema ? { outputSchema: schema.jsonSchema } : {}),
-    })),
+    agents: [
+      ...supportDesk.agents.map(({ outputSchema: schema, ...a }) => ({
+        ...a,
+        ...(schema ? { outputSchema: schema.jsonSchema } : {}),
+      })),
+      ...extraAgents,
+    ],
     guardrails,
   });
   return new Map([['support-desk', team]]);
@@ -156,5 +162,85 @@ describe('guardrails in the engine', () => {
     });
     const out = await engine.run(ticket);
     expect(out.error).toMatchObject({ code: 'GUARDRAIL_BLOCKED', details: { reason: 'broke maxChars' } });
+  });
+
+  describe('judge', () => {
+    const judgeAgent = {
+      name: 'policy-judge',
+      description: 'Checks answers against the support policy.',
+      instructions: 'You check support replies against a policy.',
+      simulation: { skill: 'test.judge' },
+    };
+    /** A judge that finds a reply non-compliant when it promises anything "within 24 hours". */
+    const judgeSkill: Skill = ({ request }) => {
+      const answer = /<answer>([\s\S]*)<\/answer>/.exec(request.messages.at(-1)?.content ?? '')?.[1] ?? '';
+      const compliant = !/within 24 hours/i.test(answer);
+      return { json: { compliant, reason: compliant ? 'keeps the policy' : 'promises a deadline' } };
+    };
+    const promising: Skill = (input) => {
+      const out = replyToSender(input);
+      if (!('json' in out) || !out.json) return out;
+      const json = out.json as { reply: string };
+      return { json: { ...json, reply: `${json.reply} Expect the money within 24 hours.` } };
+    };
+    const judged = (onFail: 'reask' | 'fail', maxCalls = 20) =>
+      withGuardrails(
+        {
+          pii: { mode: 'redact' },
+          output: {
+            agents: ['billing'],
+            judge: { agent: 'policy-judge', policy: 'Never promise a deadline.', maxCalls },
+            onFail,
+          },
+        },
+        [judgeAgent],
+      );
+
+    it('an answer the judge finds against the policy fails the call; the judge sees placeholders only', async () => {
+      const engine = createTestEngine({
+        skills: { ...skills, 'support.specialist': promising, 'test.judge': judgeSkill },
+        teams: judged('fail'),
+      });
+      const out = await engine.run(ticket);
+      expect(out.error).toMatchObject({
+        code: 'GUARDRAIL_BLOCKED',
+        details: { guardrail: 'judge', stage: 'output', agent: 'billing', reason: 'broke policy' },
+      });
+      const asked = engine.model.requests.filter((r) => r.agent === 'policy-judge');
+      expect(asked).toHaveLength(1);
+      expect(JSON.stringify(asked[0]?.messages)).toContain('Never promise a deadline.');
+      expect(JSON.stringify(asked[0]?.messages)).toContain('<EMAIL_1>');
+      expect(JSON.stringify(asked[0]?.messages)).not.toContain(EMAIL);
+    });
+
+    it('a compliant answer passes; without the judge the promising answer would go out', async () => {
+      const engine = createTestEngine({
+        skills: { ...skills, 'test.judge': judgeSkill },
+        teams: judged('fail'),
+      });
+      expect((await engine.run(ticket)).status).toBe('succeeded');
+      const unjudged = createTestEngine({
+        skills: { ...skills, 'support.specialist': promising },
+        teams: withGuardrails({ pii: { mode: 'redact' } }, [judgeAgent]),
+      });
+      expect((await unjudged.run(ticket)).status).toBe('succeeded');
+    });
+
+    it('reask names the policy; a judge out of its own budget blocks', async () => {
+      const engine = createTestEngine({
+        skills: { ...skills, 'support.specialist': promising, 'test.judge': judgeSkill },
+        teams: judged('reask', 1),
+      });
+      const out = await engine.run(ticket);
+      const billing = engine.model.requests.filter((r) => r.agent === 'billing');
+      expect(billing).toHaveLength(2);
+      expect(billing[1]?.messages.at(-1)?.content).toContain("this team's policy: Never promise a deadline.");
+      // One judge call allowed per run: the second answer cannot be judged, so it does not go out.
+      expect(engine.model.requests.filter((r) => r.agent === 'policy-judge')).toHaveLength(1);
+      expect(out.error).toMatchObject({
+        code: 'GUARDRAIL_BLOCKED',
+        details: { guardrail: 'judge', reason: 'judge unavailable (BUDGET_EXCEEDED)' },
+      });
+    });
   });
 });
