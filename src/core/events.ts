@@ -62,7 +62,7 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('guardrail.triggered'),
     ...base,
     ...stepRef,
-    guardrail: z.string().describe('pii, prompt-shields, content-safety or output.'),
+    guardrail: z.string().describe('pii, prompt-shields, content-safety, output or judge.'),
     stage: z.enum(['input', 'output']),
     outcome: z.enum(['pass', 'transform', 'block', 'reask']),
     findings: z
