@@ -74,6 +74,9 @@ function judgeOf(deps: EngineDeps, team: TeamDefinition, seed: number): Judge | 
 export function restoredResult(guardrails: RunGuardrails | undefined, result: RunResult): RunResult {
   if (!guardrails) return result;
   const output = guardrails.restoreOutput(result.output);
-  if (output.text === result.output.text && output.structured === result.output.structured) return result;
+  const same =
+    output.text === result.output.text &&
+    JSON.stringify(output.structured) === JSON.stringify(result.output.structured);
+  if (same) return result;
   return { ...result, output, eventOutput: result.output };
 }
