@@ -76,6 +76,7 @@ beforeAll(async () => {
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_BSP_SCHEDULE_DELAY: '100',
+    OTEL_METRIC_EXPORT_INTERVAL: '500',
     LOG_LEVEL: 'debug',
   };
   api = await startApi(redis.url, redis.prefix, shared);
@@ -176,6 +177,18 @@ describe('guardrails across the API and worker processes', () => {
     expect(JSON.stringify(done.error)).not.toContain(EMAIL);
     expect(requestsFor(models.requests, tag)).toHaveLength(0);
     expect(worker.output()).not.toContain(EMAIL);
+    // Blocks are a metric: the worker exports baton.guardrail.checks with outcome block.
+    await collector.waitForMetrics(
+      (m) =>
+        m.name === 'baton.guardrail.checks' &&
+        m.dataPoints.some(
+          (p) =>
+            p.attributes['baton.guardrail.outcome'] === 'block' &&
+            p.attributes['baton.guardrail.name'] === 'pii' &&
+            (p.value ?? 0) >= 1,
+        ),
+      15_000,
+    );
   });
 
   it('Prompt Shields: an injection attempt in the ticket is blocked; an outage fails closed', async () => {
