@@ -128,6 +128,16 @@ describe('Prompt Shields and Content Safety (local Azure AI Content Safety serve
     expect(server.requests.at(-1)?.headers.authorization).toBe('Bearer entra-token');
   });
 
+  it('PII in a tool result is redacted before Prompt Shields and the model see it', async () => {
+    const { invoke, requests, events } = setup({ pii: { mode: 'redact' }, promptShields: { mode: 'on' } });
+    expect((await invoke('Order 1042 belongs to li.wei@northwind-mail.example.')).ok).toBe(true);
+    expect(requests[0]?.messages.at(-1)?.content).toBe('Order 1042 belongs to <EMAIL_1>.');
+    expect(JSON.stringify(server.requests.at(-1)?.body)).not.toContain('li.wei@');
+    expect(events).toEqual([
+      expect.objectContaining({ guardrail: 'pii', outcome: 'transform', findings: { email: 1 } }),
+    ]);
+  });
+
   it('a clean tool result passes and reaches the model unchanged', async () => {
     const { invoke, requests, events } = setup({ promptShields: { mode: 'on' } });
     expect((await invoke('Shipping status: delivered on Friday.')).ok).toBe(true);

@@ -155,6 +155,50 @@ describe('guardrails in the engine', () => {
     );
   });
 
+  it('answer rules: a re-asked agent that keeps the rule the second time passes, with both requests counted', async () => {
+    // The simulated billing agent promises a "guaranteed refund" once, until told which rule it broke.
+    let careless = true;
+    const once: Skill = (input) => {
+      const out = replyToSender(input);
+      if (!careless || !('json' in out) || !out.json) return out;
+      careless = false;
+      return { json: { ...(out.json as object), reply: 'A guaranteed refund is on its way.' } };
+    };
+    const engine = createTestEngine({
+      skills: { ...skills, 'support.specialist': once },
+      teams: withGuardrails({ output: { forbiddenPhrases: ['guaranteed refund'], agents: ['billing'] } }),
+    });
+    const out = await engine.run(ticket);
+    expect(out.status).toBe('succeeded');
+    expect(JSON.stringify(out.output)).not.toContain('guaranteed refund');
+    const billing = engine.model.requests.filter((r) => r.agent === 'billing');
+    const reasks = billing.filter((r) => r.messages.at(-1)?.content.includes('Answer again'));
+    expect(reasks).toHaveLength(1);
+    // The re-ask carries the broken answer, then names the rule.
+    expect(reasks[0]?.messages.at(-2)?.content).toContain('guaranteed refund');
+    const firstBilling = out.steps.find((st) => st.agent === 'billing');
+    expect(firstBilling?.attempts).toBe(2);
+    expect(out.usage.modelCalls).toBe(engine.model.requests.length);
+    expect(guardrailEvents(out.events.events)).toEqual([
+      expect.objectContaining({
+        guardrail: 'output',
+        agent: 'billing',
+        outcome: 'reask',
+        reason: 'forbiddenPhrases',
+      }),
+    ]);
+  });
+
+  it('redact after a crash: a run replayed from its journal restores the same values', async () => {
+    const first = createTestEngine({ skills });
+    const done = await first.run(ticket, { runId: 'run-replayed' });
+    const replay = createTestEngine({ skills });
+    const again = await replay.run(ticket, { runId: 'run-replayed', journal: done.journal, attempt: 2 });
+    expect(replay.model.requests).toHaveLength(0);
+    expect(again.output).toEqual(done.output);
+    expect(JSON.stringify(again.output)).toContain(EMAIL);
+  });
+
   it('answer rules: a maximum length', async () => {
     const engine = createTestEngine({
       skills,
