@@ -82,6 +82,7 @@ export class RunGuardrails {
       this.vault = new PiiVault({
         kinds: config.pii.kinds ?? ['email', 'phone', 'card', 'iban'],
         phoneRegions: config.pii.phoneRegions ?? [],
+        phoneCache: new Map(),
         patterns: (config.pii.patterns ?? []).map((p) => ({
           name: p.name,
           regex: new RegExp(p.pattern, 'g'),
