@@ -82,7 +82,9 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('run.completed'),
     ...base,
     partial: z.boolean(),
-    output: runOutputSchema,
+    output: runOutputSchema.describe(
+      "The run's output; where PII guardrails redacted values, with their placeholders (the run record has the values).",
+    ),
     usage: usageSchema,
   }),
   z.object({ type: z.literal('run.failed'), ...base, error: errorInfoSchema }),
