@@ -118,6 +118,16 @@ describe('guardrails in the engine', () => {
     ]);
   });
 
+  it.each(['concurrent', 'magentic'] as const)(
+    'block under %s: the run fails with GUARDRAIL_BLOCKED, no model call',
+    async (pattern) => {
+      const engine = createTestEngine({ skills, teams: withGuardrails({ pii: { mode: 'block' } }) });
+      const out = await engine.run({ ...ticket, pattern });
+      expect(out.error?.code).toBe('GUARDRAIL_BLOCKED');
+      expect(engine.model.requests).toHaveLength(0);
+    },
+  );
+
   it('the operator’s default applies to teams that declare no PII mode', async () => {
     const engine = createTestEngine({ skills, teams: withGuardrails(undefined) });
     engine.deps.guardrails = new Guardrails({ defaultPii: 'block' });
