@@ -12,6 +12,7 @@ import type { Config } from './config/index.js';
 import { tenantWeight } from './config/tenant-limits.js';
 import type { EngineDeps } from './engine/index.js';
 import { loggedCoordinationEvents, redisCoordination, type TenantScope, tenantScope } from './fleet-redis.js';
+import { ContentSafetyClient, Guardrails } from './guardrails/index.js';
 import { RunLifecycle } from './lifecycle/lifecycle.js';
 import { RunWrites } from './lifecycle/run-writes.js';
 import { orchestrators } from './orchestrators/index.js';
@@ -38,6 +39,7 @@ import { modelEnvironment } from './teams/models.js';
 import { TeamRegistryStore } from './teams/registry-store.js';
 import type { TeamDefinition } from './teams/schema.js';
 import { definitionVersion, resolvedDocument } from './teams/version.js';
+import { guardrailTelemetry } from './telemetry/guardrails.js';
 import { engineTelemetry, runtimeTelemetry } from './telemetry/hooks.js';
 import { McpClients, mcpSource } from './tools/mcp.js';
 import { ToolRuntime } from './tools/runtime.js';
@@ -224,6 +226,7 @@ export function engineDeps(
     hooks: engineTelemetry(),
     tools: createToolRuntime(config),
     toolConcurrency: config.tools.concurrency,
+    guardrails: createGuardrails(config),
   };
 }
 
@@ -239,6 +242,16 @@ export function createToolRuntime(config: Config): ToolRuntime {
     maxResultChars,
     sources: { search: searchSource(teamsDir, secrets), mcp: mcpSource(mcp) },
     close: () => mcp.close(),
+  });
+}
+
+/** The operator's guardrail defaults, and the Content Safety client when an endpoint is configured. */
+export function createGuardrails(config: Config): Guardrails {
+  const safety = config.guardrails.contentSafety;
+  return new Guardrails({
+    defaultPii: config.guardrails.pii,
+    contentSafety: safety ? new ContentSafetyClient(safety) : undefined,
+    hooks: guardrailTelemetry(),
   });
 }
 

@@ -176,6 +176,7 @@ resource "azurerm_container_app" "api" {
     azurerm_role_assignment.identity_key_vault_secrets_user,
     azurerm_role_assignment.identity_openai_user,
     azurerm_role_assignment.identity_foundry_user,
+    azurerm_role_assignment.identity_content_safety_user,
     azurerm_cognitive_deployment.models,
     azurerm_cognitive_deployment.foundry,
   ]
@@ -306,6 +307,13 @@ resource "azurerm_container_app" "worker" {
           value = env.value
         }
       }
+      dynamic "env" {
+        for_each = var.enable_content_safety ? [azurerm_cognitive_account.content_safety[0].endpoint] : []
+        content {
+          name  = "AZURE_CONTENT_SAFETY_ENDPOINT"
+          value = env.value
+        }
+      }
       env {
         name  = "LOG_LEVEL"
         value = var.log_level
@@ -326,6 +334,7 @@ resource "azurerm_container_app" "worker" {
     azurerm_role_assignment.identity_key_vault_secrets_user,
     azurerm_role_assignment.identity_openai_user,
     azurerm_role_assignment.identity_foundry_user,
+    azurerm_role_assignment.identity_content_safety_user,
     azurerm_cognitive_deployment.models,
     azurerm_cognitive_deployment.foundry,
   ]

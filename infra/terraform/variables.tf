@@ -313,6 +313,18 @@ variable "enable_ai_foundry" {
   default     = false
 }
 
+variable "enable_content_safety" {
+  description = "Also create an Azure AI Content Safety account and give the worker its endpoint (AZURE_CONTENT_SAFETY_ENDPOINT), for teams that turn on the Prompt Shields or Content Safety guardrails."
+  type        = bool
+  default     = false
+}
+
+variable "content_safety_location" {
+  description = "Region of the Content Safety account (Prompt Shields is offered in some regions only); defaults to location."
+  type        = string
+  default     = null
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Observability and alerts
 # ---------------------------------------------------------------------------------------------------------

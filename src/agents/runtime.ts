@@ -11,10 +11,12 @@ import { type AgentCallSettlement, noRuntimeHooks, type RuntimeHooks } from '../
 import type { ChatMessage, ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
 import { estimateTokens } from '../core/tokens.js';
 import type { ToolLoop } from '../core/tools.js';
+import type { RunGuardrails } from '../guardrails/index.js';
 import { breakerTarget, type CircuitBreakers } from '../policies/breakers.js';
 import type { RunBudget } from '../policies/budget.js';
 import { type ModelAllowList, modelTargetOf, sameTarget } from '../policies/model-allowlist.js';
 import { retryPolicyFor } from '../policies/retry.js';
+import { guardedInvoke } from './guardrail-stage.js';
 import { type AttemptPlan, attemptModelCall } from './model-attempt.js';
 import type { AgentDefinition } from './schema.js';
 
@@ -50,6 +52,8 @@ export interface InvokeRequest {
   onAttemptFailed?: (failure: { attempt: number; error: unknown; durationMs: number }) => void;
   /** The agent's own tools and the journal around them: the call runs the tool loop. */
   tools?: ToolLoop;
+  /** The run's guardrails (src/guardrails/): checks before the model call and on the answer. */
+  guardrails?: RunGuardrails | undefined;
 }
 
 /** How a failed call ended, for the settlement (and the agent-call metric). */
@@ -83,8 +87,17 @@ export class AgentRuntime {
     return this.deps.breakers.state(breakerTarget(agent.name, settings, provider));
   }
 
-  /** Throws `BudgetExceededError` when the budget refuses the first attempt; every other end is a settlement. */
+  /**
+   * Throws `BudgetExceededError` when the budget refuses the first attempt and `GuardrailBlockedError` when a
+   * guardrail refuses the call or its answer; every other end is a settlement.
+   */
   async invoke(req: InvokeRequest): Promise<AgentCallSettlement> {
+    const { guardrails } = req;
+    if (guardrails) return guardedInvoke(req, guardrails, (checked) => this.invokeChecked(checked));
+    return this.invokeChecked(req);
+  }
+
+  private async invokeChecked(req: InvokeRequest): Promise<AgentCallSettlement> {
     const plan = this.plan(req);
     plan.budget.check(plan.promptTokens);
     const info = { agent: req.agent.name, description: req.agent.description, key: req.call.key };
@@ -130,13 +143,25 @@ export class AgentRuntime {
         await tools.recordTurn(round, settled.result, settled.requests);
         turn = settled.result;
       }
-      const results = await tools.runTools(round, turn.toolCalls);
+      const results = await this.guardedToolResults(req, await tools.runTools(round, turn.toolCalls));
       messages = [
         ...messages,
         { role: 'assistant', content: turn.text, toolCalls: turn.toolCalls },
         ...results,
       ];
     }
+  }
+
+  /**
+   * Tool results are input the model reads like the run's own: the run's guardrails redact personal data in them
+   * and Prompt Shields checks them for injected instructions before the next turn.
+   */
+  private async guardedToolResults(req: InvokeRequest, results: ChatMessage[]): Promise<ChatMessage[]> {
+    if (!req.guardrails) return results;
+    return req.guardrails.beforeCall(
+      { agent: req.agent.name, step: req.call.key, signal: req.signal },
+      results,
+    );
   }
 
   private plan(req: InvokeRequest): AttemptPlan {

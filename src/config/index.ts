@@ -217,6 +217,17 @@ export const envSchema = z.object({
     .describe('Hosts the tools of teams registered through the API may call.'),
   BATON_TOOL_RESULT_MAX_CHARS: positiveInt.min(256).default(16_000),
   BATON_TOOL_CONCURRENCY: positiveInt.max(64).default(4),
+  BATON_GUARDRAILS_PII: z
+    .enum(['off', 'redact', 'block'])
+    .default('off')
+    .describe('PII mode for teams whose document declares none.'),
+  AZURE_CONTENT_SAFETY_ENDPOINT: url.optional(),
+  AZURE_CONTENT_SAFETY_KEY: z.string().min(1).optional(),
+  AZURE_CONTENT_SAFETY_API_VERSION: z.string().min(1).default('2024-09-01'),
+  BATON_CONTENT_SAFETY_TIMEOUT_MS: positiveInt.default(5_000),
+  BATON_CONTENT_SAFETY_BREAKER_THRESHOLD: positiveInt.default(5),
+  BATON_CONTENT_SAFETY_BREAKER_HALF_OPEN_MS: positiveInt.default(30_000),
+
   BATON_CAPTURE_CONTENT: bool.default(false),
   APPLICATIONINSIGHTS_CONNECTION_STRING: z.string().min(1).optional(),
   AZURE_CLIENT_ID: z.string().min(1).optional().describe('User-assigned managed identity for Entra ID auth.'),
@@ -353,6 +364,17 @@ export interface Config {
     maxResultChars: number;
     concurrency: number;
   };
+  /** The operator's guardrail defaults and Azure AI Content Safety (unset endpoint: none). */
+  guardrails: { pii: Env['BATON_GUARDRAILS_PII']; contentSafety: ContentSafetyConfig | undefined };
+}
+
+export interface ContentSafetyConfig {
+  endpoint: string;
+  /** Unset: Entra ID (managed identity or developer credentials). */
+  apiKey: string | undefined;
+  apiVersion: string;
+  timeoutMs: number;
+  breaker: { failureThreshold: number; halfOpenAfterMs: number };
 }
 
 export interface OidcConfig {
@@ -505,6 +527,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       hosts: e.BATON_TOOL_HOSTS?.split(',').map((h) => h.toLowerCase()) ?? [],
       maxResultChars: e.BATON_TOOL_RESULT_MAX_CHARS,
       concurrency: e.BATON_TOOL_CONCURRENCY,
+    },
+    guardrails: {
+      pii: e.BATON_GUARDRAILS_PII,
+      contentSafety: e.AZURE_CONTENT_SAFETY_ENDPOINT
+        ? {
+            endpoint: e.AZURE_CONTENT_SAFETY_ENDPOINT,
+            apiKey: e.AZURE_CONTENT_SAFETY_KEY,
+            apiVersion: e.AZURE_CONTENT_SAFETY_API_VERSION,
+            timeoutMs: e.BATON_CONTENT_SAFETY_TIMEOUT_MS,
+            breaker: {
+              failureThreshold: e.BATON_CONTENT_SAFETY_BREAKER_THRESHOLD,
+              halfOpenAfterMs: e.BATON_CONTENT_SAFETY_BREAKER_HALF_OPEN_MS,
+            },
+          }
+        : undefined,
     },
   };
 }

@@ -168,6 +168,33 @@ export class AttemptSupersededError extends RunInterruptedError {
   }
 }
 
+/**
+ * A guardrail refused what an agent call would send to a model, or what it answered. The error names the
+ * guardrail, the stage and the kinds of finding, never the content that triggered it.
+ */
+export class GuardrailBlockedError extends BatonError {
+  constructor(
+    guardrail: string,
+    stage: 'input' | 'output',
+    agent: string,
+    reason: string,
+    /** How many values of each kind a check found (never the values). */
+    findings?: Record<string, number>,
+  ) {
+    super(
+      'GUARDRAIL_BLOCKED',
+      `Guardrail "${guardrail}" blocked the ${stage} of agent "${agent}": ${reason}.`,
+      {
+        guardrail,
+        stage,
+        agent,
+        reason,
+        ...(findings ? { findings } : {}),
+      },
+    );
+  }
+}
+
 /** An agent ultimately failed (after its policies) and the pattern had no way around it. */
 export class AgentFailedError extends BatonError {
   constructor(agent: string, cause: BatonError | Error) {

@@ -116,6 +116,19 @@ export const runEventSchema = z.discriminatedUnion('type', [
     decision: z.literal('reject').describe('The default decision of an expired request.'),
   }),
   z.object({
+    type: z.literal('guardrail.triggered'),
+    ...base,
+    ...stepRef,
+    guardrail: z.string().describe('pii, prompt-shields, content-safety, output or judge.'),
+    stage: z.enum(['input', 'output']),
+    outcome: z.enum(['pass', 'transform', 'block', 'reask']),
+    findings: z
+      .record(z.string(), z.number().int())
+      .optional()
+      .describe('How many values of each kind the check found (never the values).'),
+    reason: z.string().optional(),
+  }),
+  z.object({
     type: z.literal('budget.exceeded'),
     ...base,
     budget: z.enum(['tokens', 'modelCalls']),
@@ -126,7 +139,9 @@ export const runEventSchema = z.discriminatedUnion('type', [
     type: z.literal('run.completed'),
     ...base,
     partial: z.boolean(),
-    output: runOutputSchema,
+    output: runOutputSchema.describe(
+      "The run's output; where PII guardrails redacted values, with their placeholders (the run record has the values).",
+    ),
     usage: usageSchema,
   }),
   z.object({ type: z.literal('run.failed'), ...base, error: errorInfoSchema }),

@@ -108,3 +108,24 @@ export const noRuntimeHooks: RuntimeHooks = {
   invokeAgent: (_info, next) => next(),
   modelCall: (_info, next) => next(),
 };
+
+/** One guardrail check: which guardrail, at which stage, for which agent call. Never the content checked. */
+export interface GuardrailCheckInfo {
+  guardrail: string;
+  stage: 'input' | 'output';
+  agent: string;
+  /** The journal key of the agent call. */
+  step: string;
+}
+
+export type GuardrailOutcome = 'pass' | 'transform' | 'block' | 'reask';
+
+/** Where observability attaches to guardrails: a span per check and a metric per outcome (src/telemetry/). */
+export interface GuardrailHooks {
+  check<T extends { outcome: GuardrailOutcome }>(
+    info: GuardrailCheckInfo,
+    next: () => Promise<T>,
+  ): Promise<T>;
+}
+
+export const noGuardrailHooks: GuardrailHooks = { check: (_info, next) => next() };

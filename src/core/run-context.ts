@@ -61,6 +61,8 @@ export interface RunContext<Wiring = unknown, Options = object> {
 
 export interface RunResult {
   output: RunOutput;
+  /** The output as the `run.completed` event carries it, when it differs (PII placeholders kept). */
+  eventOutput?: RunOutput;
   /** True when the run succeeded with degraded output (failed branches, budget stop, loop stop). */
   partial?: boolean;
   failedAgents?: string[];

@@ -48,6 +48,8 @@ export type RunOutput = z.infer<typeof runOutputSchema>;
 export interface RunOutcome {
   status: 'succeeded' | 'failed' | 'cancelled';
   output?: RunOutput;
+  /** The output as the `run.completed` event carries it, when it differs (PII placeholders kept). */
+  eventOutput?: RunOutput;
   partial?: boolean;
   failedAgents?: string[];
   details?: Record<string, unknown>;

@@ -13,6 +13,7 @@ import type { RunEventInput } from '../core/events.js';
 import type { AgentCallSettlement, EngineHooks } from '../core/hooks.js';
 import type { HumanAnswer } from '../core/run.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import type { RunGuardrails } from '../guardrails/index.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { JournalEntry, RunJournal } from '../runs/journal.js';
 import type { HumanAsk } from './human-input.js';
@@ -35,6 +36,8 @@ export interface AgentStepScope {
   tooling?: Tooling | undefined;
   /** Asks a person (approvals of tool calls). */
   human?: ((key: string, ask: HumanAsk) => Promise<HumanAnswer>) | undefined;
+  /** The run's guardrails, when its team or the operator turns any on. */
+  guardrails?: RunGuardrails | undefined;
 }
 
 /** The agent's tool loop when it declares tools and the worker has them. */
@@ -96,6 +99,7 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
           ...(scope.options.model ? { modelOverride: scope.options.model } : {}),
           ...(deltas.onDelta ? { onDelta: deltas.onDelta } : {}),
           onAttemptFailed,
+          ...(scope.guardrails ? { guardrails: scope.guardrails } : {}),
         });
       } catch (err) {
         await deltas.flushed().catch(() => {});

@@ -6,6 +6,7 @@ import { seededRandom } from '../core/random.js';
 import type { PendingInput } from '../core/run.js';
 import type { RunContext } from '../core/run-context.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import type { RunGuardrails } from '../guardrails/index.js';
 import { renderTask } from '../orchestrators/messages.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { EventSink } from '../runs/events.js';
@@ -34,6 +35,7 @@ export interface RunScope {
   inputs: InputPort | undefined;
   /** Requests for a person this execution reached without an answer. */
   waiting: PendingInput[];
+  guardrails?: RunGuardrails | undefined;
 }
 
 /**
@@ -69,6 +71,7 @@ export function buildRunContext(
     tooling: deps.tools
       ? { runId, team, runtime: deps.tools, concurrency: deps.toolConcurrency ?? 4 }
       : undefined,
+    guardrails: scope.guardrails,
   });
   const callAgent = withAskHuman(agentCall, { team, agent, human });
   const input = renderTask(request.input);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentRuntime } from '../agents/runtime.js';
 import type { EngineHooks } from '../core/hooks.js';
 import type { InputPort } from '../core/ports.js';
+import type { Guardrails } from '../guardrails/index.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import type { EventSink } from '../runs/events.js';
 import type { RunJournal } from '../runs/journal.js';
@@ -24,6 +25,8 @@ export interface EngineDeps {
   tools?: ToolRuntime;
   /** Tool calls of one model turn that run at once (BATON_TOOL_CONCURRENCY). Default 4. */
   toolConcurrency?: number;
+  /** The operator's guardrail defaults and Content Safety client; teams' own guardrails work without it. */
+  guardrails?: Guardrails;
 }
 
 export interface ExecuteInput {

@@ -9,6 +9,7 @@ import type { TeamDefinition } from '../teams/schema.js';
 import { BASE_VARIANT } from '../teams/variants.js';
 import { buildRunContext } from './context.js';
 import type { EngineDeps, ExecuteInput } from './deps.js';
+import { guardrailsForRun, restoredResult } from './guardrails.js';
 import { wakeAt } from './human-input.js';
 import { ended, outcomeOf, succeeded } from './outcome.js';
 import { runSignal } from './run-signal.js';
@@ -66,16 +67,21 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         deadlineMs: options.deadlineMs,
         elapsedMs: now() - (input.firstStartedAt ?? now()),
       });
+      const guardrails = guardrailsForRun(deps, team, request, {
+        seed: options.seed,
+        emit: (e) => input.events.append(runId, e),
+      });
       const ctx = buildRunContext(
         {
           ...{ runId, request, team, options, journal, events: input.events, budget, run, hooks, now },
           inputs: input.inputs,
+          guardrails,
           waiting,
         },
         deps,
       );
       await ctx.emit({ type: 'run.started', attempt: input.attempt, resumed });
-      return finish(succeeded(team, await pattern.run(ctx)));
+      return finish(succeeded(team, restoredResult(guardrails, await pattern.run(ctx))));
     } catch (err) {
       // Every request the execution reached (concurrent branches may each have asked), not just the first.
       if (err instanceof RunWaitingError && run)

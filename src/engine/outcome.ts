@@ -40,6 +40,7 @@ export function succeeded(team: TeamDefinition, result: RunResult): Ending {
   return {
     status: 'succeeded',
     output: result.output,
+    ...(result.eventOutput ? { eventOutput: result.eventOutput } : {}),
     ...(result.partial ? { partial: true } : {}),
     ...(result.failedAgents?.length ? { failedAgents: result.failedAgents } : {}),
     ...(result.details ? { details: result.details } : {}),

@@ -475,7 +475,7 @@ export function terminalEvent(outcome: RunOutcome): RunEventInput {
     return {
       type: 'run.completed',
       partial: outcome.partial ?? false,
-      output: outcome.output ?? { text: '' },
+      output: outcome.eventOutput ?? outcome.output ?? { text: '' },
       usage: outcome.usage,
     };
   }

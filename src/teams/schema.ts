@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { agentDefinitionSchema, agentLimits, agentNameSchema, outputSchemaField } from '../agents/schema.js';
 import { modelProviders, modelSettingsSchema } from '../core/model.js';
+import { teamGuardrailsSchema } from '../guardrails/schema.js';
 import { type PatternName, patternNames, registeredPatterns } from '../orchestrators/index.js';
 import { approvalTimeoutMsSchema, toolDeclarationSchema, toolLimits } from '../tools/schema.js';
 
@@ -132,6 +133,8 @@ export const teamDefinitionSchema = z
     tools: z.array(toolDeclarationSchema).max(toolLimits.tools).optional(),
     /** The default `approvalTimeoutMs` of the team's requests for a person (a tool's own wins). */
     approvalTimeoutMs: approvalTimeoutMsSchema.optional(),
+    /** Checks on what the team's agents send to models and what they answer (docs/guardrails.md). */
+    guardrails: teamGuardrailsSchema.optional(),
   })
   .strict()
   .superRefine((team, ctx) => {
@@ -151,6 +154,11 @@ export const teamDefinitionSchema = z
       if (!names.has(name)) ctx.addIssue({ code: 'custom', path: where, message: `unknown agent "${name}"` });
     };
     if (team.summarizer !== undefined) check(team.summarizer, ['summarizer']);
+    for (const [i, a] of (team.guardrails?.output?.agents ?? []).entries()) {
+      check(a, ['guardrails', 'output', 'agents', i]);
+    }
+    const judge = team.guardrails?.output?.judge;
+    if (judge) check(judge.agent, ['guardrails', 'output', 'judge', 'agent']);
     for (const [i, a] of team.agents.entries()) {
       for (const [j, h] of a.handoffs.entries()) {
         if (h === a.name) {

@@ -49,6 +49,8 @@ export const spanNames = {
   invokeAgent: (agent: string) => `invoke_agent ${agent}`,
   /** One model request (one attempt): `chat gpt-4o-mini`. */
   chat: (model: string) => `chat ${model}`,
+  /** One guardrail check of an agent call: `baton.guardrail pii`. */
+  guardrail: (name: string) => `baton.guardrail ${name}`,
   /** One tool execution: `execute_tool web_search`. */
   executeTool: (tool: string) => `execute_tool ${tool}`,
 } as const;

@@ -378,7 +378,7 @@ describe('terraform: supporting resources', () => {
     expect(block(redis, 'redis_configuration')?.maxmemory_policy).toBe('noeviction');
   });
 
-  it('grant the identity exactly AcrPull, Cognitive Services OpenAI User, Key Vault Secrets User and (with Foundry) Azure AI User', () => {
+  it('grant the identity exactly AcrPull, Cognitive Services OpenAI User, Key Vault Secrets User, (with Foundry) Azure AI User and (with Content Safety) Cognitive Services User', () => {
     const principal = ref('azurerm_user_assigned_identity', 'principal_id');
     const assignments = Object.values(tf.resources.azurerm_role_assignment ?? {}).filter(
       (a) => a.principal_id === principal,
@@ -388,9 +388,15 @@ describe('terraform: supporting resources', () => {
       'AcrPull',
       'Azure AI User',
       'Cognitive Services OpenAI User',
+      'Cognitive Services User',
       'Key Vault Secrets User',
     ]);
-    expect(assignments).toHaveLength(4);
+    expect(assignments).toHaveLength(5);
+    // On the Content Safety account only, and only when there is one.
+    expect(byRole['Cognitive Services User']).toBe(hcl('azurerm_cognitive_account.content_safety[0].id'));
+    expect(named('azurerm_role_assignment', 'identity_content_safety_user').count).toBe(
+      hcl('var.enable_content_safety ? 1 : 0'),
+    );
     expect(byRole.AcrPull).toBe(ref('azurerm_container_registry', 'id'));
     expect(byRole['Cognitive Services OpenAI User']).toBe(openaiAccount('id'));
     // On the Foundry project only, and only when there is one.
@@ -419,6 +425,18 @@ describe('terraform: supporting resources', () => {
     const deployment = named('azurerm_cognitive_deployment', 'models');
     expect(deployment.for_each).toBe(hcl('var.openai_deployments'));
     expect(String(tf.variables.openai_deployments?.type)).toMatch(/^\$\{map\(object\(/);
+  });
+
+  it('create an Entra-only Content Safety account behind a variable and give the worker its endpoint', () => {
+    const safety = named('azurerm_cognitive_account', 'content_safety');
+    expect(safety.kind).toBe('ContentSafety');
+    expect(safety.local_auth_enabled).toBe(false);
+    expect(safety.count).toBe(hcl('var.enable_content_safety ? 1 : 0'));
+    expect(variableDefault('enable_content_safety')).toBe(false);
+    const endpoint = dynamicEnv('worker').find((d) => d.content.name === 'AZURE_CONTENT_SAFETY_ENDPOINT');
+    expect(endpoint?.for_each).toBe(
+      hcl('var.enable_content_safety ? [azurerm_cognitive_account.content_safety[0].endpoint] : []'),
+    );
   });
 
   it('create no hub: a hub-based project has no endpoint @azure/ai-projects 2.x can use', () => {

@@ -50,6 +50,8 @@ export interface RecordedRequest {
 export interface ServerBehaviour {
   /** Text of plain answers; default `ok: <last user message>`. */
   reply?: string | ((body: ChatBody) => string);
+  /** The value of structured answers (json_schema); default a minimal instance of the schema. */
+  structured?: (body: ChatBody, schema: JsonSchema) => unknown;
   /** The first `count` requests get 429 with these headers (all present ones are sent). */
   rateLimit?: { count: number; retryAfterSeconds?: number; retryAfterMs?: number; retryAfterDate?: string };
   /** The first `count` requests (default: all) are never answered. */
@@ -421,7 +423,7 @@ function answerFor(body: ChatBody, plan: FaultPlan): Answer {
     body.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
   if (schema) {
     const broken = plan.nextStructured();
-    const value = minimalInstance(schema);
+    const value = b.structured ? b.structured(body, schema) : minimalInstance(schema);
     const content =
       broken === 'syntax'
         ? `Sure! Here it is: ${JSON.stringify(value).slice(0, -1)}`

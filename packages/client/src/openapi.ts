@@ -859,6 +859,22 @@ export interface components {
             decision: "reject";
         } | {
             /** @constant */
+            type: "guardrail.triggered";
+            runId: string;
+            at: string;
+            agent: string;
+            step: string;
+            guardrail: string;
+            /** @enum {string} */
+            stage: "input" | "output";
+            /** @enum {string} */
+            outcome: "pass" | "transform" | "block" | "reask";
+            findings?: {
+                [key: string]: number;
+            };
+            reason?: string;
+        } | {
+            /** @constant */
             type: "budget.exceeded";
             runId: string;
             at: string;
