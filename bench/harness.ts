@@ -99,7 +99,7 @@ export async function createBenchEngine(options: BenchEngineOptions): Promise<Be
       if (redis) {
         // The attempt a worker's lifecycle start records: the journal's writes are fenced on it.
         await redis.hset(runKeys(prefix, runId).record, 'attempt', String(attempt));
-        journal = await openRedisJournal(redis, prefix, runId, attempt);
+        journal = await openRedisJournal(redis, prefix, runId, { attempt, stepEvents: true });
       }
       const outcome = await execute(
         {

@@ -52,11 +52,10 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       throw new AgentFailedError(recorded.agent, new BatonError(recorded.error.code, recorded.error.message));
     }
     scope.run.boundary();
-    await scope.journal.assertCurrent?.();
     const definition = scope.agent(call.agent);
     return scope.hooks.agentStep(call.agent, async () => {
       const startedAt = scope.now();
-      await scope.emit({ type: 'agent.started', agent: call.agent, step: call.key });
+      await begin(scope, { type: 'agent.started', agent: call.agent, step: call.key });
       const deltas = deltaStream(scope, call);
       let settled: AgentCallSettlement;
       try {
@@ -93,6 +92,27 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
   };
 }
 
+/** Before a model call: the attempt check and `agent.started`, in one round trip when the journal writes events. */
+async function begin(scope: AgentStepScope, event: RunEventInput): Promise<void> {
+  const { journal } = scope;
+  if (journal.steps) return journal.steps.announce(event);
+  await journal.assertCurrent?.();
+  await scope.emit(event);
+}
+
+/** Journals a step's entry, then reports it: in one fenced write when the journal writes events. */
+async function journalAndReport(
+  scope: AgentStepScope,
+  key: string,
+  entry: JournalEntry,
+  event: RunEventInput,
+): Promise<void> {
+  const { journal } = scope;
+  if (journal.steps) return journal.steps.complete(key, entry, event);
+  await journal.put(key, entry);
+  await scope.emit(event);
+}
+
 /** Streamed text goes out as `agent.delta` events, in order, when the run streams. */
 function deltaStream(scope: AgentStepScope, call: AgentCall) {
   let chain = Promise.resolve();
@@ -124,8 +144,7 @@ async function completed(
     completedAt: new Date(scope.now()).toISOString(),
     order: performance.timeOrigin + performance.now(),
   };
-  await scope.journal.put(call.key, entry);
-  await scope.emit({
+  await journalAndReport(scope, call.key, entry, {
     type: 'agent.completed',
     agent: call.agent,
     step: call.key,
@@ -145,7 +164,7 @@ async function failed(
 ): Promise<void> {
   const { attempts, spent } = settled;
   const error = toErrorInfo(settled.error);
-  await scope.journal.put(call.key, {
+  const entry: JournalEntry = {
     kind: 'agent',
     ok: false,
     agent: call.agent,
@@ -158,6 +177,12 @@ async function failed(
     startedAt: new Date(startedAt).toISOString(),
     completedAt: new Date(scope.now()).toISOString(),
     order: performance.timeOrigin + performance.now(),
+  };
+  await journalAndReport(scope, call.key, entry, {
+    type: 'agent.failed',
+    agent: call.agent,
+    step: call.key,
+    attempts,
+    error,
   });
-  await scope.emit({ type: 'agent.failed', agent: call.agent, step: call.key, attempts, error });
 }

@@ -60,10 +60,14 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         { runId, request, team, options, journal, events: input.events, budget, run, hooks, now },
         deps,
       );
-      await ctx.emit({ type: 'run.started', attempt: input.attempt, resumed });
-      return finish(succeeded(team, await pattern.run(ctx)));
+      const started = { type: 'run.started', attempt: input.attempt, resumed } as const;
+      await (journal.steps ? journal.steps.announce(started) : ctx.emit(started));
+      const result = await pattern.run(ctx);
+      await journal.steps?.flush();
+      return finish(succeeded(team, result));
     } catch (err) {
       if (err instanceof RunInterruptedError || !(err instanceof BatonError)) throw err;
+      await journal.steps?.flush();
       return finish(ended(err));
     } finally {
       run?.dispose();

@@ -87,7 +87,10 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
         request,
         attempt: start.attempt,
         journal: stopOnSupersede(
-          await openRedisJournal(deps.redis, deps.settings.prefix, runId, start.attempt),
+          await openRedisJournal(deps.redis, deps.settings.prefix, runId, {
+            attempt: start.attempt,
+            stepEvents: true,
+          }),
           x.attempt,
         ),
         events: deps.events,
@@ -144,11 +147,21 @@ function stopOnSupersede(journal: RunJournal, attempt: ActiveAttempt): RunJourna
       throw err;
     }
   };
+  const { steps } = journal;
   return {
     get: (key) => journal.get(key),
     entries: () => journal.entries(),
     put: (key, entry) => stopping(() => journal.put(key, entry)),
     assertCurrent: () => stopping(async () => journal.assertCurrent?.()),
+    ...(steps
+      ? {
+          steps: {
+            announce: (event) => stopping(() => steps.announce(event)),
+            complete: (key, entry, event) => stopping(() => steps.complete(key, entry, event)),
+            flush: () => stopping(() => steps.flush()),
+          },
+        }
+      : {}),
   };
 }
 
