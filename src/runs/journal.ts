@@ -174,16 +174,20 @@ export async function openRedisJournal(
   // A pipelined step start whose answer the next write checks.
   let unconfirmed: Promise<unknown> | undefined;
   const confirm = (written: unknown) => {
-    if (written !== 1) throw new AttemptSupersededError();
+    if (written !== 1) {
+      // Never current again: no later write may pass as freshly confirmed.
+      confirmedAt = Number.NEGATIVE_INFINITY;
+      throw new AttemptSupersededError();
+    }
     confirmedAt = performance.now();
   };
   /** Waits for `written` and for a pipelined step start sent before it; both must have found the attempt current. */
-  const settle = async (written: Promise<unknown>) => {
+  const settle = async (written?: Promise<unknown>) => {
     const pending = unconfirmed;
     unconfirmed = undefined;
-    const [began, done] = await Promise.all([pending ?? 1, written]);
-    confirm(began);
-    confirm(done);
+    const [began, done] = await Promise.all([pending, written]);
+    if (pending) confirm(began);
+    if (written) confirm(done);
   };
   const write = async (k: string, entry: JournalEntry, event: string) => {
     const value = JSON.stringify(entry);
@@ -204,7 +208,7 @@ export async function openRedisJournal(
       await settle(appended);
     },
     complete: (k, entry, event) => write(k, entry, encode(runId, event)),
-    flush: () => settle(Promise.resolve(1)),
+    flush: () => settle(),
   };
   return {
     get: (k) => entries.get(k),
