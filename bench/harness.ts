@@ -72,7 +72,12 @@ export async function createBenchEngine(options: BenchEngineOptions): Promise<Be
     hooks: engineTelemetry(),
   };
   const redis = options.durable
-    ? new Redis(options.redisUrl as string, { maxRetriesPerRequest: null, connectionName: 'baton-bench' })
+    ? // The options of a worker's step-writes connection (src/services.ts).
+      new Redis(options.redisUrl as string, {
+        maxRetriesPerRequest: null,
+        connectionName: 'baton-bench',
+        enableAutoPipelining: true,
+      })
     : undefined;
   const prefix = benchPrefix();
   const events = redis ? new RedisEventLog(redis, prefix) : undefined;

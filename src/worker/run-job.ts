@@ -87,13 +87,13 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
         request,
         attempt: start.attempt,
         journal: stopOnSupersede(
-          await openRedisJournal(deps.redis, deps.settings.prefix, runId, {
+          await openRedisJournal(deps.steps.redis, deps.settings.prefix, runId, {
             attempt: start.attempt,
             stepEvents: true,
           }),
           x.attempt,
         ),
-        events: deps.events,
+        events: deps.steps.events,
         signal: x.attempt.controller.signal,
         drain: x.worker.drain,
         firstStartedAt: Date.parse(start.startedAt),
