@@ -12,6 +12,7 @@ import {
 import type { RunEventInput } from '../core/events.js';
 import type { AgentCallSettlement, EngineHooks } from '../core/hooks.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import { isoTime } from '../core/time.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { JournalEntry, RunJournal } from '../runs/journal.js';
 import type { RunSignal } from './run-signal.js';
@@ -140,8 +141,8 @@ async function completed(
     usage: result.usage,
     modelCalls: requests,
     ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
-    startedAt: new Date(startedAt).toISOString(),
-    completedAt: new Date(scope.now()).toISOString(),
+    startedAt: isoTime(startedAt),
+    completedAt: isoTime(scope.now()),
     order: performance.timeOrigin + performance.now(),
   };
   await journalAndReport(scope, call.key, entry, {
@@ -174,8 +175,8 @@ async function failed(
     usage: spent.usage,
     modelCalls: spent.requests,
     ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
-    startedAt: new Date(startedAt).toISOString(),
-    completedAt: new Date(scope.now()).toISOString(),
+    startedAt: isoTime(startedAt),
+    completedAt: isoTime(scope.now()),
     order: performance.timeOrigin + performance.now(),
   };
   await journalAndReport(scope, call.key, entry, {

@@ -4,6 +4,7 @@ import type { EngineHooks } from '../core/hooks.js';
 import { seededRandom } from '../core/random.js';
 import type { RunContext } from '../core/run-context.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import { isoTime } from '../core/time.js';
 import { renderTask } from '../orchestrators/messages.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { EventSink } from '../runs/events.js';
@@ -82,7 +83,7 @@ export function buildRunContext(
       run.boundary();
       return hooks.step(key, async () => {
         const value = await fn();
-        await journal.put(key, { kind: 'step', value, completedAt: new Date(now()).toISOString() });
+        await journal.put(key, { kind: 'step', value, completedAt: isoTime(now()) });
         return value;
       });
     },

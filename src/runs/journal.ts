@@ -34,44 +34,41 @@ export type JournalEntry =
 
 /** The run record's `steps`: one per journaled agent call, in completion order. */
 export function stepsFromJournal(entries: readonly [string, JournalEntry][]): StepRecord[] {
-  const steps: (StepRecord & { completedAt: string; order: number | undefined })[] = [];
+  // Sorted by the completion fields, then dropped: each step is built once, without spreading copies.
+  const sortable: { step: StepRecord; completedAt: string; order: number | undefined }[] = [];
   for (const [key, e] of entries) {
     if (e.kind !== 'agent') continue;
-    const common = {
-      key,
-      startedAt: e.startedAt,
-      completedAt: e.completedAt,
-      order: e.order,
-      usage: e.usage,
-      ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
-    };
-    steps.push(
-      e.ok
-        ? {
-            ...common,
-            agent: e.result.agent,
-            status: 'succeeded',
-            attempts: e.result.attempts,
-            durationMs: e.result.durationMs,
-            model: e.result.model,
-          }
-        : {
-            ...common,
-            agent: e.agent,
-            status: 'failed',
-            attempts: e.attempts,
-            durationMs: e.durationMs,
-            error: e.error,
-          },
-    );
+    const step: StepRecord = e.ok
+      ? {
+          key,
+          startedAt: e.startedAt,
+          usage: e.usage,
+          agent: e.result.agent,
+          status: 'succeeded',
+          attempts: e.result.attempts,
+          durationMs: e.result.durationMs,
+          model: e.result.model,
+        }
+      : {
+          key,
+          startedAt: e.startedAt,
+          usage: e.usage,
+          agent: e.agent,
+          status: 'failed',
+          attempts: e.attempts,
+          durationMs: e.durationMs,
+          error: e.error,
+        };
+    if (e.costUsd !== undefined) step.costUsd = e.costUsd;
+    sortable.push({ step, completedAt: e.completedAt, order: e.order });
   }
   // ISO timestamps of one format sort as strings; plain comparison is much cheaper than localeCompare.
-  steps.sort((a, b) => {
+  sortable.sort((a, b) => {
     if (a.order !== undefined && b.order !== undefined && a.order !== b.order) return a.order - b.order;
     if (a.completedAt !== b.completedAt) return a.completedAt < b.completedAt ? -1 : 1;
-    return a.key < b.key ? -1 : 1;
+    return a.step.key < b.step.key ? -1 : 1;
   });
-  return steps.map(({ completedAt: _, order: __, ...step }) => step);
+  return sortable.map((s) => s.step);
 }
 
 export interface RunJournal {
