@@ -87,6 +87,16 @@ async function commandCalls(url: string): Promise<Map<string, number>> {
   }
 }
 
+/** Bytes Redis holds for data (INFO memory `used_memory`). */
+async function usedMemory(url: string): Promise<number> {
+  const conn = new Redis(url);
+  try {
+    return Number(/used_memory:(\d+)/.exec(await conn.info('memory'))?.[1] ?? Number.NaN);
+  } finally {
+    conn.disconnect();
+  }
+}
+
 /** Commands per run between two `commandCalls` snapshots: the total and the largest few by name. */
 function perRun(before: Map<string, number>, after: Map<string, number>, runs: number) {
   const by = [...after]
@@ -211,7 +221,13 @@ async function endToEnd(url: string) {
 
   const results: Record<
     string,
-    { p50: number; p95: number; runsPerSecond: number; commands: ReturnType<typeof perRun> }
+    {
+      p50: number;
+      p95: number;
+      runsPerSecond: number;
+      commands: ReturnType<typeof perRun>;
+      redisMbPer10k: number;
+    }
   > = {};
   for (const team of ['chain-1', 'chain-4']) {
     for (let i = 0; i < 30; i++) await oneRun(team); // warm-up
@@ -220,6 +236,7 @@ async function endToEnd(url: string) {
     const clients = 16;
     const perClient = 40;
     const before = await commandCalls(url);
+    const memoryBefore = await usedMemory(url);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -230,6 +247,8 @@ async function endToEnd(url: string) {
     const commands = perRun(before, await commandCalls(url), clients * perClient);
     results[team] = {
       commands,
+      // Finished runs stay (record, journal, events, job) until the default retention expires them.
+      redisMbPer10k: ((((await usedMemory(url)) - memoryBefore) / (clients * perClient)) * 10_000) / 2 ** 20,
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
       runsPerSecond: (clients * perClient) / seconds,
@@ -263,6 +282,11 @@ try {
   for (const [team, r] of Object.entries(e2e)) {
     console.log(
       `| service, ${team.replace('chain-', '')}-agent run (API → Redis → worker → SSE) | | ${r.p50.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.runsPerSecond.toFixed(0)} runs/s | ${r.commands.total.toFixed(1)} (${r.commands.detail}) |`,
+    );
+  }
+  for (const [team, r] of Object.entries(e2e)) {
+    console.log(
+      `\nRedis memory, ${team.replace('chain-', '')}-agent runs: ${r.redisMbPer10k.toFixed(1)} MB per 10,000 finished runs (default retention)`,
     );
   }
 } finally {
