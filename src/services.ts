@@ -173,7 +173,9 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
     store: services.store,
     lifecycle: services.lifecycle,
     events: services.events,
-    eventHub: new RunEventHub(services.connect('event-streams'), config.redisPrefix, log),
+    eventHub: new RunEventHub(services.connect('event-streams'), config.redisPrefix, log, {
+      control: services.redis,
+    }),
     queue: services.queue,
     teams: services.teams,
     keys: new ApiKeys(config.apiKeys ?? []),

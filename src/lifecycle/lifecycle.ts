@@ -52,7 +52,7 @@ export type StartDecision =
   | { kind: 'finished'; record: RunRecord }
   | { kind: 'cancelled' }
   | { kind: 'superseded' }
-  | { kind: 'run'; record: RunRecord; attempt: number; startedAt: string };
+  | { kind: 'run'; record: RunRecord; owner: string; attempt: number; startedAt: string };
 
 /**
  * The run lifecycle: the one owner of a run's status and terminal events. A run is created `queued` (once per
@@ -195,7 +195,9 @@ export class RunLifecycle {
       return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
     }
     const marked = await this.deps.writes.markRunning(runId, startedAt, attempt);
-    if (marked === 'running') return { kind: 'run', record: stored.record, attempt, startedAt };
+    if (marked === 'running') {
+      return { kind: 'run', record: stored.record, owner: stored.owner, attempt, startedAt };
+    }
     if (marked === 'superseded') return { kind: 'superseded' };
     const now = await this.deps.store.get(runId);
     return now ? { kind: 'finished', record: now.record } : { kind: 'gone' };
@@ -210,9 +212,11 @@ export class RunLifecycle {
     outcome: RunOutcome,
     startedAt: string | undefined,
     attempt?: number,
+    /** The run's owner when the caller knows it (the start told it): saves reading it again. */
+    owner?: string,
   ): Promise<Finished> {
     return this.finishAs(runId, outcome.status, () =>
-      this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt }),
+      this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt, owner }),
     );
   }
 

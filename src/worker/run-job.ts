@@ -100,7 +100,7 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
       },
       deps.engine,
     );
-    const ended = await deps.lifecycle.finish(runId, outcome, start.startedAt, start.attempt);
+    const ended = await deps.lifecycle.finish(runId, outcome, start.startedAt, start.attempt, start.owner);
     if (ended === 'superseded') throw new AttemptSupersededError();
     if (ended !== 'finished') {
       log.info({ status: outcome.status, ended }, 'the run was finished elsewhere; outcome not written');
