@@ -184,7 +184,8 @@ export class RunLifecycle {
   async start(runId: string): Promise<StartDecision> {
     const attempt = await this.deps.writes.nextAttempt(runId);
     if (attempt === 0) return { kind: 'gone' };
-    const stored = await this.deps.store.get(runId);
+    // The record alone: the execution reads the journal itself, once.
+    const stored = await this.deps.store.get(runId, { details: false });
     if (!stored) return { kind: 'gone' };
     if (this.deps.store.isTerminal(stored.record.status)) return { kind: 'finished', record: stored.record };
     const startedAt = stored.record.startedAt ?? new Date().toISOString();
