@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: engine overhead per agent step (in-process, instant model) and end-to-end latency and
+ * `npm run bench`: engine overhead per agent step (in-process and durable, instant model, through bench/harness.ts),
+ * Redis commands per run (INFO commandstats deltas) and end-to-end latency and
  * throughput through API → Redis → worker (zero model latency). Prints a Markdown table for docs/benchmarks.md.
  */
 import { spawn } from 'node:child_process';
@@ -12,17 +13,12 @@ import { AgentRuntime } from '../src/agents/runtime.js';
 import { buildApi } from '../src/api/app.js';
 import { loadConfig } from '../src/config/index.js';
 import type { ChatModel } from '../src/core/model.js';
-import { execute } from '../src/engine/index.js';
-import { orchestrators } from '../src/orchestrators/index.js';
-import { CircuitBreakers } from '../src/policies/breakers.js';
-import { MemoryEventLog } from '../src/runs/events.js';
-import { memoryJournal } from '../src/runs/journal.js';
 import { apiDeps, createServices, workerDeps } from '../src/services.js';
 import { shippedTeams } from '../src/teams/files.js';
-import { staticTeams } from '../src/teams/resolver.js';
 import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.js';
-import { engineTelemetry, runtimeTelemetry } from '../src/telemetry/hooks.js';
+import { runtimeTelemetry } from '../src/telemetry/hooks.js';
 import { startRunWorker } from '../src/worker/run-worker.js';
+import { createBenchEngine } from './harness.js';
 
 const catalog = shippedTeams();
 
@@ -61,37 +57,88 @@ const percentile = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
 };
 
-async function engineOverhead() {
-  const teams = new Map([['chain-10', chainTeam('chain-10', 10)]]);
-  const deps = {
-    // The telemetry hooks the worker runs with (spans are no-ops without an SDK, as in the old inline calls).
-    runtime: new AgentRuntime({
-      models: { modelFor: () => instantModel },
-      breakers: new CircuitBreakers(),
-      hooks: runtimeTelemetry({ captureContent: false }),
-    }),
-    teams: staticTeams(teams),
-    orchestrators,
-    log,
-    hooks: engineTelemetry(),
+/** A team document (the team-file format) of an n-agent sequential chain. */
+function chainDocument(name: string, n: number) {
+  const agents = Array.from({ length: n }, (_, i) => ({
+    name: `step-${i}`,
+    description: `step ${i}`,
+    instructions: 'Answer briefly.',
+  }));
+  return {
+    name,
+    description: `${n}-agent chain`,
+    agents,
+    patterns: { sequential: { order: agents.map((a) => a.name) } },
   };
-  const runOnce = async (i: number) =>
-    execute(
-      {
-        runId: `bench-${i}`,
-        request: { team: 'chain-10', pattern: 'sequential', input: 'measure me', options: { stream: false } },
-        attempt: 1,
-        journal: memoryJournal(),
-        events: new MemoryEventLog(),
-      },
-      deps,
-    );
-  for (let i = 0; i < 200; i++) await runOnce(i); // warm-up
-  const runs = 2_000;
+}
+
+/** Redis command calls by command (INFO commandstats; calls made inside Lua scripts are counted too). */
+async function commandCalls(url: string): Promise<Map<string, number>> {
+  const conn = new Redis(url);
+  try {
+    const calls = new Map<string, number>();
+    for (const line of (await conn.info('commandstats')).split('\n')) {
+      const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+      if (m?.[1] && m[1] !== 'info' && m[1] !== 'hello') calls.set(m[1], Number(m[2]));
+    }
+    return calls;
+  } finally {
+    conn.disconnect();
+  }
+}
+
+/** Bytes Redis holds for data (INFO memory `used_memory`). */
+async function usedMemory(url: string): Promise<number> {
+  const conn = new Redis(url);
+  try {
+    return Number(/used_memory:(\d+)/.exec(await conn.info('memory'))?.[1] ?? Number.NaN);
+  } finally {
+    conn.disconnect();
+  }
+}
+
+/** Commands per run between two `commandCalls` snapshots: the total and the largest few by name. */
+function perRun(before: Map<string, number>, after: Map<string, number>, runs: number) {
+  const by = [...after]
+    .map(([name, n]) => [name, (n - (before.get(name) ?? 0)) / runs] as const)
+    .filter(([, n]) => n > 0)
+    .sort((x, y) => y[1] - x[1]);
+  const total = by.reduce((sum, [, n]) => sum + n, 0);
+  const detail = by
+    .slice(0, 6)
+    .map(([name, n]) => `${name} ${n.toFixed(1)}`)
+    .join(', ');
+  return { total, detail };
+}
+
+/**
+ * µs per agent step through the stable entry point (bench/harness.ts): a 4-agent sequential chain over a model
+ * that answers at once, in process or with the Redis journal and event log; mean and median over the runs.
+ */
+async function engineOverhead(durable: boolean, redisUrl: string) {
+  const engine = await createBenchEngine({ durable, redisUrl, model: instantModel });
+  const team = chainDocument('chain-4', 4);
+  const steps = 4;
+  const warmUp = durable ? 300 : 1_000;
+  const runs = durable ? 2_000 : 10_000;
+  for (let i = 0; i < warmUp; i++) await engine.run(team, 'sequential', 'measure me');
+  const before = await commandCalls(redisUrl);
+  const each: number[] = [];
   const started = performance.now();
-  for (let i = 0; i < runs; i++) await runOnce(i);
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const outcome = await engine.run(team, 'sequential', 'measure me');
+    each.push(performance.now() - t0);
+    if (outcome.status !== 'succeeded') throw new Error(`bench run ${outcome.status}`);
+  }
   const elapsed = performance.now() - started;
-  return { steps: runs * 10, usPerStep: (elapsed * 1000) / (runs * 10) };
+  const commands = perRun(before, await commandCalls(redisUrl), runs);
+  await engine.close();
+  return {
+    meanUs: (elapsed * 1000) / (runs * steps),
+    p50Us: (percentile(each, 50) * 1000) / steps,
+    commands,
+  };
 }
 
 async function startRedisServer(): Promise<{ url: string; stop: () => void }> {
@@ -172,13 +219,24 @@ async function endToEnd(url: string) {
     return performance.now() - t0;
   };
 
-  const results: Record<string, { p50: number; p95: number; runsPerSecond: number }> = {};
+  const results: Record<
+    string,
+    {
+      p50: number;
+      p95: number;
+      runsPerSecond: number;
+      commands: ReturnType<typeof perRun>;
+      redisMbPer10k: number;
+    }
+  > = {};
   for (const team of ['chain-1', 'chain-4']) {
     for (let i = 0; i < 30; i++) await oneRun(team); // warm-up
     const latencies: number[] = [];
     for (let i = 0; i < 200; i++) latencies.push(await oneRun(team));
     const clients = 16;
     const perClient = 40;
+    const before = await commandCalls(url);
+    const memoryBefore = await usedMemory(url);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -186,7 +244,11 @@ async function endToEnd(url: string) {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const commands = perRun(before, await commandCalls(url), clients * perClient);
     results[team] = {
+      commands,
+      // Finished runs stay (record, journal, events, job) until the default retention expires them.
+      redisMbPer10k: ((((await usedMemory(url)) - memoryBefore) / (clients * perClient)) * 10_000) / 2 ** 20,
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
       runsPerSecond: (clients * perClient) / seconds,
@@ -203,17 +265,28 @@ const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(
   `machine: ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
 );
-const overhead = await engineOverhead();
-console.log(
-  `engine overhead: ${overhead.usPerStep.toFixed(1)} µs per step (${overhead.steps} steps, 10-agent sequential chain, instant model)`,
-);
 const redis = await startRedisServer();
 try {
+  const memory = await engineOverhead(false, redis.url);
+  const durable = await engineOverhead(true, redis.url);
   const e2e = await endToEnd(redis.url);
-  console.log('\n| run | p50 latency | p95 latency | throughput (16 clients) |\n|---|---|---|---|');
+  console.log(
+    '\n| measure | mean | p50 | p95 | throughput | Redis commands per run |\n|---|---|---|---|---|---|',
+  );
+  console.log(
+    `| engine in-process, µs per agent step (4-agent chain) | ${memory.meanUs.toFixed(1)} µs | ${memory.p50Us.toFixed(1)} µs | | | 0 |`,
+  );
+  console.log(
+    `| engine durable (Redis journal and events), µs per agent step | ${durable.meanUs.toFixed(1)} µs | ${durable.p50Us.toFixed(1)} µs | | | ${durable.commands.total.toFixed(1)} (${durable.commands.detail}) |`,
+  );
   for (const [team, r] of Object.entries(e2e)) {
     console.log(
-      `| ${team.replace('chain-', '')}-agent sequential | ${r.p50.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.runsPerSecond.toFixed(0)} runs/s |`,
+      `| service, ${team.replace('chain-', '')}-agent run (API → Redis → worker → SSE) | | ${r.p50.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.runsPerSecond.toFixed(0)} runs/s | ${r.commands.total.toFixed(1)} (${r.commands.detail}) |`,
+    );
+  }
+  for (const [team, r] of Object.entries(e2e)) {
+    console.log(
+      `\nRedis memory, ${team.replace('chain-', '')}-agent runs: ${r.redisMbPer10k.toFixed(1)} MB per 10,000 finished runs (default retention)`,
     );
   }
 } finally {

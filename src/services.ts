@@ -52,7 +52,7 @@ import type { WorkerDeps } from './worker/run-worker.js';
  */
 export interface Services {
   /** Opens a named connection that `close()` will quit. */
-  connect(name: string): Redis;
+  connect(name: string, options?: { autoPipelining?: boolean }): Redis;
   redis: Redis;
   store: RunStore;
   events: RedisEventLog;
@@ -72,9 +72,13 @@ export interface Services {
   close(): Promise<void>;
 }
 
-function connectRedis(url: string, log: Logger, name: string): Redis {
+function connectRedis(url: string, log: Logger, name: string, autoPipelining = false): Redis {
   // BullMQ needs maxRetriesPerRequest: null on the connections its workers block on.
-  const redis = new Redis(url, { maxRetriesPerRequest: null, connectionName: `baton-${name}` });
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: null,
+    connectionName: `baton-${name}`,
+    enableAutoPipelining: autoPipelining,
+  });
   redis.on('error', (err) => log.warn({ err: err.message, connection: name }, 'redis connection error'));
   return redis;
 }
@@ -106,8 +110,8 @@ export function createServices(
 ): Services {
   const files = teams ? givenTeams(teams) : loadTeamFiles(config);
   const connections: Redis[] = [];
-  const connect = (name: string) => {
-    const conn = connectRedis(redisUrl, log, name);
+  const connect = (name: string, options: { autoPipelining?: boolean } = {}) => {
+    const conn = connectRedis(redisUrl, log, name, options.autoPipelining);
     connections.push(conn);
     return conn;
   };
@@ -265,7 +269,9 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
     store: services.store,
     lifecycle: services.lifecycle,
     events: services.events,
-    eventHub: new RunEventHub(services.connect('event-streams'), config.redisPrefix, log),
+    eventHub: new RunEventHub(services.connect('event-streams'), config.redisPrefix, log, {
+      control: services.redis,
+    }),
     queue: services.queue,
     teams: services.teams,
     keys: new ApiKeys(config.apiKeys ?? []),
@@ -276,6 +282,16 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
 
 /** Deliveries one worker process sends at once (they wait on the network, not the CPU). */
 const WEBHOOK_CONCURRENCY = 16;
+
+/**
+ * The engine's step writes (journal entries and step events) on a connection of their own that never blocks,
+ * auto-pipelined: what a step writes together — its entry, its event, the next step's start — leaves in one socket
+ * write, and concurrent runs share writes.
+ */
+export function stepWrites(services: Services, prefix: string): WorkerDeps['steps'] {
+  const redis = services.connect('run-steps', { autoPipelining: true });
+  return { redis, events: new RedisEventLog(redis, prefix) };
+}
 
 export function workerDeps(config: Config, services: Services, log: Logger): WorkerDeps {
   const sampler = new OnlineEvalSampler(
@@ -290,6 +306,7 @@ export function workerDeps(config: Config, services: Services, log: Logger): Wor
     subscriber: services.connect('cancel-subscriber'),
     lifecycle: services.lifecycle,
     events: services.events,
+    steps: stepWrites(services, config.redisPrefix),
     engine: engineDeps(config, services, log),
     breakers: services.breakers,
     log,

@@ -13,6 +13,7 @@ import type { RunEventInput } from '../core/events.js';
 import type { AgentCallSettlement, EngineHooks } from '../core/hooks.js';
 import type { HumanAnswer } from '../core/run.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import { isoTime } from '../core/time.js';
 import type { RunGuardrails } from '../guardrails/index.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { JournalEntry, RunJournal } from '../runs/journal.js';
@@ -70,11 +71,10 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
       throw new AgentFailedError(recorded.agent, new BatonError(recorded.error.code, recorded.error.message));
     }
     scope.run.boundary();
-    await scope.journal.assertCurrent?.();
     const definition = scope.agent(call.agent);
     return scope.hooks.agentStep(call.agent, async () => {
       const startedAt = scope.now();
-      await scope.emit({ type: 'agent.started', agent: call.agent, step: call.key });
+      await begin(scope, { type: 'agent.started', agent: call.agent, step: call.key });
       const deltas = deltaStream(scope, call);
       const onAttemptFailed = (f: { attempt: number; error: unknown; durationMs: number }) =>
         deltas.then({
@@ -124,6 +124,27 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
   };
 }
 
+/** Before a model call: the attempt check and `agent.started`, in one round trip when the journal writes events. */
+async function begin(scope: AgentStepScope, event: RunEventInput): Promise<void> {
+  const { journal } = scope;
+  if (journal.steps) return journal.steps.announce(event);
+  await journal.assertCurrent?.();
+  await scope.emit(event);
+}
+
+/** Journals a step's entry, then reports it: in one fenced write when the journal writes events. */
+async function journalAndReport(
+  scope: AgentStepScope,
+  key: string,
+  entry: JournalEntry,
+  event: RunEventInput,
+): Promise<void> {
+  const { journal } = scope;
+  if (journal.steps) return journal.steps.complete(key, entry, event);
+  await journal.put(key, entry);
+  await scope.emit(event);
+}
+
 /**
  * Events of a call in flight, in order: streamed text as `agent.delta` (when the run streams) and each failed
  * attempt as `agent.attempt.failed`; `flushed` waits until all are written.
@@ -153,12 +174,11 @@ async function completed(
     usage: result.usage,
     modelCalls: requests,
     ...(result.costUsd !== undefined ? { costUsd: result.costUsd } : {}),
-    startedAt: new Date(startedAt).toISOString(),
-    completedAt: new Date(scope.now()).toISOString(),
+    startedAt: isoTime(startedAt),
+    completedAt: isoTime(scope.now()),
     order: performance.timeOrigin + performance.now(),
   };
-  await scope.journal.put(call.key, entry);
-  await scope.emit({
+  await journalAndReport(scope, call.key, entry, {
     type: 'agent.completed',
     agent: call.agent,
     step: call.key,
@@ -178,7 +198,7 @@ async function failed(
 ): Promise<void> {
   const { attempts, spent } = settled;
   const error = toErrorInfo(settled.error);
-  await scope.journal.put(call.key, {
+  const entry: JournalEntry = {
     kind: 'agent',
     ok: false,
     agent: call.agent,
@@ -188,9 +208,15 @@ async function failed(
     usage: spent.usage,
     modelCalls: spent.requests,
     ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
-    startedAt: new Date(startedAt).toISOString(),
-    completedAt: new Date(scope.now()).toISOString(),
+    startedAt: isoTime(startedAt),
+    completedAt: isoTime(scope.now()),
     order: performance.timeOrigin + performance.now(),
+  };
+  await journalAndReport(scope, call.key, entry, {
+    type: 'agent.failed',
+    agent: call.agent,
+    step: call.key,
+    attempts,
+    error,
   });
-  await scope.emit({ type: 'agent.failed', agent: call.agent, step: call.key, attempts, error });
 }

@@ -6,6 +6,7 @@ import { seededRandom } from '../core/random.js';
 import type { PendingInput } from '../core/run.js';
 import type { RunContext } from '../core/run-context.js';
 import type { ResolvedCommonRunOptions } from '../core/run-options.js';
+import { isoTime } from '../core/time.js';
 import type { RunGuardrails } from '../guardrails/index.js';
 import { renderTask } from '../orchestrators/messages.js';
 import type { RunBudget } from '../policies/budget.js';
@@ -99,7 +100,7 @@ export function buildRunContext(
       run.boundary();
       return hooks.step(key, async () => {
         const value = await fn();
-        await journal.put(key, { kind: 'step', value, completedAt: new Date(now()).toISOString() });
+        await journal.put(key, { kind: 'step', value, completedAt: isoTime(now()) });
         return value;
       });
     },

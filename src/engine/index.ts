@@ -80,13 +80,19 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         },
         deps,
       );
-      await ctx.emit({ type: 'run.started', attempt: input.attempt, resumed });
-      return finish(succeeded(team, restoredResult(guardrails, await pattern.run(ctx))));
+      const started = { type: 'run.started', attempt: input.attempt, resumed } as const;
+      await (journal.steps ? journal.steps.announce(started) : ctx.emit(started));
+      const result = await pattern.run(ctx);
+      await journal.steps?.flush();
+      return finish(succeeded(team, restoredResult(guardrails, result)));
     } catch (err) {
       // Every request the execution reached (concurrent branches may each have asked), not just the first.
-      if (err instanceof RunWaitingError && run)
+      if (err instanceof RunWaitingError && run) {
+        await journal.steps?.flush();
         throw new RunWaitingError(waiting, wakeAt(waiting, run, now()));
+      }
       if (err instanceof RunInterruptedError || !(err instanceof BatonError)) throw err;
+      await journal.steps?.flush();
       return finish(ended(err));
     } finally {
       run?.dispose();

@@ -68,7 +68,7 @@ export type StartDecision =
   | { kind: 'finished'; record: RunRecord }
   | { kind: 'cancelled' }
   | { kind: 'superseded' }
-  | { kind: 'run'; record: RunRecord; attempt: number; startedAt: string; owner: string };
+  | { kind: 'run'; record: RunRecord; owner: string; attempt: number; startedAt: string };
 
 /**
  * The run lifecycle: the one owner of a run's status and terminal events. A run is created `queued` (once per
@@ -235,7 +235,8 @@ export class RunLifecycle {
   async start(runId: string): Promise<StartDecision> {
     const attempt = await this.deps.writes.nextAttempt(runId);
     if (attempt === 0) return { kind: 'gone' };
-    const stored = await this.deps.store.get(runId);
+    // The record alone: the execution reads the journal itself, once.
+    const stored = await this.deps.store.get(runId, { details: false });
     if (!stored) return { kind: 'gone' };
     if (this.deps.store.isTerminal(stored.record.status)) return { kind: 'finished', record: stored.record };
     const startedAt = stored.record.startedAt ?? new Date().toISOString();
@@ -246,8 +247,9 @@ export class RunLifecycle {
       return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
     }
     const marked = await this.deps.writes.markRunning(runId, startedAt, attempt);
-    if (marked === 'running')
-      return { kind: 'run', record: stored.record, attempt, startedAt, owner: stored.owner };
+    if (marked === 'running') {
+      return { kind: 'run', record: stored.record, owner: stored.owner, attempt, startedAt };
+    }
     if (marked === 'superseded') return { kind: 'superseded' };
     const now = await this.deps.store.get(runId);
     return now ? { kind: 'finished', record: now.record } : { kind: 'gone' };
@@ -262,11 +264,13 @@ export class RunLifecycle {
     outcome: RunOutcome,
     startedAt: string | undefined,
     attempt?: number,
+    /** The run's owner when the caller knows it (the start told it): saves reading it again. */
+    owner?: string,
   ): Promise<Finished> {
     return this.finishAs(
       runId,
       outcome.status,
-      () => this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt }),
+      () => this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt, owner }),
       terminalEvent(outcome),
     );
   }

@@ -328,10 +328,10 @@ export class RunWrites {
   async finish(
     id: string,
     outcome: RunOutcome,
-    options: { startedAt?: string | undefined; fence?: number | undefined } = {},
+    options: { startedAt?: string | undefined; fence?: number | undefined; owner?: string | undefined } = {},
   ): Promise<Finished> {
     const keys = runKeys(this.prefix, id);
-    const owner = (await this.redis.hget(keys.record, 'owner')) ?? '';
+    const owner = options.owner ?? (await this.redis.hget(keys.record, 'owner')) ?? '';
     const tenant = tenantKeys(this.prefix, owner);
     const finishedAt = new Date().toISOString();
     const fields = encodeRecordFields({

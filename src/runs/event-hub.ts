@@ -24,6 +24,11 @@ export interface EventHubSettings {
   idleMs?: number;
   /** Entries read per stream per round. */
   count?: number;
+  /**
+   * A second connection that ends a blocked read when a follower of a stream not in it arrives (`CLIENT
+   * UNBLOCK`), so a new follower joins at once instead of within `blockMs`.
+   */
+  control?: Redis;
 }
 
 interface Follower {
@@ -42,15 +47,21 @@ interface Follower {
  * the number of connections stays one however many clients follow runs. With no followers the loop stops (and the
  * connection sits idle).
  *
- * A new follower joins the next round, within `blockMs`; nothing is lost meanwhile because rounds read from cursors.
+ * A new follower joins the next round: at once when the hub has a control connection to end the blocked read,
+ * otherwise within `blockMs`; nothing is lost meanwhile because rounds read from cursors.
  */
 export class RunEventHub {
   private readonly followers = new Map<string, Set<Follower>>();
   private readonly blockMs: number;
   private readonly idleMs: number;
   private readonly count: number;
+  private readonly control: Redis | undefined;
   private loop: Promise<void> | undefined;
   private closed = false;
+  /** The reading connection's client id (for `CLIENT UNBLOCK`); read again after a reconnect. */
+  private clientId: number | undefined;
+  /** The streams of the read that is blocked now; undefined while none is. */
+  private blockedOn: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -61,6 +72,10 @@ export class RunEventHub {
     this.blockMs = settings.blockMs ?? 500;
     this.idleMs = settings.idleMs ?? 5_000;
     this.count = settings.count ?? 100;
+    this.control = settings.control;
+    connection.on('ready', () => {
+      this.clientId = undefined;
+    });
   }
 
   /** How many followers are attached now (all runs). */
@@ -88,6 +103,7 @@ export class RunEventHub {
     }
     set.add(follower);
     this.start();
+    if (this.blockedOn && !this.blockedOn.has(follower.key)) this.wake();
     return {
       next: () => {
         const queued = follower.queue.shift();
@@ -105,6 +121,7 @@ export class RunEventHub {
   async close(): Promise<void> {
     this.closed = true;
     for (const set of this.followers.values()) for (const f of set) this.detach(f);
+    if (this.blockedOn) this.wake();
     await this.loop;
   }
 
@@ -146,6 +163,15 @@ export class RunEventHub {
     return events;
   }
 
+  /** Ends the blocked read (it returns as if it timed out), so the next round includes the new follower. */
+  private wake(): void {
+    if (!this.control || this.clientId === undefined) return;
+    this.blockedOn = undefined;
+    this.control.client('UNBLOCK', this.clientId).catch((err: unknown) => {
+      this.log.debug({ err: (err as Error).message }, 'could not wake the event reader');
+    });
+  }
+
   private start(): void {
     if (this.loop) return;
     this.loop = this.run().finally(() => {
@@ -161,6 +187,10 @@ export class RunEventHub {
       const cursors = keys.map((key) => oldestCursor(this.followers.get(key)));
       let reply: [string, [string, string[]][]][] | null;
       try {
+        if (this.control && this.clientId === undefined) {
+          this.clientId = Number(await this.connection.client('ID'));
+        }
+        this.blockedOn = new Set(keys);
         reply = (await this.connection.xread(
           'COUNT',
           this.count,
@@ -170,7 +200,9 @@ export class RunEventHub {
           ...keys,
           ...cursors,
         )) as [string, [string, string[]][]][] | null;
+        this.blockedOn = undefined;
       } catch (err) {
+        this.blockedOn = undefined;
         if (this.closed) return;
         // Redis restarting or unreachable: followers hear about it and may end; the loop tries again shortly.
         this.log.warn({ err: (err as Error).message }, 'reading run events failed');

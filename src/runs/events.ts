@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type RunEvent, type RunEventInput, runEventSchema } from '../core/events.js';
+import { isoTime } from '../core/time.js';
 import { withoutTracing } from '../telemetry/tracing.js';
 import { runKeys } from './keys.js';
 
@@ -18,7 +19,7 @@ export interface EventSink {
 export const MAX_EVENTS_PER_RUN = 10_000;
 
 export function stampEvent(runId: string, event: RunEventInput): RunEvent {
-  return { ...event, runId, at: new Date().toISOString() } as RunEvent;
+  return { ...event, runId, at: isoTime() } as RunEvent;
 }
 
 /** A Redis stream per run (capped), expired with the rest of the run's keys. */

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AgentResult } from '../core/agent.js';
 import { AttemptSupersededError } from '../core/errors.js';
+import type { RunEventInput } from '../core/events.js';
 import type { ErrorInfo, RunUsage, StepRecord } from '../core/run.js';
+import { MAX_EVENTS_PER_RUN, stampEvent } from './events.js';
 import { runKeys } from './keys.js';
 
 /**
@@ -73,46 +76,47 @@ function toolStep(key: string, e: ToolEntry) {
 
 /** The run record's `steps`: one per journaled agent call (model turn) and tool call, in completion order. */
 export function stepsFromJournal(entries: readonly [string, JournalEntry][]): StepRecord[] {
-  const steps: (StepRecord & { completedAt: string; order: number | undefined })[] = [];
+  // Sorted by the completion fields, then dropped: each step is built once, without spreading copies.
+  const sortable: { step: StepRecord; completedAt: string; order: number | undefined }[] = [];
   for (const [key, e] of entries) {
-    if (e.kind === 'tool' && e.status !== 'started') steps.push(toolStep(key, e));
+    if (e.kind === 'tool' && e.status !== 'started') {
+      const { completedAt, order, ...step } = toolStep(key, e);
+      sortable.push({ step, completedAt, order });
+    }
     if (e.kind !== 'agent') continue;
-    const common = {
-      key,
-      kind: 'agent' as const,
-      startedAt: e.startedAt,
-      completedAt: e.completedAt,
-      order: e.order,
-      usage: e.usage,
-      ...(e.costUsd !== undefined ? { costUsd: e.costUsd } : {}),
-    };
-    steps.push(
-      e.ok
-        ? {
-            ...common,
-            agent: e.result.agent,
-            status: 'succeeded',
-            attempts: e.result.attempts,
-            durationMs: e.result.durationMs,
-            model: e.result.model,
-          }
-        : {
-            ...common,
-            agent: e.agent,
-            status: 'failed',
-            attempts: e.attempts,
-            durationMs: e.durationMs,
-            error: e.error,
-          },
-    );
+    const step: StepRecord = e.ok
+      ? {
+          key,
+          kind: 'agent',
+          startedAt: e.startedAt,
+          usage: e.usage,
+          agent: e.result.agent,
+          status: 'succeeded',
+          attempts: e.result.attempts,
+          durationMs: e.result.durationMs,
+          model: e.result.model,
+        }
+      : {
+          key,
+          kind: 'agent',
+          startedAt: e.startedAt,
+          usage: e.usage,
+          agent: e.agent,
+          status: 'failed',
+          attempts: e.attempts,
+          durationMs: e.durationMs,
+          error: e.error,
+        };
+    if (e.costUsd !== undefined) step.costUsd = e.costUsd;
+    sortable.push({ step, completedAt: e.completedAt, order: e.order });
   }
   // ISO timestamps of one format sort as strings; plain comparison is much cheaper than localeCompare.
-  steps.sort((a, b) => {
+  sortable.sort((a, b) => {
     if (a.order !== undefined && b.order !== undefined && a.order !== b.order) return a.order - b.order;
     if (a.completedAt !== b.completedAt) return a.completedAt < b.completedAt ? -1 : 1;
-    return a.key < b.key ? -1 : 1;
+    return a.step.key < b.step.key ? -1 : 1;
   });
-  return steps.map(({ completedAt: _, order: __, ...step }) => step);
+  return sortable.map((s) => s.step);
 }
 
 export interface RunJournal {
@@ -125,49 +129,146 @@ export interface RunJournal {
    * newer one is journaling.
    */
   assertCurrent?(): Promise<void>;
+  /**
+   * Journals that append a step's events to the run's event stream themselves, in the same fenced write as the
+   * attempt check or the entry (one round trip instead of two). Without it the engine emits them after.
+   */
+  steps?: StepWrites;
 }
 
-/** Writes a journal entry only while ARGV[1] is still the run's current attempt (its fencing token). */
-const PUT_IF_CURRENT = `if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-return 1`;
+/** A step's writes, each one fenced write: its start (with the attempt check) and its entry with its event. */
+export interface StepWrites {
+  /**
+   * Appends `event` (`run.started`, or `agent.started` before a model call) while the attempt is current; throws
+   * `AttemptSupersededError` otherwise. When a fenced write of this journal confirmed the attempt a moment ago,
+   * the append is pipelined instead of waited for: its answer is checked by the next write.
+   */
+  announce(event: RunEventInput): Promise<void>;
+  /** Journals `entry` under `key` and appends `event` after it, in one fenced write. */
+  complete(key: string, entry: JournalEntry, event: RunEventInput): Promise<void>;
+  /** Waits for a pipelined `announce` (the end of an execution): throws as it would have. */
+  flush(): Promise<void>;
+}
+
+export interface RedisJournalOptions {
+  /** The attempt number the run lifecycle gave this execution: every write is fenced on it. */
+  attempt?: number;
+  /** Append step events to the run's event stream with the journal's writes (`RunJournal.steps`). */
+  stepEvents?: boolean;
+}
 
 /**
- * Loads the journal once, then serves reads from memory and writes through to Redis. With `attempt` (the attempt
- * number the run lifecycle gave this execution), a write is refused once a newer attempt has started — an
- * execution that lost its job's lock while another took over — and `put` throws `AttemptSupersededError`.
+ * How long a fenced write's confirmation that the attempt is current stands in for the check before the next
+ * model call. Far below any job lock period (seconds), and about what the check itself takes on a loaded host: a
+ * step that starts right after the previous one was journaled does not wait for a second round trip.
+ */
+const CONFIRMATION_FRESH_MS = 1;
+
+/** Writes a journal entry only while ARGV[1] is still the run's current attempt (its fencing token). */
+const PUT_IF_CURRENT = `if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+if ARGV[5] ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[5]) end
+return 1`;
+
+/** Appends event ARGV[3] to the run's stream only while ARGV[1] is still the run's current attempt. */
+const APPEND_IF_CURRENT = `if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[3])
+return 1`;
+
+/** A Lua script sent by its SHA1 (the script text goes over the wire only when Redis does not have it cached). */
+function script(lua: string) {
+  const sha = createHash('sha1').update(lua).digest('hex');
+  return async (redis: Redis, keys: string[], args: string[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(lua, keys.length, ...keys, ...args);
+    }
+  };
+}
+const putIfCurrent = script(PUT_IF_CURRENT);
+const appendIfCurrent = script(APPEND_IF_CURRENT);
+
+/**
+ * Loads the journal once (with the attempt check, in one round trip), then serves reads from memory and writes
+ * through to Redis. With `attempt` (the attempt number the run lifecycle gave this execution), a write is refused
+ * once a newer attempt has started — an execution that lost its job's lock while another took over — and throws
+ * `AttemptSupersededError`; so does opening the journal of an attempt that is already superseded.
  */
 export async function openRedisJournal(
   redis: Redis,
   prefix: string,
   runId: string,
-  attempt?: number,
+  options: number | RedisJournalOptions = {},
 ): Promise<RunJournal> {
+  const { attempt, stepEvents = false } = typeof options === 'number' ? { attempt: options } : options;
   const keys = runKeys(prefix, runId);
-  const raw = await redis.hgetall(keys.journal);
-  const entries = new Map<string, JournalEntry>(
-    Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as JournalEntry]),
-  );
-  const current = async () =>
-    attempt === undefined || (await redis.hget(keys.record, 'attempt')) === String(attempt);
+  const fence = attempt === undefined ? '' : String(attempt);
+  const [[readErr, raw], [checkErr, owner]] = (await redis
+    .pipeline()
+    .hgetall(keys.journal)
+    .hget(keys.record, 'attempt')
+    .exec()) as [[Error | null, Record<string, string>], [Error | null, string | null]];
+  if (readErr || checkErr) throw readErr ?? checkErr;
+  const entries = new Map<string, JournalEntry>();
+  for (const k in raw) entries.set(k, JSON.parse(raw[k] as string) as JournalEntry);
+  // When a fenced write (or the open) last confirmed that this attempt owns the run.
+  let confirmedAt = performance.now();
+  if (attempt !== undefined && owner !== fence) throw new AttemptSupersededError();
+  // A pipelined step start whose answer the next write checks.
+  let unconfirmed: Promise<unknown> | undefined;
+  const confirm = (written: unknown) => {
+    if (written !== 1) {
+      // Never current again: no later write may pass as freshly confirmed.
+      confirmedAt = Number.NEGATIVE_INFINITY;
+      throw new AttemptSupersededError();
+    }
+    confirmedAt = performance.now();
+  };
+  /** Waits for `written` and for a pipelined step start sent before it; both must have found the attempt current. */
+  const settle = async (written?: Promise<unknown>) => {
+    const pending = unconfirmed;
+    unconfirmed = undefined;
+    const [began, done] = await Promise.all([pending, written]);
+    if (pending) confirm(began);
+    if (written) confirm(done);
+  };
+  const write = async (k: string, entry: JournalEntry, event: string) => {
+    const value = JSON.stringify(entry);
+    await settle(
+      putIfCurrent(redis, [keys.record, keys.journal, keys.events], [fence, k, value, MAX, event]),
+    );
+    entries.set(k, entry);
+  };
+  const steps: StepWrites = {
+    async announce(event) {
+      const appended = appendIfCurrent(redis, [keys.record, keys.events], [fence, MAX, encode(runId, event)]);
+      if (unconfirmed === undefined && performance.now() - confirmedAt < CONFIRMATION_FRESH_MS) {
+        // Settled by the next write; a failure meanwhile must not surface as an unhandled rejection.
+        appended.catch(() => {});
+        unconfirmed = appended;
+        return;
+      }
+      await settle(appended);
+    },
+    complete: (k, entry, event) => write(k, entry, encode(runId, event)),
+    flush: () => settle(),
+  };
   return {
     get: (k) => entries.get(k),
     async assertCurrent() {
-      if (!(await current())) throw new AttemptSupersededError();
+      const owner = redis.hget(keys.record, 'attempt');
+      await settle(owner.then((current) => (attempt === undefined || current === fence ? 1 : 0)));
     },
-    async put(k, entry) {
-      const value = JSON.stringify(entry);
-      if (attempt === undefined) await redis.hset(keys.journal, k, value);
-      else if (
-        (await redis.eval(PUT_IF_CURRENT, 2, keys.record, keys.journal, String(attempt), k, value)) !== 1
-      ) {
-        throw new AttemptSupersededError();
-      }
-      entries.set(k, entry);
-    },
+    put: (k, entry) => write(k, entry, ''),
     entries: () => [...entries.entries()],
+    ...(stepEvents ? { steps } : {}),
   };
 }
+
+const MAX = String(MAX_EVENTS_PER_RUN);
+const encode = (runId: string, event: RunEventInput) => JSON.stringify(stampEvent(runId, event));
 
 /** What the journaled agent calls spent (failures included): the usage of a run that ends without an outcome. */
 export function usageOf(entries: readonly [string, JournalEntry][]): RunUsage {

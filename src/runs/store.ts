@@ -78,8 +78,11 @@ export class RunStore {
     private readonly log?: Logger,
   ) {}
 
-  /** The run, or undefined when there is none; throws `UnreadableRunError` when its record does not parse. */
-  async get(id: string): Promise<StoredRun | undefined> {
+  /**
+   * The run, or undefined when there is none; throws `UnreadableRunError` when its record does not parse. With
+   * `details: false` its steps and feedback are left empty (one read instead of three).
+   */
+  async get(id: string, options: { details?: boolean } = {}): Promise<StoredRun | undefined> {
     // Only a run id names a run: anything else (a foreign job id, `<id>:events`) could reach another key.
     if (!isRunId(id)) return undefined;
     const raw = await this.redis.hgetall(runKeys(this.prefix, id).record);
@@ -88,12 +91,16 @@ export class RunStore {
     const { owner, trace, tenantTokens: _counted, ...fields } = raw;
     const keys = runKeys(this.prefix, id);
     try {
-      const [journal, feedback, evaluations, deliveries] = await Promise.all([
-        readJournal(this.redis, this.prefix, id),
-        this.redis.lrange(keys.feedback, 0, -1),
-        this.redis.hvals(llmopsKeys(this.prefix).evaluations(id)),
-        this.redis.lrange(keys.deliveries, -MAX_DELIVERIES_SHOWN, -1),
-      ]);
+      // Without details (a worker starting the run), the record alone: no steps, feedback, scores or deliveries.
+      const [journal, feedback, evaluations, deliveries] =
+        options.details === false
+          ? [[], [], [], []]
+          : await Promise.all([
+              readJournal(this.redis, this.prefix, id),
+              this.redis.lrange(keys.feedback, 0, -1),
+              this.redis.hvals(llmopsKeys(this.prefix).evaluations(id)),
+              this.redis.lrange(keys.deliveries, -MAX_DELIVERIES_SHOWN, -1),
+            ]);
       if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
       if (evaluations.length > 0) fields.evaluations = `[${evaluations.join(',')}]`;
       if (deliveries.length > 0) fields.deliveries = `[${deliveries.join(',')}]`;

@@ -16,6 +16,11 @@ export interface WorkerDeps {
   subscriber: Redis;
   lifecycle: RunLifecycle;
   events: RedisEventLog;
+  /**
+   * Where the engine journals steps and appends their events: one connection for both, so writes the engine does
+   * not wait for each (a pipelined step start) still reach Redis in order.
+   */
+  steps: { redis: Redis; events: RedisEventLog };
   engine: EngineDeps;
   /** The breakers the engine's runtime uses: their state goes out with every heartbeat. */
   breakers: CircuitBreakers;

@@ -92,10 +92,13 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
           request,
           attempt: start.attempt,
           journal: stopOnSupersede(
-            await openRedisJournal(deps.redis, deps.settings.prefix, runId, start.attempt),
+            await openRedisJournal(deps.steps.redis, deps.settings.prefix, runId, {
+              attempt: start.attempt,
+              stepEvents: true,
+            }),
             x.attempt,
           ),
-          events: deps.events,
+          events: deps.steps.events,
           signal: x.attempt.controller.signal,
           drain: x.worker.drain,
           firstStartedAt: Date.parse(start.startedAt),
@@ -104,7 +107,7 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
         deps.engine,
       ),
     );
-    const ended = await deps.lifecycle.finish(runId, outcome, start.startedAt, start.attempt);
+    const ended = await deps.lifecycle.finish(runId, outcome, start.startedAt, start.attempt, start.owner);
     if (ended === 'superseded') throw new AttemptSupersededError();
     if (ended !== 'finished') {
       log.info({ status: outcome.status, ended }, 'the run was finished elsewhere; outcome not written');
@@ -176,11 +179,21 @@ function stopOnSupersede(journal: RunJournal, attempt: ActiveAttempt): RunJourna
       throw err;
     }
   };
+  const { steps } = journal;
   return {
     get: (key) => journal.get(key),
     entries: () => journal.entries(),
     put: (key, entry) => stopping(() => journal.put(key, entry)),
     assertCurrent: () => stopping(async () => journal.assertCurrent?.()),
+    ...(steps
+      ? {
+          steps: {
+            announce: (event) => stopping(() => steps.announce(event)),
+            complete: (key, entry, event) => stopping(() => steps.complete(key, entry, event)),
+            flush: () => stopping(() => steps.flush()),
+          },
+        }
+      : {}),
   };
 }
 
