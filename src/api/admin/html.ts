@@ -55,7 +55,7 @@ header.top { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; jus
   padding: .75rem 1.5rem; background: var(--accent); color: #fff; }
 header.top a { color: #fff; }
 header.top .brand { font-weight: 700; margin: 0; }
-header.top nav ul { display: flex; gap: 1.25rem; list-style: none; margin: 0; padding: 0; }
+header.top nav ul { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; list-style: none; margin: 0; padding: 0; }
 header.top .who { display: flex; gap: .75rem; align-items: center; font-size: .9rem; }
 header.top .who button { background: #fff; color: var(--accent); }
 main { max-width: 72rem; margin: 0 auto; padding: 1.5rem; }
