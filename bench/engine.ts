@@ -1,11 +1,4 @@
-/**
- * `npm run bench`: engine overhead per agent step (in-process and durable, instant model, through bench/harness.ts),
- * Redis commands per run (INFO commandstats deltas) and end-to-end latency and
- * throughput through API → Redis → worker (zero model latency). Prints a Markdown table for docs/benchmarks.md.
- */
-import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser } from 'eventsource-parser';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -19,6 +12,7 @@ import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.j
 import { runtimeTelemetry } from '../src/telemetry/hooks.js';
 import { startRunWorker } from '../src/worker/run-worker.js';
 import { createBenchEngine } from './harness.js';
+import { percentile, startRedisServer } from './support.js';
 
 const catalog = shippedTeams();
 
@@ -51,11 +45,6 @@ function chainTeam(name: string, n: number): TeamDefinition {
     patterns: { sequential: { order: agents.map((a) => a.name) } },
   });
 }
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
-};
 
 /** A team document (the team-file format) of an n-agent sequential chain. */
 function chainDocument(name: string, n: number) {
@@ -139,27 +128,6 @@ async function engineOverhead(durable: boolean, redisUrl: string) {
     p50Us: (percentile(each, 50) * 1000) / steps,
     commands,
   };
-}
-
-async function startRedisServer(): Promise<{ url: string; stop: () => void }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      probe.disconnect();
-      return { url, stop: () => child.kill() };
-    } catch {
-      probe.disconnect();
-      await sleep(50);
-    }
-  }
-  throw new Error('redis-server did not start');
 }
 
 async function endToEnd(url: string) {

@@ -1,12 +1,4 @@
-/**
- * `npm run bench:fleet`: what the fleet-wide limits add to one model call. A model that answers at once is called
- * through the quota and the circuit breaker, once with the per-process policies and once with the fleet's (a local
- * redis-server), sequentially and 16 at a time; a Redis PING gives the round trip for scale. Prints a Markdown
- * table for docs/benchmarks.md.
- */
-import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { ChatModel, ChatRequest } from '../src/core/model.js';
@@ -14,6 +6,7 @@ import { redisCoordination } from '../src/fleet-redis.js';
 import { CircuitBreakers } from '../src/policies/breakers.js';
 import { FleetQuota } from '../src/policies/fleet-quota.js';
 import { type DeploymentQuota, QuotaManager, withQuota } from '../src/policies/quota.js';
+import { percentile, startRedisServer } from './support.js';
 
 const log = pino({ level: 'silent' });
 const DEPLOYMENT = 'gpt-4o-mini';
@@ -37,32 +30,6 @@ const request = {
   messages: [{ role: 'user', content: 'Summarise the article.' }],
   model: { deployment: DEPLOYMENT },
 } as unknown as ChatRequest;
-
-async function startRedisServer(): Promise<{ url: string; stop: () => void }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      probe.disconnect();
-      return { url, stop: () => child.kill() };
-    } catch {
-      probe.disconnect();
-      await sleep(50);
-    }
-  }
-  throw new Error('redis-server did not start');
-}
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
-};
 
 /** One model call as the runtime makes it: breaker around the quota-limited model. */
 function caller(quota: DeploymentQuota, breakers: CircuitBreakers) {

@@ -1,49 +1,15 @@
-/**
- * `npm run bench:inspector`: server time of the run inspector's page (/admin/runs/:id) for a run with 200 steps
- * over 4 parallel lanes and its ~600 events, through the real API and a real Redis (Fastify inject: no socket, so
- * what is measured is the server's work: authentication, reading the record, journal and event stream, rendering).
- * Prints a Markdown table for docs/benchmarks.md.
- */
-import { spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { buildApi } from '../src/api/app.js';
 import { loadConfig } from '../src/config/index.js';
 import type { RunEventInput } from '../src/core/events.js';
 import { openRedisJournal } from '../src/runs/journal.js';
 import { apiDeps, createServices } from '../src/services.js';
+import { percentile, startRedisServer } from './support.js';
 
 const STEPS = 200;
 const LANES = 4;
 const ROUNDS = 200;
 const KEY = 'bench-key-aaaaaaaaaaaaaaaa';
-
-async function startRedisServer(): Promise<{ url: string; stop: () => void }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      probe.disconnect();
-      return { url, stop: () => child.kill() };
-    } catch {
-      probe.disconnect();
-      await sleep(50);
-    }
-  }
-  throw new Error('redis-server did not start');
-}
-
-const percentile = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
-};
 
 async function main() {
   const redis = await startRedisServer();
