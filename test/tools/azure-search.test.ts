@@ -35,7 +35,7 @@ beforeAll(async () => {
         JSON.stringify({
           value: [
             {
-              '@search.score': 3.14159,
+              '@search.score': 2.7512,
               id: 'doc-7',
               title: 'Refund policy',
               content: 'Refunds within 30 days.',
@@ -96,7 +96,7 @@ describe('Azure AI Search tools', () => {
     expect(queries).toHaveLength(1);
     expect(queries[0]?.path).toBe('/indexes/product-docs/docs/search?api-version=2024-07-01');
     expect(queries[0]?.body).toMatchObject({ search: 'How long do refunds take?', top: 2 });
-    expect(out.output?.text).toContain('{"results":[{"id":"doc-7","title":"Refund policy","score":3.14');
+    expect(out.output?.text).toContain('{"results":[{"id":"doc-7","title":"Refund policy","score":2.75');
     expect(JSON.stringify(out.journal.entries())).not.toContain(KEY);
   });
 
