@@ -442,7 +442,7 @@ function requestFor(op: Operation): fc.Arbitrary<FuzzRequest> {
 /** Requests outside the document: other methods, console paths through encodings, odd slashes and cases. */
 const rawRequest: fc.Arbitrary<FuzzRequest> = fc
   .record({
-    // Now and then a request line or header beyond Node's 16 KB limit.
+    // Now and then a request line or header beyond the API's 16 KB limit.
     oversize: fc.oneof(
       { weight: 9, arbitrary: fc.constant(0) },
       { weight: 1, arbitrary: fc.integer({ min: 17_000, max: 40_000 }) },

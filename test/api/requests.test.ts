@@ -252,3 +252,35 @@ describe('rate limiting', () => {
     expect((await get('/admin/queues/api/queues', 'wrong-key-4-xxxxxxxxxxxxxxxx')).status).toBe(429);
   });
 });
+
+describe('request heads over 16 KB', () => {
+  /** Sends a request in two TCP writes (the head split inside its headers) and reads the raw answer. */
+  async function rawAnswer(method: string, padding: number): Promise<string> {
+    const { connect } = await import('node:net');
+    const { port } = new URL(service.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const head = `${method} /v1/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${CLIENT_KEY}\r\nX-Padding: ${'x'.repeat(padding)}\r\nConnection: close\r\n\r\n`;
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d.toString('latin1');
+    });
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    const cut = 200;
+    socket.write(head.slice(0, cut));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(head.slice(cut));
+    await closed;
+    return answer;
+  }
+
+  it('answer 431 with the envelope, and a HEAD request with no body even when its head arrives in pieces', async () => {
+    const got = await rawAnswer('GET', 20_000);
+    expect(got).toMatch(/^HTTP\/1\.1 431 /);
+    expect(got.slice(got.indexOf('\r\n\r\n') + 4)).toContain('"HEADERS_TOO_LARGE"');
+    const head = await rawAnswer('HEAD', 20_000);
+    expect(head).toMatch(/^HTTP\/1\.1 431 /);
+    // Nothing after the header block: a client reading a HEAD answer takes no body.
+    expect(head.slice(head.indexOf('\r\n\r\n') + 4)).toBe('');
+  });
+});
