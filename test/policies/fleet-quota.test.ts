@@ -131,7 +131,7 @@ describe('fleet quota', () => {
   });
 
   it('shares by weight: a tenant of weight 3 gets three grants for each of a tenant of weight 1', async () => {
-    const { workers, tenant } = fleet(2, { d: { rpm: 20 } }, 400, { heavy: 3, light: 1 });
+    const { workers, tenant } = fleet(2, { d: { rpm: 20 } }, 1_000, { heavy: 3, light: 1 });
     const order: string[] = [];
     const all: Promise<void>[] = [];
     for (let i = 0; i < 40; i++) {
