@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runs/schema.js';
 import { type AzureOpenAIServer, startAzureOpenAIServer } from '../support/azure-openai-server.js';
@@ -26,7 +25,7 @@ import {
   maxInWindow,
   TERMINAL,
 } from '../support/providers.js';
-import { freePort } from '../support/redis.js';
+import { freePort, waitForRedis } from '../support/redis.js';
 
 /**
  * Quotas, circuit breakers and tenant fairness shared by a fleet of three `baton worker` processes through one
@@ -42,25 +41,9 @@ async function startDurableRedis() {
   const durable = [...args, '--appendonly', 'yes', '--appendfsync', 'always'];
   let child: ChildProcess;
   const url = `redis://127.0.0.1:${port}`;
-  const ready = async () => {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => {});
-    for (let i = 0; ; i++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        break;
-      } catch {
-        if (i > 200) throw new Error(`redis-server did not start on port ${port}`);
-        probe.disconnect();
-        await sleep(25);
-      }
-    }
-    probe.disconnect();
-  };
   const launch = async () => {
     child = spawn('redis-server', durable, { stdio: 'ignore' });
-    await ready();
+    await waitForRedis(url);
   };
   const kill = async () => {
     const exited = new Promise((r) => child.once('exit', r));

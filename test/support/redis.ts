@@ -28,6 +28,24 @@ export interface TestRedis {
  * A Redis for one test file: `REDIS_URL` when set (with a unique key prefix), otherwise a private
  * `redis-server` on a free port with persistence off, stopped by `stop()`.
  */
+/** Resolves once a Redis at `url` answers PING (a redis-server just spawned); throws after about 5 s. */
+export async function waitForRedis(url: string): Promise<void> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  for (let i = 0; ; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      break;
+    } catch {
+      if (i > 100) throw new Error(`redis-server did not answer at ${url}`);
+      probe.disconnect();
+      await sleep(50);
+    }
+  }
+  probe.disconnect();
+}
+
 export async function startRedis(): Promise<TestRedis> {
   const prefix = `t${randomUUID().slice(0, 8)}`;
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, prefix, stop: async () => {} };
@@ -38,20 +56,7 @@ export async function startRedis(): Promise<TestRedis> {
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (i > 100) throw new Error(`redis-server did not start on port ${port}`);
-      probe.disconnect();
-      await sleep(50);
-    }
-  }
-  probe.disconnect();
+  await waitForRedis(url);
   return {
     url,
     prefix,
