@@ -87,19 +87,40 @@ async function serve(
   stopRedis?: () => Promise<void>,
 ) {
   const services = servicesOrExit(config, redisUrl, log);
+  const closers: (() => Promise<void>)[] = [];
+  let started: Promise<void> = Promise.resolve();
+  // Installed before anything starts: a SIGTERM that lands during start-up (a rollout, a scale-in) must not end
+  // the process before it has closed what it started (its heartbeat would stay in the fleet view for a TTL).
+  onShutdown(log, async () => {
+    await started.catch(() => undefined);
+    for (const close of closers) await close();
+    await services.close();
+    await stopRedis?.();
+  });
+  log.info({ roles: Object.keys(roles).filter((r) => roles[r as keyof Roles]) }, 'starting');
+  started = startRoles(config, roles, services, log, closers);
+  await started;
+}
+
+async function startRoles(
+  config: Config,
+  roles: Roles,
+  services: ReturnType<typeof createServices>,
+  log: Logger,
+  closers: (() => Promise<void>)[],
+): Promise<void> {
   // The team files' versions go into the registry as soon as Redis answers; start-up does not wait for it.
   services.teams.ready().then(
     () => log.info({ registry: config.teams.registry }, 'team versions stored in the registry'),
     (err: unknown) => log.error({ err }, 'could not store the team versions in the registry'),
   );
-  const closers: (() => Promise<void>)[] = [];
   let breakers: (() => ReturnType<typeof services.breakers.snapshot>) | undefined;
   if (roles.worker) {
     const deps = workerDeps(config, services, log);
     const worker = await startRunWorker(deps);
+    closers.push(() => worker.close());
     const evaluation = startOnlineEvaluation(config, services, log);
     breakers = () => services.breakers.snapshot();
-    closers.push(() => worker.close());
     closers.push(() => evaluation.close());
     // After the worker has drained: runs still in flight use the MCP clients.
     closers.push(async () => deps.engine.tools?.close());
@@ -107,22 +128,19 @@ async function serve(
   if (roles.api) {
     const deps = apiDeps(config, services, log);
     const app = await buildApi({ ...deps, ...(breakers ? { localBreakers: breakers } : {}) });
-    await app.listen({ port: config.port, host: config.host });
-    // Queue gauges come from the API role (one per deployment is enough; dashboards take the max).
-    const stopQueueGauges = observeQueue(async () =>
-      queueGaugeSnapshot(await collectQueueStats(deps.queue, services.redis, config.redisPrefix)),
-    );
+    let stopQueueGauges: (() => void) | undefined;
+    // Registered before listening: a signal while the port opens still closes the app.
     closers.unshift(async () => {
-      stopQueueGauges();
+      stopQueueGauges?.();
       await app.close();
       await deps.queue.close();
     });
+    await app.listen({ port: config.port, host: config.host });
+    // Queue gauges come from the API role (one per deployment is enough; dashboards take the max).
+    stopQueueGauges = observeQueue(async () =>
+      queueGaugeSnapshot(await collectQueueStats(deps.queue, services.redis, config.redisPrefix)),
+    );
   }
-  onShutdown(log, async () => {
-    for (const close of closers) await close();
-    await services.close();
-    await stopRedis?.();
-  });
 }
 
 /** The process's services; bad team files refuse start-up with one sentence per problem (exit code 2). */

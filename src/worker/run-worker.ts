@@ -123,7 +123,6 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
   });
   worker.on('error', (err) => log.error({ err: toErrorInfo(err) }, 'worker error'));
   await worker.waitUntilReady();
-  log.info({ worker: id, concurrency: settings.concurrency }, 'worker ready');
   const heartbeat = await startHeartbeat({
     redis: deps.redis,
     prefix: settings.prefix,
@@ -153,6 +152,7 @@ export async function startRunWorker(deps: WorkerDeps): Promise<RunWorker> {
     ...(settings.reconcileGraceMs !== undefined ? { graceMs: settings.reconcileGraceMs } : {}),
   });
 
+  log.info({ worker: id, concurrency: settings.concurrency }, 'worker ready');
   return {
     id,
     activeRuns: () => attempts.runIds(),

@@ -4,6 +4,7 @@ import type { RunRecord } from '../../src/runs/schema.js';
 import { CLIENT_KEY, client, OPERATOR_KEY, startWorker } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { startTcpGate } from '../support/tcp-gate.js';
 import { ADMIN_KEY, type Console, callsTo, FAIL_MARKER, HANG_MARKER, startConsole } from './harness.js';
 
 interface Worker {
@@ -125,6 +126,29 @@ describe('worker heartbeats (worker processes)', () => {
       expect((await workers()).some((w) => w.pid === pid)).toBe(false);
     } finally {
       await proc.kill('SIGKILL');
+    }
+  });
+
+  it('a SIGTERM during start-up closes what started once start-up ends (exit 0, no heartbeat left)', async () => {
+    // Redis answers nothing until the gate opens: the worker is inside start-up when the signal lands.
+    const gate = await startTcpGate(redis.url);
+    const proc = startWorker(gate.url, c.config.redisPrefix, {
+      BATON_HEARTBEAT_INTERVAL_MS: '200',
+      BATON_HEARTBEAT_TTL_MS: '60000',
+    });
+    try {
+      await proc.waitFor(/"msg":"starting"/);
+      await until('a connection to Redis', async () => (gate.connections() > 0 ? true : undefined));
+      const pid = proc.child.pid;
+      proc.child.kill('SIGTERM');
+      await proc.waitFor(/shutting down/);
+      gate.open();
+      expect(await proc.exited).toBe(0);
+      expect(proc.output()).toContain('worker ready');
+      expect((await workers()).some((w) => w.pid === pid)).toBe(false);
+    } finally {
+      await proc.kill('SIGKILL');
+      await gate.close();
     }
   });
 

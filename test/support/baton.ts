@@ -23,6 +23,8 @@ export interface BatonProcess {
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** The exit code once the process has ended (null when a signal ended it). */
+  exited: Promise<number | null>;
 }
 
 export function startBaton(role: string, env: Record<string, string>): BatonProcess {
@@ -42,13 +44,16 @@ export function startBaton(role: string, env: Record<string, string>): BatonProc
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
     child,
+    exited,
     output: () => out,
     async waitFor(pattern, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const m = pattern.exec(out);
         if (m) return m[0];
-        if (child.exitCode !== null) throw new Error(`baton ${role} exited (${child.exitCode}):\n${out}`);
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`baton ${role} exited (${child.exitCode ?? child.signalCode}):\n${out}`);
+        }
         await sleep(25);
       }
       throw new Error(`timed out waiting for ${pattern} from baton ${role}:\n${out}`);
