@@ -86,6 +86,18 @@ async function usedMemory(url: string): Promise<number> {
   }
 }
 
+/** CPU seconds the Redis server has used (INFO cpu: user + system, main thread and children). */
+async function redisCpuSeconds(url: string): Promise<number> {
+  const conn = new Redis(url);
+  try {
+    const info = await conn.info('cpu');
+    const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+    return field('used_cpu_user') + field('used_cpu_sys');
+  } finally {
+    conn.disconnect();
+  }
+}
+
 /** Commands per run between two `commandCalls` snapshots: the total and the largest few by name. */
 function perRun(before: Map<string, number>, after: Map<string, number>, runs: number) {
   const by = [...after]
@@ -195,6 +207,8 @@ async function endToEnd(url: string) {
       runsPerSecond: number;
       commands: ReturnType<typeof perRun>;
       redisMbPer10k: number;
+      processCpuUsPerRun: number;
+      redisCpuUsPerRun: number;
     }
   > = {};
   for (const team of ['chain-1', 'chain-4']) {
@@ -204,7 +218,8 @@ async function endToEnd(url: string) {
     const clients = 16;
     const perClient = 40;
     const before = await commandCalls(url);
-    const memoryBefore = await usedMemory(url);
+    const redisCpuBefore = await redisCpuSeconds(url);
+    const cpuBefore = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -212,11 +227,30 @@ async function endToEnd(url: string) {
       }),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const redisCpu = (await redisCpuSeconds(url)) - redisCpuBefore;
     const commands = perRun(before, await commandCalls(url), clients * perClient);
+    // 10,000 more runs, counted as they are: finished runs stay (record, journal, events) until the default
+    // retention expires them, and what is capped by count or by time (completed jobs, windows) shows as capped.
+    const memoryBefore = await usedMemory(url);
+    let finished = 0;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (finished < 10_000) {
+          finished += 1;
+          await oneRun(team);
+          if (finished % 2_000 === 0)
+            process.stderr.write(`  ${team}: ${finished} of 10,000 runs for the memory count\n`);
+        }
+      }),
+    );
     results[team] = {
       commands,
-      // Finished runs stay (record, journal, events, job) until the default retention expires them.
-      redisMbPer10k: ((((await usedMemory(url)) - memoryBefore) / (clients * perClient)) * 10_000) / 2 ** 20,
+      // CPU per run of this process (API, worker and the load generator's HTTP clients) and of redis-server:
+      // what the capacity model in docs/operations.md divides a core by.
+      processCpuUsPerRun: (cpu.user + cpu.system) / (clients * perClient),
+      redisCpuUsPerRun: (redisCpu * 1e6) / (clients * perClient),
+      redisMbPer10k: ((await usedMemory(url)) - memoryBefore) / 2 ** 20,
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
       runsPerSecond: (clients * perClient) / seconds,
@@ -250,6 +284,11 @@ try {
   for (const [team, r] of Object.entries(e2e)) {
     console.log(
       `| service, ${team.replace('chain-', '')}-agent run (API → Redis → worker → SSE) | | ${r.p50.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.runsPerSecond.toFixed(0)} runs/s | ${r.commands.total.toFixed(1)} (${r.commands.detail}) |`,
+    );
+  }
+  for (const [team, r] of Object.entries(e2e)) {
+    console.log(
+      `\nCPU per ${team.replace('chain-', '')}-agent run: ${r.processCpuUsPerRun.toFixed(0)} µs in the API + worker + load process, ${r.redisCpuUsPerRun.toFixed(0)} µs in redis-server`,
     );
   }
   for (const [team, r] of Object.entries(e2e)) {

@@ -221,7 +221,7 @@ export class RunWrites {
       r.id,
       r.step,
       JSON.stringify(r),
-      this.events.encode(id, { type: 'input.requested', request: r }),
+      this.events.encode({ type: 'input.requested', request: r }),
     ]);
     const [waited, ...added] = (await this.redis.eval(
       WAIT_FOR_INPUT,
@@ -259,7 +259,7 @@ export class RunWrites {
       request.id,
       request.step,
       JSON.stringify({ kind: 'step', value: answer, completedAt: answer.at }),
-      this.events.encode(id, event),
+      this.events.encode(event),
       String(MAX_EVENTS_PER_RUN),
     )) as Closed;
   }
@@ -359,7 +359,7 @@ export class RunWrites {
       arg(options.fence),
       id,
       String(outcome.usage.inputTokens + outcome.usage.outputTokens),
-      this.events.encode(id, terminalEvent(outcome)),
+      this.events.encode(terminalEvent(outcome)),
       String(MAX_EVENTS_PER_RUN),
       String(this.retentionSeconds),
       String(TOKENS_COUNTER_TTL_SECONDS),

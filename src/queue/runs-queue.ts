@@ -23,14 +23,24 @@ export interface QueueSettings {
   retentionSeconds: number;
 }
 
+/**
+ * Completed jobs the queue keeps for the dashboard. The run record is what clients read, and a completed job is
+ * never retried, so the latest thousand are enough to look at; more would hold ~1.3 KB of Redis per finished run.
+ */
+export const COMPLETED_JOBS_KEPT = 1_000;
+/** BullMQ's own event stream of the queue: nothing in baton reads it, so it stays short. */
+export const QUEUE_EVENTS_KEPT = 1_000;
+
 export function createRunsQueue(connection: Redis, settings: QueueSettings): Queue<RunJobData> {
   return new Queue<RunJobData>(RUNS_QUEUE, {
     connection,
     prefix: settings.prefix,
+    streams: { events: { maxLen: QUEUE_EVENTS_KEPT } },
     defaultJobOptions: {
       attempts: settings.attempts,
       backoff: { type: 'exponential', delay: 1_000 },
-      removeOnComplete: { age: settings.retentionSeconds, count: 10_000 },
+      removeOnComplete: { age: settings.retentionSeconds, count: COMPLETED_JOBS_KEPT },
+      // Failed jobs stay for the whole retention: they are what the dashboard's retry and `/retry` act on.
       removeOnFail: { age: settings.retentionSeconds },
     },
   });

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { compareStreamIds, type StoredEvent, storedEvents } from './events.js';
-import { runKeys } from './keys.js';
+import { runIdOfEventsKey, runKeys } from './keys.js';
 
 /** What a follower gets next: new events, `idle` (nothing for a while: time to look at the run), or `closed`. */
 export type FollowUpdate =
@@ -152,7 +152,7 @@ export class RunEventHub {
     const events: StoredEvent[] = [];
     for (const entry of entries) {
       try {
-        events.push(...storedEvents([entry]));
+        events.push(...storedEvents(runIdOfEventsKey(this.prefix, key), [entry]));
       } catch (err) {
         this.log.warn(
           { stream: key, entry: entry[0], err: (err as Error).message },

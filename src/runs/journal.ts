@@ -4,7 +4,7 @@ import type { AgentResult } from '../core/agent.js';
 import { AttemptSupersededError } from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
 import type { ErrorInfo, RunUsage, StepRecord } from '../core/run.js';
-import { MAX_EVENTS_PER_RUN, stampEvent } from './events.js';
+import { encodeStoredEvent, MAX_EVENTS_PER_RUN } from './events.js';
 import { runKeys } from './keys.js';
 
 /**
@@ -243,7 +243,11 @@ export async function openRedisJournal(
   };
   const steps: StepWrites = {
     async announce(event) {
-      const appended = appendIfCurrent(redis, [keys.record, keys.events], [fence, MAX, encode(runId, event)]);
+      const appended = appendIfCurrent(
+        redis,
+        [keys.record, keys.events],
+        [fence, MAX, encodeStoredEvent(event)],
+      );
       if (unconfirmed === undefined && performance.now() - confirmedAt < CONFIRMATION_FRESH_MS) {
         // Settled by the next write; a failure meanwhile must not surface as an unhandled rejection.
         appended.catch(() => {});
@@ -252,7 +256,7 @@ export async function openRedisJournal(
       }
       await settle(appended);
     },
-    complete: (k, entry, event) => write(k, entry, encode(runId, event)),
+    complete: (k, entry, event) => write(k, entry, encodeStoredEvent(event)),
     flush: () => settle(),
   };
   return {
@@ -268,7 +272,6 @@ export async function openRedisJournal(
 }
 
 const MAX = String(MAX_EVENTS_PER_RUN);
-const encode = (runId: string, event: RunEventInput) => JSON.stringify(stampEvent(runId, event));
 
 /** What the journaled agent calls spent (failures included): the usage of a run that ends without an outcome. */
 export function usageOf(entries: readonly [string, JournalEntry][]): RunUsage {

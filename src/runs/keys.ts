@@ -11,6 +11,11 @@ export function runKeys(prefix: string, runId: string) {
   };
 }
 
+/** The run whose event stream is `key` (a key `runKeys(prefix, id).events` made). */
+export function runIdOfEventsKey(prefix: string, key: string): string {
+  return key.slice(`${prefix}:run:`.length, -':events'.length);
+}
+
 export function indexKeys(prefix: string) {
   return {
     all: `${prefix}:runs`,

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttemptSupersededError } from '../../src/core/errors.js';
+import { RedisEventLog } from '../../src/runs/events.js';
 import { type JournalEntry, openRedisJournal } from '../../src/runs/journal.js';
 import { runKeys } from '../../src/runs/keys.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -84,5 +85,46 @@ describe('the Redis journal with step events', () => {
     await expect(openRedisJournal(redis, server.prefix, 'r3', { attempt: 2 })).rejects.toBeInstanceOf(
       AttemptSupersededError,
     );
+  });
+});
+
+describe("a run's event stream", () => {
+  let server: TestRedis;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await server.stop();
+  });
+
+  it("stores events without the run id (the stream is the run's own) and reads them back with it", async () => {
+    const runId = '7b0c2a52-34c8-4f3e-9a4e-0d2f1b6c9e01';
+    const log = new RedisEventLog(redis, server.prefix);
+    await log.append(runId, started('a'));
+    await redis.hset(runKeys(server.prefix, runId).record, 'attempt', '1');
+    const journal = await openRedisJournal(redis, server.prefix, runId, { attempt: 1, stepEvents: true });
+    await journal.steps?.complete('s/a', step(1), completed('a'));
+    const raw = await redis.xrange(runKeys(server.prefix, runId).events, '-', '+');
+    expect(raw).toHaveLength(2);
+    for (const [, fields] of raw) {
+      expect(fields[1]).not.toContain(runId);
+      expect(JSON.parse(fields[1] ?? '{}')).toHaveProperty('at');
+    }
+    const read = await log.read(runId, '0');
+    expect(read.map((e) => [e.event.type, e.event.runId])).toEqual([
+      ['agent.started', runId],
+      ['agent.completed', runId],
+    ]);
+    // An entry written by an earlier version, with the run id inside, reads the same.
+    const old = { ...started('b'), runId, at: new Date().toISOString() };
+    await redis.xadd(runKeys(server.prefix, runId).events, '*', 'e', JSON.stringify(old));
+    expect((await log.read(runId, '0')).at(-1)?.event).toMatchObject({
+      type: 'agent.started',
+      agent: 'b',
+      runId,
+    });
   });
 });
