@@ -124,6 +124,8 @@ async function engineOverhead(durable: boolean, redisUrl: string) {
   const runs = durable ? 2_000 : 10_000;
   for (let i = 0; i < warmUp; i++) await engine.run(team, 'sequential', 'measure me');
   const before = await commandCalls(redisUrl);
+  const redisCpuBefore = await redisCpuSeconds(redisUrl);
+  const cpuBefore = process.cpuUsage();
   const each: number[] = [];
   const started = performance.now();
   for (let i = 0; i < runs; i++) {
@@ -133,9 +135,14 @@ async function engineOverhead(durable: boolean, redisUrl: string) {
     if (outcome.status !== 'succeeded') throw new Error(`bench run ${outcome.status}`);
   }
   const elapsed = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const redisCpu = (await redisCpuSeconds(redisUrl)) - redisCpuBefore;
   const commands = perRun(before, await commandCalls(redisUrl), runs);
   await engine.close();
   return {
+    // CPU per step of the engine alone (what a worker spends) and of redis-server (zero in process).
+    cpuUsPerStep: (cpu.user + cpu.system) / (runs * steps),
+    redisCpuUsPerStep: durable ? (redisCpu * 1e6) / (runs * steps) : 0,
     meanUs: (elapsed * 1000) / (runs * steps),
     p50Us: (percentile(each, 50) * 1000) / steps,
     commands,
@@ -286,6 +293,9 @@ try {
       `| service, ${team.replace('chain-', '')}-agent run (API → Redis → worker → SSE) | | ${r.p50.toFixed(1)} ms | ${r.p95.toFixed(1)} ms | ${r.runsPerSecond.toFixed(0)} runs/s | ${r.commands.total.toFixed(1)} (${r.commands.detail}) |`,
     );
   }
+  console.log(
+    `\nCPU per agent step of the engine: ${memory.cpuUsPerStep.toFixed(1)} µs in process; durable ${durable.cpuUsPerStep.toFixed(1)} µs in the engine's process and ${durable.redisCpuUsPerStep.toFixed(1)} µs in redis-server`,
+  );
   for (const [team, r] of Object.entries(e2e)) {
     console.log(
       `\nCPU per ${team.replace('chain-', '')}-agent run: ${r.processCpuUsPerRun.toFixed(0)} µs in the API + worker + load process, ${r.redisCpuUsPerRun.toFixed(0)} µs in redis-server`,

@@ -82,8 +82,8 @@ return {'ok', 0}`;
 /**
  * Finishes a run: unless it has finished already or (with a fencing token ARGV[1]) a newer attempt started, writes
  * the outcome fields, appends the terminal event, takes the run off the live indexes, counts its tokens for the
- * tenant's day (only what an earlier finish of the same run did not count), and starts the retention clock.
- * Returns `finished`, `finished-already`, `superseded` or `gone`.
+ * tenant's day (only what an earlier finish of the same run did not count), starts the retention clock and
+ * compacts the event stream. Returns `finished`, `finished-already`, `superseded` or `gone`.
  *
  * KEYS: record, events, journal, live runs, tenant live, tenant tokens today.
  * ARGV: fence ('' = none), run id, run tokens, terminal event entry, stream max length, retention (s), tokens
@@ -112,6 +112,11 @@ end
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('EXPIRE', KEYS[3], ARGV[6])
+-- The stream's last node keeps the room Redis set aside for more entries (about 4 KB, most of a short run's
+-- footprint), and a finished run's stream gets no more: restoring it from its own serialized form keeps only
+-- what it holds, with its ids and expiry.
+local packed = redis.call('DUMP', KEYS[2])
+if packed then redis.call('RESTORE', KEYS[2], math.max(redis.call('PTTL', KEYS[2]), 0), packed, 'REPLACE') end
 return 'finished'`;
 
 /**
