@@ -23,6 +23,12 @@ const ACTIVE_TIMEOUT_MS = 120_000;
 /** How long the RSS is watched once all 1,000 are active. */
 const HOLD_MS = 5_000;
 const SETTLE_MS = 10_000;
+/**
+ * BENCH_GC_IN_FLIGHT=1 (a diagnostic, not a measurement): one forced full GC in the worker during the runs' last
+ * model call, to show how much of the in-flight RSS is live data and how much garbage not yet collected. It
+ * lowers the RSS sampled after it, so the in-flight peak of such a run is not comparable.
+ */
+const GC_IN_FLIGHT = process.env.BENCH_GC_IN_FLIGHT === '1';
 const SAMPLE_MS = 200;
 const PROGRESS_MS = 3_000;
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -317,12 +323,20 @@ async function main(): Promise<number> {
     // Wait for the runs to finish; then the RSS right away and after a pause.
     phase = 'draining';
     const finishDeadline = performance.now() + 5 * LATENCY_MS + 180_000;
+    let inFlightGc: { usage: NodeJS.MemoryUsage; rss: number; before: number } | undefined;
     while (
       (await queue()).active + counts.waiting + counts.delayed > 0 ||
       counts.completed + counts.failed < RUNS
     ) {
       if (performance.now() > finishDeadline)
         throw new Error(`runs did not finish: ${JSON.stringify(counts)}`);
+      if (GC_IN_FLIGHT && !inFlightGc && performance.now() > allActiveAt + 4.5 * LATENCY_MS) {
+        const before = rssNow();
+        inFlightGc = { ...(await worker.collect()), before };
+        console.log(
+          `${elapsed()} s  forced GC with ${counts.active} active: RSS ${mb(before)} → ${mb(inFlightGc.rss)}, heap used ${mb(inFlightGc.usage.heapUsed)} of ${mb(inFlightGc.usage.heapTotal)}`,
+        );
+      }
       await sleep(500);
     }
     const finishedAt = performance.now();
@@ -391,6 +405,16 @@ async function main(): Promise<number> {
     );
     console.log(row('right after all finished', afterAtOnce, undefined, undefined));
     console.log(row(`after, ${SETTLE_MS / 1000} s later (median of 2 s)`, after, afterStatus, afterHeap));
+    if (inFlightGc) {
+      console.log(
+        row(
+          `${RUNS} in flight, last model call, after a forced full GC`,
+          inFlightGc.rss,
+          undefined,
+          inFlightGc.usage,
+        ),
+      );
+    }
     console.log(row('after, then a forced full GC', gc.rss, procStatus(worker.pid), gc.usage));
     console.log(
       `\nper run in flight: ${((inFlightPeak - idle) / RUNS / 1024).toFixed(1)} KB at the peak, ${((atHold - idle) / RUNS / 1024).toFixed(1)} KB on the first model call ((RSS − idle) / ${RUNS}); target ≤ 200 MB worker RSS at ${RUNS} runs in flight: ${inFlightPeak <= 200 * 2 ** 20 ? 'met' : 'not met'} (peak ${mb(inFlightPeak)})`,
