@@ -211,7 +211,8 @@ async function main(): Promise<number> {
     LOG_LEVEL: 'info',
     // What would cap 1,000 runs at once: the per-minute rate limit of the API (600 requests by default), the
     // tenant limits (off by default; set to none so no inherited setting applies), the worker's concurrency
-    // (8 by default, at most 1,000) and the agent timeout (30 s by default) that the slow model would hit.
+    // (8 by default, at most 1,000); and the agent timeout (30 s by default), raised so that slow calls on a loaded
+    // machine do not time out.
     BATON_RATE_LIMIT_PER_MINUTE: '0',
     BATON_TENANT_LIMITS: 'inflight=none,perMinute=none,tokensPerDay=none',
     BATON_WORKER_CONCURRENCY: String(RUNS),
@@ -330,6 +331,7 @@ async function main(): Promise<number> {
     ) {
       if (performance.now() > finishDeadline)
         throw new Error(`runs did not finish: ${JSON.stringify(counts)}`);
+      phase = counts.active >= RUNS ? 'in flight' : 'draining';
       if (GC_IN_FLIGHT && !inFlightGc && performance.now() > allActiveAt + 4.5 * LATENCY_MS) {
         const before = rssNow();
         inFlightGc = { ...(await worker.collect()), before };
