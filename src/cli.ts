@@ -5,7 +5,6 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { EvalFlags } from '../evals/runner.js';
-import { buildApi } from './api/app.js';
 import { type Config, ConfigError, loadConfig } from './config/index.js';
 import { LOOPBACK_HOSTS } from './core/host-list.js';
 import { RedisNotInstalledError, startEmbeddedRedis } from './embedded-redis.js';
@@ -126,6 +125,8 @@ async function startRoles(
     closers.push(async () => deps.engine.tools?.close());
   }
   if (roles.api) {
+    // Loaded only by the roles that serve HTTP: a worker process does not hold Fastify and the console (~60 MB).
+    const { buildApi } = await import('./api/app.js');
     const deps = apiDeps(config, services, log);
     const app = await buildApi({ ...deps, ...(breakers ? { localBreakers: breakers } : {}) });
     let stopQueueGauges: (() => void) | undefined;

@@ -1,4 +1,4 @@
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 
 /**
@@ -48,14 +48,14 @@ export class ContentSafetyUnavailableError extends Error {
 
 export class ContentSafetyClient {
   private readonly breaker;
-  private readonly credential: TokenCredential | undefined;
+  /** Entra ID (no key): the given credential, else DefaultAzureCredential, whose SDK is loaded on first use. */
+  private credential: Promise<TokenCredential> | undefined;
 
   constructor(private readonly options: ContentSafetyOptions) {
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.breaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breaker.failureThreshold),
     });
-    this.credential = options.apiKey ? undefined : (options.credential ?? new DefaultAzureCredential());
   }
 
   async shieldPrompt(userPrompt: string, documents: string[], signal: AbortSignal): Promise<ShieldResult> {
@@ -102,7 +102,10 @@ export class ContentSafetyClient {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.apiKey) headers['Ocp-Apim-Subscription-Key'] = this.options.apiKey;
     else {
-      const token = await this.credential?.getToken(CONTENT_SAFETY_SCOPE, { abortSignal: signal });
+      this.credential ??= this.options.credential
+        ? Promise.resolve(this.options.credential)
+        : import('@azure/identity').then(({ DefaultAzureCredential }) => new DefaultAzureCredential());
+      const token = await (await this.credential).getToken(CONTENT_SAFETY_SCOPE, { abortSignal: signal });
       if (!token) throw new ContentSafetyUnavailableError('No Entra ID token for Content Safety.');
       headers.authorization = `Bearer ${token.token}`;
     }

@@ -3,9 +3,6 @@ import type { TokenCredential } from '@azure/identity';
 import { type Config, ConfigError } from '../config/index.js';
 import { ModelConfigurationError } from '../core/errors.js';
 import type { ChatModel, ChatRequest, ModelProvider, ModelRouter, ModelSettings } from '../core/model.js';
-import { createAzureOpenAIModel } from './azure-openai.js';
-import { createFoundryModel } from './foundry.js';
-import { createOpenAICompatibleModel } from './openai-compatible.js';
 import { createSimulatedModel } from './simulated.js';
 
 export interface ModelRouterDeps {
@@ -73,6 +70,21 @@ export function assertProviderConfigured(
   if (problem) throw new ConfigError(problem);
 }
 
+/**
+ * A provider whose SDK (the OpenAI client, Azure Identity, the Foundry client: ~55 MB of a process's memory) is
+ * loaded on its first call, so a worker that never calls it never holds it.
+ */
+function loadedOnFirstCall(provider: ModelProvider, load: () => Promise<ChatModel>): ChatModel {
+  let loading: Promise<ChatModel> | undefined;
+  return {
+    provider,
+    async complete(request, options) {
+      loading ??= load();
+      return (await loading).complete(request, options);
+    },
+  };
+}
+
 /** A model that refuses every request: a provider an agent asked for but the deployment does not configure. */
 function unavailableModel(provider: ModelProvider, problem: string): ChatModel {
   return {
@@ -121,29 +133,35 @@ export function createProviderRouter(config: Config, deps: ModelRouterDeps = {})
     if (problem) return unavailableModel(provider, problem);
     switch (provider) {
       case 'azure-openai':
-        return createAzureOpenAIModel({
-          endpoint: env.AZURE_OPENAI_ENDPOINT as string,
-          apiVersion: env.OPENAI_API_VERSION,
-          deployment: env.AZURE_OPENAI_DEPLOYMENT,
-          apiKey: env.AZURE_OPENAI_API_KEY,
-          credential: deps.credential,
-          fetch: deps.fetch,
-        });
+        return loadedOnFirstCall(provider, async () =>
+          (await import('./azure-openai.js')).createAzureOpenAIModel({
+            endpoint: env.AZURE_OPENAI_ENDPOINT as string,
+            apiVersion: env.OPENAI_API_VERSION,
+            deployment: env.AZURE_OPENAI_DEPLOYMENT,
+            apiKey: env.AZURE_OPENAI_API_KEY,
+            credential: deps.credential,
+            fetch: deps.fetch,
+          }),
+        );
       case 'openai-compatible':
-        return createOpenAICompatibleModel({
-          baseURL: env.OPENAI_BASE_URL as string,
-          apiKey: env.OPENAI_API_KEY,
-          model: env.BATON_MODEL,
-          credential: deps.credential,
-          fetch: deps.fetch,
-        });
+        return loadedOnFirstCall(provider, async () =>
+          (await import('./openai-compatible.js')).createOpenAICompatibleModel({
+            baseURL: env.OPENAI_BASE_URL as string,
+            apiKey: env.OPENAI_API_KEY,
+            model: env.BATON_MODEL,
+            credential: deps.credential,
+            fetch: deps.fetch,
+          }),
+        );
       case 'foundry':
-        return createFoundryModel({
-          endpoint: env.AZURE_AI_PROJECT_ENDPOINT as string,
-          credential: deps.credential,
-          httpClient: deps.foundry?.httpClient,
-          openAIBaseURL: deps.foundry?.openAIBaseURL,
-        });
+        return loadedOnFirstCall(provider, async () =>
+          (await import('./foundry.js')).createFoundryModel({
+            endpoint: env.AZURE_AI_PROJECT_ENDPOINT as string,
+            credential: deps.credential,
+            httpClient: deps.foundry?.httpClient,
+            openAIBaseURL: deps.foundry?.openAIBaseURL,
+          }),
+        );
     }
   }
 

@@ -1,6 +1,4 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolError } from '../core/errors.js';
 import type { ExecutableTool, ToolSource } from './runtime.js';
 import type { McpToolDeclaration } from './schema.js';
@@ -51,6 +49,12 @@ export class McpClients {
   }
 
   private async open(tool: McpToolDeclaration): Promise<Connection> {
+    // The MCP SDK (~25 MB of a process's memory) is loaded when a team first calls an MCP server.
+    const [{ Client }, { StdioClientTransport }, { StreamableHTTPClientTransport }] = await Promise.all([
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/client/stdio.js'),
+      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    ]);
     const [command, ...args] = tool.command ?? [];
     const transport = command
       ? new StdioClientTransport({ command, args, cwd: this.cwd, stderr: 'ignore' })
