@@ -248,6 +248,26 @@ resource "azurerm_container_app" "worker" {
       }
     }
 
+    # desired replicas >= ceil(LLEN <prefix>:runs:active / (worker_concurrency x worker_scale_busy_fraction)):
+    # the replicas the runs in flight need. Without it, a pool that keeps up (an empty wait list) would be scaled
+    # in to its minimum, then out again once a backlog formed. KEDA takes the larger of the two rules.
+    custom_scale_rule {
+      name             = "runs-in-flight"
+      custom_rule_type = "redis"
+      metadata = {
+        address       = "${azurerm_redis_cache.baton.hostname}:${azurerm_redis_cache.baton.ssl_port}"
+        listName      = local.runs_active_list_key
+        listLength    = tostring(max(1, floor(var.worker_concurrency * var.worker_scale_busy_fraction)))
+        enableTLS     = "true"
+        databaseIndex = "0"
+      }
+
+      authentication {
+        secret_name       = "redis-password"
+        trigger_parameter = "password"
+      }
+    }
+
     container {
       name   = "worker"
       image  = local.image

@@ -18,6 +18,8 @@ locals {
 
   # BullMQ's wait list of the runs queue (src/queue/names.ts: runsWaitListKey(prefix)).
   runs_wait_list_key = "${var.redis_prefix}:runs:wait"
+  # BullMQ's active list of the runs queue (src/queue/names.ts: runsActiveListKey(prefix)): the runs in flight.
+  runs_active_list_key = "${var.redis_prefix}:runs:active"
 
   # baton's own shutdown grace: 10 s less than the platform's, so the process exits before SIGKILL.
   worker_shutdown_grace_ms = (var.worker_termination_grace_period_seconds - 10) * 1000

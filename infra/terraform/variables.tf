@@ -132,6 +132,17 @@ variable "worker_concurrency" {
   }
 }
 
+variable "worker_scale_busy_fraction" {
+  description = "KEDA target for runs in flight: desired replicas >= ceil(active runs / (worker_concurrency x this)), so the pool keeps the replicas the runs it is executing need (Little's law) even when nothing waits. 1 = scale only when every slot is busy."
+  type        = number
+  default     = 0.8
+
+  validation {
+    condition     = var.worker_scale_busy_fraction >= 0.1 && var.worker_scale_busy_fraction <= 1
+    error_message = "worker_scale_busy_fraction must be between 0.1 and 1."
+  }
+}
+
 variable "worker_scale_list_length" {
   description = "KEDA target: waiting runs per worker replica. Desired replicas = ceil(length of the BullMQ wait list / this), clamped to min/max."
   type        = number

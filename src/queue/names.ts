@@ -6,6 +6,11 @@ export function runsWaitListKey(prefix: string): string {
   return `${prefix}:${RUNS_QUEUE}:wait`;
 }
 
+/** BullMQ's active list of the runs queue: a Redis LIST whose length is the runs in flight (KEDA `listLength`). */
+export function runsActiveListKey(prefix: string): string {
+  return `${prefix}:${RUNS_QUEUE}:active`;
+}
+
 /** The queue of online evaluations: finished runs the judge grades, off the runs' own path. */
 export const EVALS_QUEUE = 'evals';
 

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runsActiveListKey, runsWaitListKey } from '../../src/queue/names.js';
 import type { RunRecord } from '../../src/runs/schema.js';
 import { CLIENT_KEY, client, OPERATOR_KEY, startWorker } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
@@ -288,6 +290,14 @@ describe('queue statistics, pause and resume', () => {
     const queued = await Promise.all(
       [1, 2].map(async (i) => (await operator.createRun(run(`${sampleArticle} queued ${i}`))).run),
     );
+    // The lists the KEDA rules watch (infra/terraform): runs in flight and runs waiting, as BullMQ keeps them.
+    const conn = new Redis(redis.url);
+    try {
+      expect(await conn.llen(runsActiveListKey(c.config.redisPrefix))).toBe(1);
+      expect(await conn.llen(runsWaitListKey(c.config.redisPrefix))).toBe(2);
+    } finally {
+      conn.disconnect();
+    }
     const otherTeam = (await operator.createRun(run('My invoice was charged twice.', 'support-desk'))).run;
     expect((await operator.call('POST', '/v1/teams/no-such-team/cancel')).status).toBe(404);
     expect((await client(c.url, CLIENT_KEY).call('POST', '/v1/teams/news-desk/cancel')).status).toBe(403);

@@ -5,7 +5,7 @@ import { agentPolicySchema } from '../../src/agents/schema.js';
 import { LIVENESS_PATH, READINESS_PATH } from '../../src/api/probes.js';
 import { isKnownEnvVar, loadConfig } from '../../src/config/index.js';
 import { modelProviders } from '../../src/core/model.js';
-import { RUNS_QUEUE, runsWaitListKey } from '../../src/queue/names.js';
+import { RUNS_QUEUE, runsActiveListKey, runsWaitListKey } from '../../src/queue/names.js';
 import {
   ATTR_BATON_QUEUE,
   ATTR_BATON_RUN_STATUS,
@@ -124,6 +124,7 @@ describe('terraform: providers and variables', () => {
       'worker_max_replicas',
       'worker_concurrency',
       'worker_scale_list_length',
+      'worker_scale_busy_fraction',
       'max_agent_timeout_seconds',
       'worker_termination_grace_period_seconds',
       'redis_prefix',
@@ -198,7 +199,7 @@ describe('terraform: container apps', () => {
     expect(container('worker').args).toEqual(['worker']);
     const template = block(worker, 'template')!;
     const rules = blocks(template, 'custom_scale_rule');
-    expect(rules).toHaveLength(1);
+    expect(rules.map((r) => r.name)).toEqual(['runs-backlog', 'runs-in-flight']);
     const rule = rules[0]!;
     expect(rule.custom_rule_type).toBe('redis');
     const metadata = resolve(tf, rule.metadata) as Record<string, string>;
@@ -213,6 +214,20 @@ describe('terraform: container apps', () => {
     );
     expect(Number(metadata.listLength)).toBeGreaterThanOrEqual(1);
     expect(Number.isInteger(Number(metadata.listLength))).toBe(true);
+
+    // The second rule keeps the replicas the runs in flight need: active runs per replica below the concurrency.
+    const inFlight = rules[1]!;
+    const inFlightMetadata = resolve(tf, inFlight.metadata) as Record<string, string>;
+    expect(inFlight.custom_rule_type).toBe('redis');
+    expect(inFlightMetadata.listName).toBe(runsActiveListKey(prefix));
+    expect(inFlightMetadata.address).toBe(metadata.address);
+    expect(inFlightMetadata.enableTLS).toBe('true');
+    expect(inFlight.metadata.listLength).toBe(
+      hcl('tostring(max(1, floor(var.worker_concurrency * var.worker_scale_busy_fraction)))'),
+    );
+    expect(blocks(inFlight, 'authentication')[0]?.secret_name).toBe(
+      blocks(rule, 'authentication')[0]?.secret_name,
+    );
 
     const auth = blocks(rule, 'authentication');
     expect(auth).toHaveLength(1);
