@@ -112,6 +112,11 @@ export interface ChatCallOptions {
 export interface ChatModel {
   readonly provider: ModelProvider;
   complete(request: ChatRequest, options: ChatCallOptions): Promise<ChatResult>;
+  /**
+   * Resolves once a call would go out at once: a provider that loads its SDK on first use loads it here. Policies
+   * that time a call (a quota's grant) wait for it first, so the grant is not spent while the SDK loads.
+   */
+  ready?(): Promise<void>;
 }
 
 /** Resolves the model serving one request; providers are created once per process. */

@@ -76,11 +76,17 @@ export function assertProviderConfigured(
  */
 function loadedOnFirstCall(provider: ModelProvider, load: () => Promise<ChatModel>): ChatModel {
   let loading: Promise<ChatModel> | undefined;
+  const loaded = () => {
+    loading ??= load();
+    return loading;
+  };
   return {
     provider,
+    async ready() {
+      await loaded();
+    },
     async complete(request, options) {
-      loading ??= load();
-      return (await loading).complete(request, options);
+      return (await loaded()).complete(request, options);
     },
   };
 }

@@ -235,6 +235,8 @@ export function withQuota(
     provider: model.provider,
     async complete(request: ChatRequest, call: ChatCallOptions): Promise<ChatResult> {
       const deployment = deploymentOf(request);
+      // A grant is a place in the deployment's window: taken when the request can leave, not before.
+      await model.ready?.();
       const grant = await quota.acquire(deployment, estimateRequestTokens(request), call.signal);
       let settled = false;
       let failure: unknown;

@@ -222,7 +222,7 @@ describe('terraform: container apps', () => {
     expect(inFlightMetadata.listName).toBe(runsActiveListKey(prefix));
     expect(inFlightMetadata.address).toBe(metadata.address);
     expect(inFlightMetadata.enableTLS).toBe('true');
-    expect(inFlight.metadata.listLength).toBe(
+    expect((inFlight.metadata as Record<string, unknown>).listLength).toBe(
       hcl('tostring(max(1, floor(var.worker_concurrency * var.worker_scale_busy_fraction)))'),
     );
     expect(blocks(inFlight, 'authentication')[0]?.secret_name).toBe(

@@ -322,3 +322,45 @@ describe('a 429 pause', () => {
     expect(granted).toBe(true);
   });
 });
+
+describe('withQuota and a provider that loads on first use', () => {
+  it('takes its grant only once the provider is ready, so loading the SDK spends none of the window', async () => {
+    const order: string[] = [];
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => {
+      loaded = resolve;
+    });
+    const inner = {
+      provider: 'azure-openai' as const,
+      ready: async () => {
+        await loading;
+        order.push('ready');
+      },
+      complete: async () => {
+        order.push('sent');
+        return {
+          message: { role: 'assistant' as const, content: 'ok' },
+          toolCalls: [],
+          usage: { inputTokens: 1, outputTokens: 1 },
+          model: 'gpt-4o-mini',
+          finishReason: 'stop' as const,
+        };
+      },
+    };
+    const recording = {
+      async acquire(deployment: string, tokens: number): Promise<QuotaGrant> {
+        order.push('granted');
+        return { deployment, tokens, settle: () => undefined };
+      },
+      pause: () => undefined,
+    };
+    const call = withQuota(inner, recording, () => 'gpt-4o-mini').complete(chatRequest(), {
+      signal: new AbortController().signal,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual([]);
+    loaded();
+    await call;
+    expect(order).toEqual(['ready', 'granted', 'sent']);
+  });
+});
