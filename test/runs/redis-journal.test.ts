@@ -22,18 +22,18 @@ const completed = (agent: string) =>
     usage: { inputTokens: 1, outputTokens: 1 },
   }) as const;
 
-describe('the Redis journal with step events', () => {
-  let server: TestRedis;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
+let server: TestRedis;
+let redis: Redis;
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis.disconnect();
+  await server.stop();
+});
 
+describe('the Redis journal with step events', () => {
   const eventTypes = async (runId: string) =>
     (await redis.xrange(runKeys(server.prefix, runId).events, '-', '+')).map(
       ([, f]) => `${(JSON.parse(f[1] ?? '{}') as { type: string }).type}`,
@@ -89,17 +89,6 @@ describe('the Redis journal with step events', () => {
 });
 
 describe("a run's event stream", () => {
-  let server: TestRedis;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis.disconnect();
-    await server.stop();
-  });
-
   it("stores events without the run id (the stream is the run's own) and reads them back with it", async () => {
     const runId = '7b0c2a52-34c8-4f3e-9a4e-0d2f1b6c9e01';
     const log = new RedisEventLog(redis, server.prefix);
