@@ -114,9 +114,12 @@ redis.call('EXPIRE', KEYS[2], ARGV[6])
 redis.call('EXPIRE', KEYS[3], ARGV[6])
 -- The stream's last node keeps the room Redis set aside for more entries (about 4 KB, most of a short run's
 -- footprint), and a finished run's stream gets no more: restoring it from its own serialized form keeps only
--- what it holds, with its ids and expiry.
-local packed = redis.call('DUMP', KEYS[2])
-if packed then redis.call('RESTORE', KEYS[2], math.max(redis.call('PTTL', KEYS[2]), 0), packed, 'REPLACE') end
+-- what it holds, with its ids and expiry. Only a saving: where a server refuses DUMP or RESTORE (a managed Redis
+-- may), the run still finishes with its stream as it was.
+local packed = redis.pcall('DUMP', KEYS[2])
+if type(packed) == 'string' then
+  redis.pcall('RESTORE', KEYS[2], math.max(redis.call('PTTL', KEYS[2]), 0), packed, 'REPLACE')
+end
 return 'finished'`;
 
 /**

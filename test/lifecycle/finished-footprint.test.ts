@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKeys } from '../../src/runs/keys.js';
 import { CLIENT_KEY, client } from '../support/baton.js';
@@ -45,5 +46,33 @@ describe("a finished run's event stream", () => {
     // The stream still takes events (a retried run appends to it) after the ones it had.
     const next = await conn.xadd(key, '*', 'e', '{}');
     expect(next && next > (before.at(-1)?.[0] ?? '')).toBe(true);
+  });
+});
+
+describe('a server that refuses RESTORE (as a managed Redis may)', () => {
+  it('still finishes the run, and keeps its stream as it was', async () => {
+    const admin = new Redis(redis.url);
+    // A user allowed everything but RESTORE: what the finishing script meets on such a server.
+    await admin.call('ACL', 'SETUSER', 'no-restore', 'on', '>no-restore-pw', '~*', '&*', '+@all', '-restore');
+    admin.disconnect();
+    const url = redis.url.replace('redis://', 'redis://no-restore:no-restore-pw@');
+    const limited = await startLifecycleApi({ ...redis, url });
+    try {
+      const c = client(limited.url, CLIENT_KEY);
+      const created = await c.createRun({ team: 'news-desk', pattern: 'sequential', input: sampleArticle });
+      const id = created.run.id;
+      const cancelled = await c.call('POST', `/v1/runs/${id}/cancel`);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+      const key = runKeys(limited.config.redisPrefix, id).events;
+      const events = await limited.services.redis.xrange(key, '-', '+');
+      expect(events.map(([, f]) => JSON.parse(f[1] ?? '{}').type)).toContain('run.cancelled');
+      expect(Number(await limited.services.redis.call('MEMORY', 'USAGE', key))).toBeGreaterThan(4_000);
+      expect(await limited.services.redis.ttl(key)).toBeGreaterThan(0);
+    } finally {
+      await limited.stop();
+      const cleanup = new Redis(redis.url);
+      await cleanup.call('ACL', 'DELUSER', 'no-restore');
+      cleanup.disconnect();
+    }
   });
 });
