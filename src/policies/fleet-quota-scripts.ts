@@ -9,7 +9,9 @@ import type { LuaScript } from './coordination.js';
  * - `meta` (hash): `total` tokens of the grants in the window, `floor` the virtual time of the last grant;
  * - `pause` (string): until when a 429's retry-after pauses the deployment (ms since epoch);
  * - `vt` (hash): the virtual time of each tenant (weighted tokens granted so far);
- * - `waiting` (sorted set): the tenants waiting for capacity, scored by when their claim lapses.
+ * - `waiting` (sorted set): who waits for capacity, one member per tenant and worker (`<tenant>|<worker>`), scored
+ *   by when the claim lapses. Per worker, because a worker that has served its own waiters of a tenant must not
+ *   withdraw the tenant while other workers still hold some.
  *
  * Fair share is start-time fair queuing: a tenant is granted only when no other waiting tenant has an earlier
  * virtual time, and each grant advances the tenant's virtual time by its tokens divided by its weight. A tenant
@@ -36,7 +38,7 @@ end`;
 /**
  * KEYS: grants, tokens, meta, pause, vt, waiting. ARGV: windowMs, rpm (0: none), tpm (0: none), tokens, grant id,
  * tenant, weight, more (1 when the tenant has further waiters in this worker), claimMs (how long a waiting
- * tenant's claim lasts without being renewed), maxSleepMs.
+ * tenant's claim lasts without being renewed), maxSleepMs, worker id.
  * Returns {1, 0} granted; {0, ms} no capacity for ms; {0, -1} capacity, but another tenant goes first.
  */
 export const quotaAcquireScript: LuaScript = {
@@ -47,6 +49,7 @@ local grants, tokens, meta, pause, vt, waiting = KEYS[1], KEYS[2], KEYS[3], KEYS
 local window, rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local cost, id, tenant, weight = tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
 local more, claim, maxSleep = ARGV[8] == '1', tonumber(ARGV[9]), tonumber(ARGV[10])
+local member = tenant .. '|' .. ARGV[11]
 prune(grants, tokens, meta, now, window)
 redis.call('ZREMRANGEBYSCORE', waiting, '-inf', now)
 
@@ -74,7 +77,8 @@ end
 local floor = tonumber(redis.call('HGET', meta, 'floor')) or 0
 local mine = math.max(tonumber(redis.call('HGET', vt, tenant)) or 0, floor)
 local first = true
-for _, other in ipairs(redis.call('ZRANGE', waiting, 0, -1)) do
+for _, waiter in ipairs(redis.call('ZRANGE', waiting, 0, -1)) do
+  local other = string.match(waiter, '^(.*)|')
   if other ~= tenant then
     local theirs = math.max(tonumber(redis.call('HGET', vt, other)) or 0, floor)
     if theirs < mine then first = false end
@@ -84,7 +88,7 @@ end
 local ttl = window * 2 + 60000
 if wait > 0 or not first then
   local sleep = wait > 0 and math.min(wait, maxSleep) or 0
-  redis.call('ZADD', waiting, now + sleep + claim, tenant)
+  redis.call('ZADD', waiting, now + sleep + claim, member)
   redis.call('PEXPIRE', waiting, ttl)
   if wait > 0 then return {0, math.ceil(wait)} end
   return {0, -1}
@@ -95,9 +99,9 @@ redis.call('HSET', tokens, id, cost)
 redis.call('HSET', meta, 'total', total + cost, 'floor', mine)
 redis.call('HSET', vt, tenant, tostring(mine + math.max(cost, 1) / weight))
 if more then
-  redis.call('ZADD', waiting, now + claim, tenant)
+  redis.call('ZADD', waiting, now + claim, member)
 else
-  redis.call('ZREM', waiting, tenant)
+  redis.call('ZREM', waiting, member)
 end
 for i = 1, 6 do redis.call('PEXPIRE', KEYS[i], ttl) end
 return {1, 0}`,

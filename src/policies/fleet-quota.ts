@@ -64,6 +64,8 @@ export class FleetQuota implements DeploymentQuota {
   private readonly tracker: DegradationTracker;
   private readonly maxSleepMs: number;
   private readonly yieldMs: number;
+  /** This worker among the fleet's waiters (its own entries in the `waiting` set). */
+  private readonly id = randomUUID();
 
   constructor(private readonly options: FleetQuotaOptions) {
     this.tracker = new DegradationTracker('quota', options.events ?? silentCoordinationEvents);
@@ -196,6 +198,7 @@ export class FleetQuota implements DeploymentQuota {
         more ? 1 : 0,
         this.maxSleepMs * 4,
         this.maxSleepMs,
+        this.id,
       ]);
       this.tracker.succeeded();
     } catch (err) {

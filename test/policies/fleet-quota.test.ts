@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisCoordination } from '../../src/fleet-redis.js';
 import type { Coordination } from '../../src/policies/coordination.js';
 import { FleetQuota } from '../../src/policies/fleet-quota.js';
+import { quotaAcquireScript } from '../../src/policies/fleet-quota-scripts.js';
 import { QuotaManager } from '../../src/policies/quota.js';
 import { maxInWindow } from '../support/providers.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -150,6 +152,36 @@ describe('fleet quota', () => {
     const heavy = order.slice(0, 40).filter((w) => w === 'heavy').length;
     expect(heavy).toBeGreaterThanOrEqual(27);
     expect(heavy).toBeLessThanOrEqual(33);
+  });
+
+  it('a worker that has served its own waiters of a tenant does not withdraw the tenant for the others', async () => {
+    const prefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
+    const port = coordination(prefix);
+    const keys = ['grants', 'tokens', 'meta', 'pause', 'vt', 'waiting'].map(
+      (part) => `${prefix}:fleet:quota:{d}:${part}`,
+    );
+    // windowMs, rpm, tpm, tokens, grant id, tenant, weight, more, claimMs, maxSleepMs, worker.
+    const ask = async (tenant: string, more: boolean, worker: string, weight = 1) =>
+      (await port.run(quotaAcquireScript, keys, [
+        60_000,
+        0,
+        0,
+        100,
+        randomUUID(),
+        tenant,
+        weight,
+        more ? 1 : 0,
+        60_000,
+        250,
+        worker,
+      ])) as [number, number];
+    // Light (weight 1) has three grants; heavy (weight 3) starts at the floor and takes two, staying behind light.
+    for (let i = 0; i < 3; i++) expect((await ask('light', false, 'A'))[0]).toBe(1);
+    // Worker B holds more heavy waiters; worker A serves its last one.
+    expect((await ask('heavy', true, 'B', 3))[0]).toBe(1);
+    expect((await ask('heavy', false, 'A', 3))[0]).toBe(1);
+    // Heavy, still waiting on B and behind in virtual time, goes first: light yields.
+    expect(await ask('light', true, 'A')).toEqual([0, -1]);
   });
 
   it('falls back to the per-process quota when Redis does not answer, never to none', async () => {
