@@ -212,7 +212,7 @@ export async function openRedisJournal(
     .exec()) as [[Error | null, Record<string, string>], [Error | null, string | null]];
   if (readErr || checkErr) throw readErr ?? checkErr;
   const entries = new Map<string, JournalEntry>();
-  for (const k in raw) entries.set(k, JSON.parse(raw[k] as string) as JournalEntry);
+  for (const k in raw) entries.set(k, decodeJournalEntry(k, raw[k] as string));
   // When a fenced write (or the open) last confirmed that this attempt owns the run.
   let confirmedAt = performance.now();
   if (attempt !== undefined && owner !== fence) throw new AttemptSupersededError();
@@ -235,7 +235,7 @@ export async function openRedisJournal(
     if (written) confirm(done);
   };
   const write = async (k: string, entry: JournalEntry, event: string) => {
-    const value = JSON.stringify(entry);
+    const value = encodeJournalEntry(k, entry);
     await settle(
       putIfCurrent(redis, [keys.record, keys.journal, keys.events], [fence, k, value, MAX, event]),
     );
@@ -273,6 +273,59 @@ export async function openRedisJournal(
 
 const MAX = String(MAX_EVENTS_PER_RUN);
 
+/**
+ * How an agent step's entry is stored: without what the entry already says elsewhere — the result's key (the
+ * journal field), its usage when it is the entry's, an empty list of tool calls, and the structured answer when it
+ * is the text parsed (`structuredIsText`). A finished run keeps its journal for the retention period, so these
+ * repeats were a fifth to a half of each entry. `decodeJournalEntry` puts them back.
+ */
+interface StoredAgentResult extends Omit<AgentResult, 'key' | 'usage' | 'toolCalls'> {
+  key?: string;
+  usage?: AgentResult['usage'];
+  toolCalls?: AgentResult['toolCalls'];
+  structuredIsText?: true;
+}
+
+export function encodeJournalEntry(key: string, entry: JournalEntry): string {
+  if (entry.kind !== 'agent' || !entry.ok) return JSON.stringify(entry);
+  const { key: resultKey, usage, toolCalls, structured, ...rest } = entry.result;
+  const result: StoredAgentResult = rest;
+  if (resultKey !== key) result.key = resultKey;
+  if (usage.inputTokens !== entry.usage.inputTokens || usage.outputTokens !== entry.usage.outputTokens) {
+    result.usage = usage;
+  }
+  if (toolCalls.length > 0) result.toolCalls = toolCalls;
+  if (structured !== undefined) {
+    if (isTextParsed(rest.text, structured)) result.structuredIsText = true;
+    else result.structured = structured;
+  }
+  return JSON.stringify({ ...entry, result });
+}
+
+/** Whether `structured` is exactly what parsing `text` gives (an answer validated without changes). */
+function isTextParsed(text: string, structured: unknown): boolean {
+  try {
+    return JSON.stringify(JSON.parse(text)) === JSON.stringify(structured);
+  } catch {
+    return false;
+  }
+}
+
+/** A stored entry as the engine uses it (entries written before `encodeJournalEntry` read the same). */
+export function decodeJournalEntry(key: string, raw: string): JournalEntry {
+  const entry = JSON.parse(raw) as JournalEntry;
+  if (entry.kind !== 'agent' || !entry.ok) return entry;
+  const { structuredIsText, ...stored } = entry.result as StoredAgentResult;
+  const result: AgentResult = {
+    ...stored,
+    key: stored.key ?? key,
+    usage: stored.usage ?? { inputTokens: entry.usage.inputTokens, outputTokens: entry.usage.outputTokens },
+    toolCalls: stored.toolCalls ?? [],
+  };
+  if (structuredIsText) result.structured = JSON.parse(stored.text);
+  return { ...entry, result };
+}
+
 /** What the journaled agent calls spent (failures included): the usage of a run that ends without an outcome. */
 export function usageOf(entries: readonly [string, JournalEntry][]): RunUsage {
   const usage: RunUsage = { inputTokens: 0, outputTokens: 0, modelCalls: 0 };
@@ -304,5 +357,5 @@ export async function readJournal(
   runId: string,
 ): Promise<[string, JournalEntry][]> {
   const raw = await redis.hgetall(runKeys(prefix, runId).journal);
-  return Object.entries(raw).map(([k, v]) => [k, JSON.parse(v) as JournalEntry]);
+  return Object.entries(raw).map(([k, v]) => [k, decodeJournalEntry(k, v)]);
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentResult } from '../../src/core/agent.js';
 import { AttemptSupersededError } from '../../src/core/errors.js';
 import { RedisEventLog } from '../../src/runs/events.js';
 import { type JournalEntry, openRedisJournal } from '../../src/runs/journal.js';
@@ -115,5 +116,53 @@ describe("a run's event stream", () => {
       agent: 'b',
       runId,
     });
+  });
+});
+
+describe('stored journal entries', () => {
+  const agentEntry = (result: Partial<AgentResult>): JournalEntry => ({
+    kind: 'agent',
+    ok: true,
+    result: {
+      key: 'seq/0/agent:a',
+      agent: 'a',
+      text: '{"title":"t","n":1}',
+      structured: { title: 't', n: 1 },
+      toolCalls: [],
+      usage: { inputTokens: 10, outputTokens: 2 },
+      attempts: 1,
+      durationMs: 1.5,
+      model: 'm',
+      ...result,
+    },
+    usage: { inputTokens: 10, outputTokens: 2 },
+    modelCalls: 1,
+    startedAt: '2026-11-30T00:00:00.000Z',
+    completedAt: '2026-11-30T00:00:00.002Z',
+  });
+
+  it('leave out what the entry says elsewhere, and read back exactly as written', async () => {
+    const cases: [string, JournalEntry][] = [
+      ['seq/0/agent:a', agentEntry({})],
+      // Structured answers that are not the text parsed, usage of the last attempt only, tool calls, another key.
+      ['seq/1/agent:a', agentEntry({ structured: { title: 't', n: 1, added: true } })],
+      ['seq/2/agent:a', agentEntry({ usage: { inputTokens: 5, outputTokens: 1 }, key: 'elsewhere' })],
+      [
+        'seq/3/agent:a',
+        agentEntry({ toolCalls: [{ id: 'c1', name: 'kb', arguments: '{}' }], structured: undefined }),
+      ],
+      ['seq/4/agent:a', agentEntry({ text: 'not json', structured: 'not json' })],
+      ['seq/5/step', step(5)],
+    ];
+    await redis.hset(runKeys(server.prefix, 'r9').record, 'attempt', '1');
+    const journal = await openRedisJournal(redis, server.prefix, 'r9', 1);
+    for (const [k, entry] of cases) await journal.put(k, entry);
+    const stored = await redis.hget(runKeys(server.prefix, 'r9').journal, 'seq/0/agent:a');
+    expect(stored).not.toContain('"key"');
+    expect(stored).not.toContain('"toolCalls"');
+    expect(stored).not.toContain('"structured"');
+    expect(JSON.parse(stored ?? '{}').result.usage).toBeUndefined();
+    const reopened = await openRedisJournal(redis, server.prefix, 'r9', 1);
+    for (const [k, entry] of cases) expect(reopened.get(k)).toStrictEqual(JSON.parse(JSON.stringify(entry)));
   });
 });
