@@ -9,6 +9,7 @@ import {
 } from '../core/errors.js';
 import { type AgentCallSettlement, noRuntimeHooks, type RuntimeHooks } from '../core/hooks.js';
 import type { ChatMessage, ChatRequest, ModelRouter, ModelSettings, TokenUsage } from '../core/model.js';
+import { elapsedMs } from '../core/time.js';
 import { estimateTokens } from '../core/tokens.js';
 import type { ToolLoop } from '../core/tools.js';
 import type { RunGuardrails } from '../guardrails/index.js';
@@ -236,7 +237,7 @@ export class AgentRuntime {
           try {
             return await attemptModelCall(plan, attempt, spent);
           } catch (error) {
-            req.onAttemptFailed?.({ attempt, error, durationMs: performance.now() - at });
+            req.onAttemptFailed?.({ attempt, error, durationMs: elapsedMs(at) });
             throw error;
           }
         }, signal),
@@ -252,7 +253,7 @@ export class AgentRuntime {
           toolCalls: chat.toolCalls,
           usage: spent.usage,
           attempts,
-          durationMs: performance.now() - started,
+          durationMs: elapsedMs(started),
           model: chat.model,
           ...(spent.costUsd !== undefined ? { costUsd: spent.costUsd } : {}),
         },

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentResult } from '../../src/core/agent.js';
 import { AttemptSupersededError } from '../../src/core/errors.js';
+import { elapsedMs } from '../../src/core/time.js';
 import { RedisEventLog } from '../../src/runs/events.js';
 import { type JournalEntry, openRedisJournal } from '../../src/runs/journal.js';
 import { runKeys } from '../../src/runs/keys.js';
@@ -164,5 +165,14 @@ describe('stored journal entries', () => {
     expect(JSON.parse(stored ?? '{}').result.usage).toBeUndefined();
     const reopened = await openRedisJournal(redis, server.prefix, 'r9', 1);
     for (const [k, entry] of cases) expect(reopened.get(k)).toStrictEqual(JSON.parse(JSON.stringify(entry)));
+  });
+});
+
+describe('durations as they are journaled', () => {
+  it('are kept to the microsecond: no timer noise in every finished run', () => {
+    const started = performance.now() - 12.3456789;
+    const elapsed = elapsedMs(started);
+    expect(elapsed).toBeGreaterThanOrEqual(12.345);
+    expect(Math.round(elapsed * 1000) / 1000).toBe(elapsed);
   });
 });
