@@ -30,6 +30,10 @@ export const stepRecordSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
   attempts: z.number().int(),
   startedAt: z.string(),
+  completedAt: z
+    .string()
+    .optional()
+    .describe('When the step was journaled (absent on records written before it was kept).'),
   durationMs: z.number(),
   usage: tokenUsageSchema,
   costUsd: z.number().optional(),

@@ -80,8 +80,8 @@ export function stepsFromJournal(entries: readonly [string, JournalEntry][]): St
   const sortable: { step: StepRecord; completedAt: string; order: number | undefined }[] = [];
   for (const [key, e] of entries) {
     if (e.kind === 'tool' && e.status !== 'started') {
-      const { completedAt, order, ...step } = toolStep(key, e);
-      sortable.push({ step, completedAt, order });
+      const { order, ...step } = toolStep(key, e);
+      sortable.push({ step, completedAt: step.completedAt, order });
     }
     if (e.kind !== 'agent') continue;
     const step: StepRecord = e.ok
@@ -89,6 +89,7 @@ export function stepsFromJournal(entries: readonly [string, JournalEntry][]): St
           key,
           kind: 'agent',
           startedAt: e.startedAt,
+          completedAt: e.completedAt,
           usage: e.usage,
           agent: e.result.agent,
           status: 'succeeded',
@@ -100,6 +101,7 @@ export function stepsFromJournal(entries: readonly [string, JournalEntry][]): St
           key,
           kind: 'agent',
           startedAt: e.startedAt,
+          completedAt: e.completedAt,
           usage: e.usage,
           agent: e.agent,
           status: 'failed',

@@ -57,6 +57,35 @@ describe('run timeline', () => {
     expect(page).toContain('guardrail.triggered');
   });
 
+  it('puts a step that began while another was still running in its own lane, though the duration ends sooner', () => {
+    // The first step's duration is timed from its model call (2.5 ms), but it was journaled at 5 ms: the second,
+    // started at 3 ms, overlapped it.
+    const step = (key: string, agent: string, start: number, durationMs: number, completed: number) => ({
+      key,
+      kind: 'agent' as const,
+      agent,
+      status: 'succeeded' as const,
+      attempts: 1,
+      startedAt: at(start),
+      completedAt: at(completed),
+      durationMs,
+      usage: { inputTokens: 1, outputTokens: 1 },
+    });
+    const t = buildTimeline(
+      record({
+        pattern: 'concurrent',
+        steps: [step('c/a', 'a', 100, 2.5, 105), step('c/b', 'b', 103, 1, 104)],
+      }),
+      [],
+      T0 + 400,
+    );
+    expect(t.lanes).toBe(2);
+    expect(t.bars.map((b) => [b.label, b.lane])).toEqual([
+      ['a', 0],
+      ['b', 1],
+    ]);
+  });
+
   it('marks breaker rejections, retries and overlapping calls as lanes', () => {
     const step = (key: string, agent: string, start: number, ms: number, extra: object = {}) => ({
       key,

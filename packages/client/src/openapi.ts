@@ -611,6 +611,7 @@ export interface components {
                 status: "succeeded" | "failed";
                 attempts: number;
                 startedAt: string;
+                completedAt?: string;
                 durationMs: number;
                 usage: {
                     inputTokens: number;

@@ -26,6 +26,12 @@ export interface Bar {
   /** Milliseconds since the run was created. */
   start: number;
   end: number;
+  /**
+   * The end of the millisecond it was journaled in, when known. `start` is a millisecond timestamp and `end` adds
+   * a duration timed from a later moment (the model call's start), so `end` alone can fall before the start of a
+   * step that began while this one was still running; lanes are packed by this instead.
+   */
+  until?: number;
   state: BarState;
   /** Ran in an earlier worker attempt and was replayed from the journal by a later one (not run again). */
   replayed: boolean;
@@ -122,6 +128,7 @@ function stepBar(step: StepRecord, origin: number, attempts: Timeline['attempts'
     label: step.agent,
     start,
     end: start + Math.max(step.durationMs, 0),
+    ...(step.completedAt ? { until: Date.parse(step.completedAt) - origin + 1 } : {}),
     state: rejected ? 'rejected' : step.status,
     replayed: attempts.some((a) => a.attempt > attempt),
     attempt,
@@ -138,7 +145,7 @@ function packLanes(bars: Bar[]): number {
   for (const bar of bars) {
     let lane = laneEnds.findIndex((end) => end <= bar.start);
     if (lane < 0) lane = laneEnds.length;
-    laneEnds[lane] = Math.max(bar.end, bar.start + 1);
+    laneEnds[lane] = Math.max(bar.end, bar.start + 1, bar.until ?? 0);
     bar.lane = lane;
   }
   return Math.max(laneEnds.length, 1);
