@@ -1,4 +1,4 @@
-import type { ModelRouter, ModelSettings } from '../src/core/model.js';
+import type { ChatModel, ChatResult, ModelRouter, ModelSettings } from '../src/core/model.js';
 import { judgeAgreement } from './scorers/agreement.js';
 import { defaultRubric, type JudgeRubric, judgeScore } from './scorers/judge.js';
 
@@ -20,6 +20,26 @@ export interface JudgeOutcome {
   error?: { code: string; message: string };
 }
 
+/** One judge request: the prompt as the judge agent's only message, answered within `timeoutMs`. */
+export function askJudge(
+  model: ChatModel,
+  settings: ModelSettings,
+  prompt: string,
+  seed: number,
+  timeoutMs = JUDGE_TIMEOUT_MS,
+): Promise<ChatResult> {
+  return model.complete(
+    {
+      agent: JUDGE_AGENT,
+      model: settings,
+      messages: [{ role: 'user', content: prompt }],
+      seed,
+      simulation: { skill: JUDGE_SKILL },
+    },
+    { signal: AbortSignal.timeout(timeoutMs) },
+  );
+}
+
 /** Grades one run: its input and its output (undefined for a run without output, which scores 0 uncalled). */
 export type RunJudge = (input: unknown, output: unknown, seed: number) => Promise<JudgeOutcome>;
 
@@ -34,19 +54,7 @@ export function modelJudge(
     if (output === undefined) return { score: 0 };
     try {
       const result = await judgeScore(
-        async (prompt) => {
-          const reply = await model.complete(
-            {
-              agent: JUDGE_AGENT,
-              model: settings,
-              messages: [{ role: 'user', content: prompt }],
-              seed,
-              simulation: { skill: JUDGE_SKILL },
-            },
-            { signal: AbortSignal.timeout(options.timeoutMs ?? JUDGE_TIMEOUT_MS) },
-          );
-          return reply.message.content;
-        },
+        async (prompt) => (await askJudge(model, settings, prompt, seed, options.timeoutMs)).message.content,
         input,
         output,
         rubric,

@@ -9,7 +9,7 @@ import type { TeamResolver } from '../src/teams/resolver.js';
 import type { TeamDefinition } from '../src/teams/schema.js';
 import { withVariant } from '../src/teams/variants.js';
 import { recordEvalScore } from '../src/telemetry/metrics.js';
-import { JUDGE_AGENT, JUDGE_SKILL, JUDGE_TIMEOUT_MS } from './judge-run.js';
+import { askJudge } from './judge-run.js';
 import { scorableOutput } from './score.js';
 import { defaultRubric, type JudgeRubric, judgeScore } from './scorers/judge.js';
 
@@ -89,16 +89,7 @@ export function onlineEvaluator(deps: OnlineEvaluatorDeps): (runId: string) => P
     try {
       const result = await judgeScore(
         async (prompt) => {
-          const reply = await model.complete(
-            {
-              agent: JUDGE_AGENT,
-              model: settings,
-              messages: [{ role: 'user', content: prompt }],
-              seed,
-              simulation: { skill: JUDGE_SKILL },
-            },
-            { signal: AbortSignal.timeout(JUDGE_TIMEOUT_MS) },
-          );
+          const reply = await askJudge(model, settings, prompt, seed);
           spent += reply.usage.inputTokens + reply.usage.outputTokens;
           answeredBy = reply.model;
           return reply.message.content;
