@@ -4,7 +4,7 @@ import type { TenantLimitName, TenantLimits } from '../config/tenant-limits.js';
 import { RunCancelledError } from '../core/errors.js';
 import { type RunEventInput, terminalEventTypes } from '../core/events.js';
 import type { HumanAnswer, PendingInput, RunOutcome, RunUsage } from '../core/run.js';
-import { MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
+import { encodeStoredEvent, MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
 import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
 import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
 import type { RunRecord, Webhook } from '../runs/schema.js';
@@ -221,7 +221,7 @@ export class RunWrites {
       r.id,
       r.step,
       JSON.stringify(r),
-      this.events.encode({ type: 'input.requested', request: r }),
+      encodeStoredEvent({ type: 'input.requested', request: r }),
     ]);
     const [waited, ...added] = (await this.redis.eval(
       WAIT_FOR_INPUT,
@@ -259,7 +259,7 @@ export class RunWrites {
       request.id,
       request.step,
       JSON.stringify({ kind: 'step', value: answer, completedAt: answer.at }),
-      this.events.encode(event),
+      encodeStoredEvent(event),
       String(MAX_EVENTS_PER_RUN),
     )) as Closed;
   }
@@ -359,7 +359,7 @@ export class RunWrites {
       arg(options.fence),
       id,
       String(outcome.usage.inputTokens + outcome.usage.outputTokens),
-      this.events.encode(terminalEvent(outcome)),
+      encodeStoredEvent(terminalEvent(outcome)),
       String(MAX_EVENTS_PER_RUN),
       String(this.retentionSeconds),
       String(TOKENS_COUNTER_TTL_SECONDS),

@@ -47,11 +47,6 @@ export class RedisEventLog implements EventSink {
     await this.write(key, event);
   }
 
-  /** The stream entry of `event`: what a writer that appends it itself (a terminal event in a script) stores. */
-  encode(event: RunEventInput): string {
-    return encodeStoredEvent(event);
-  }
-
   private async write(key: string, event: RunEventInput): Promise<void> {
     await this.redis.xadd(key, 'MAXLEN', '~', MAX_EVENTS_PER_RUN, '*', 'e', encodeStoredEvent(event));
   }
