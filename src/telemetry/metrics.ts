@@ -177,16 +177,17 @@ export interface ModelCallRecord {
 /** One model request (one attempt): `gen_ai.client.operation.duration` and `gen_ai.client.token.usage`. */
 export function recordModelCall(call: ModelCallRecord): void {
   const i = instruments();
-  const base = definedAttributes({
+  // Built field by field, not through definedAttributes: this runs on every model request.
+  const base: Attributes = {
     [ATTR_GEN_AI_OPERATION_NAME]: call.operation ?? GEN_AI_OPERATION.chat,
     [ATTR_GEN_AI_PROVIDER_NAME]: call.provider,
     [ATTR_GEN_AI_REQUEST_MODEL]: call.requestModel,
-    [ATTR_GEN_AI_RESPONSE_MODEL]: call.responseModel,
-  });
-  i.operationDuration.record(seconds(call.durationMs), {
-    ...base,
-    ...definedAttributes({ [ATTR_ERROR_TYPE]: call.errorType }),
-  });
+  };
+  if (call.responseModel !== undefined) base[ATTR_GEN_AI_RESPONSE_MODEL] = call.responseModel;
+  i.operationDuration.record(
+    seconds(call.durationMs),
+    call.errorType === undefined ? base : { ...base, [ATTR_ERROR_TYPE]: call.errorType },
+  );
   if (call.inputTokens !== undefined) {
     i.tokenUsage.record(call.inputTokens, { ...base, [ATTR_GEN_AI_TOKEN_TYPE]: 'input' });
   }
