@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    globalSetup: ['test/support/prerequisites.ts'],
+    globalSetup: ['test/support/prerequisites.ts', 'test/support/scratch-tmpdir.ts'],
   },
 });
