@@ -57,6 +57,32 @@ describe('run timeline', () => {
     expect(page).toContain('guardrail.triggered');
   });
 
+  it("shows the run's online evaluations, each scorer's score, its judge and rubric, escaped", () => {
+    const page = runLive(
+      record({
+        evaluations: [
+          {
+            scorer: 'judge',
+            score: 0.75,
+            judgeModel: 'gpt-4o-mini',
+            rubric: 'Faithful <and> brief',
+            at: at(900),
+          },
+          { scorer: 'schema', score: 1, at: at(901) },
+        ],
+      }),
+      [],
+      undefined,
+      T0 + 1_000,
+    ).value;
+    const section = page.slice(page.indexOf('id="evaluations-h"'), page.indexOf('id="events-h"'));
+    expect(section).toContain('Evaluations');
+    expect(section).toContain('<code>judge</code></td><td class="num">0.75</td><td>gpt-4o-mini</td>');
+    expect(section).toContain('Faithful &lt;and&gt; brief');
+    expect(section).toContain('<code>schema</code></td><td class="num">1.00</td><td>—</td>');
+    expect(runLive(record(), [], undefined).value).not.toContain('id="evaluations-h"');
+  });
+
   it('puts a step that began while another was still running in its own lane, though the duration ends sooner', () => {
     // The first step's duration is timed from its model call (2.5 ms), but it was journaled at 5 ms: the second,
     // started at 3 ms, overlapped it.

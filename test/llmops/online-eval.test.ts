@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEvalCommand } from '../../evals/runner.js';
 import { EVALS_QUEUE, RUNS_QUEUE } from '../../src/queue/names.js';
 import type { RunRecord } from '../../src/runs/schema.js';
-import { CLIENT_KEY, client, ROOT, startApi, startWorker } from '../support/baton.js';
+import { CLIENT_KEY, client, OPERATOR_KEY, ROOT, startApi, startWorker } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { type OtlpCollector, startOtlpCollector } from '../support/otlp-collector.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
@@ -113,6 +113,15 @@ describe('online evaluation', () => {
         expect(judge?.score).toBeLessThanOrEqual(1);
         expect(judge?.judgeModel).toBe('simulated');
         expect(graded?.evaluations?.find((e) => e.scorer === 'schema')?.score).toBe(1);
+        // Operators see the scores on the run inspector's page.
+        const page = await fetch(`${api.url}/admin/runs/${run.id}`, {
+          headers: { authorization: `Bearer ${OPERATOR_KEY}` },
+        });
+        expect(page.status).toBe(200);
+        const text = await page.text();
+        const section = text.slice(text.indexOf('id="evaluations-h"'));
+        expect(section).toContain(`<code>judge</code></td><td class="num">${judge?.score.toFixed(2)}</td>`);
+        expect(section).toContain('<code>schema</code></td><td class="num">1.00</td>');
       }
       const [metric] = await collector.waitForMetrics(
         (m) =>

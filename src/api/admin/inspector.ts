@@ -365,6 +365,13 @@ function feedbackSection(r: RunRecord): Html {
 <tbody>${r.feedback.map((f) => html`<tr><td>${iso(f.at)}</td><td class="num">${f.score}</td><td>${f.step ?? '—'}</td><td>${f.comment ?? '—'}</td></tr>`)}</tbody></table></section>`;
 }
 
+/** Online evaluation scores (the `evals` queue grades a sample of finished runs): each scorer's verdict. */
+function evaluationsSection(r: RunRecord): Html {
+  if (!r.evaluations?.length) return html``;
+  return html`<section aria-labelledby="evaluations-h"><h2 id="evaluations-h">Evaluations</h2><table><thead><tr><th scope="col">At</th><th scope="col">Scorer</th><th scope="col">Score</th><th scope="col">Judge model</th><th scope="col">Rubric</th></tr></thead>
+<tbody>${r.evaluations.map((e) => html`<tr><td>${iso(e.at)}</td><td><code>${e.scorer}</code></td><td class="num">${e.score.toFixed(2)}</td><td>${e.judgeModel ?? '—'}</td><td>${e.rubric ?? '—'}</td></tr>`)}</tbody></table></section>`;
+}
+
 /** The part of the run page that live updates replace: everything that changes while the run runs. */
 export function runLive(
   record: RunRecord,
@@ -379,6 +386,7 @@ ${summary(record, traceUrl)}
 ${patternPicture(record, events)}
 ${outputSection(record)}
 ${record.steps.length > 0 ? html`<section aria-labelledby="usage-h"><h2 id="usage-h">Usage</h2>${usageByAgent(record)}</section>` : ''}
+${evaluationsSection(record)}
 ${feedbackSection(record)}
 <section aria-labelledby="events-h"><h2 id="events-h">Events</h2>${eventLog(events)}</section>
 </div>`;
