@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Coordination, CoordinationEvents, LuaScript } from './policies/coordination.js';
+import { type RedisScript, redisScript } from './runs/redis-script.js';
 
 /**
  * The fleet's coordination port over ioredis. Its connection has no offline queue and a command timeout: while
@@ -24,14 +24,14 @@ export function redisCoordination(
     retryStrategy: (times) => Math.min(50 * times, 500),
   });
   redis.on('error', (err) => log.debug({ err: err.message }, 'fleet coordination connection error'));
-  const shas = new Map<LuaScript, string>();
-  const shaOf = (script: LuaScript) => {
-    let sha = shas.get(script);
-    if (!sha) {
-      sha = createHash('sha1').update(script.source).digest('hex');
-      shas.set(script, sha);
+  const scripts = new Map<LuaScript, RedisScript>();
+  const scriptFor = (script: LuaScript) => {
+    let bound = scripts.get(script);
+    if (!bound) {
+      bound = redisScript(script.source);
+      scripts.set(script, bound);
     }
-    return sha;
+    return bound;
   };
   /** A connection that is (re)connecting gets `timeoutMs` to become ready, as a command would. */
   const ready = () =>
@@ -52,12 +52,7 @@ export function redisCoordination(
     prefix,
     async run(script, keys, args) {
       await ready();
-      try {
-        return await redis.evalsha(shaOf(script), keys.length, ...keys, ...args);
-      } catch (err) {
-        if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-        return redis.eval(script.source, keys.length, ...keys, ...args);
-      }
+      return scriptFor(script)(redis, keys, args);
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

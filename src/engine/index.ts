@@ -3,6 +3,7 @@ import { noEngineHooks } from '../core/hooks.js';
 import type { PendingInput, RunOutcome } from '../core/run.js';
 import type { RegisteredPattern } from '../orchestrators/pattern.js';
 import { RunBudget } from '../policies/budget.js';
+import type { EventSink } from '../runs/events.js';
 import { type RunRequest, resolveRunOptions } from '../runs/schema.js';
 import { type RunTeam, resolveRunTeam } from '../teams/resolver.js';
 import type { TeamDefinition } from '../teams/schema.js';
@@ -32,6 +33,9 @@ function patternFor(deps: EngineDeps, team: TeamDefinition, request: RunRequest)
  */
 export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<RunOutcome> {
   const { runId, request, journal } = input;
+  // A journal that writes the run's events keeps them in order with its held step starts.
+  const { steps } = journal;
+  const events: EventSink = steps ? { append: (_, event) => steps.emit(event) } : input.events;
   const hooks = deps.hooks ?? noEngineHooks;
   const now = deps.now ?? Date.now;
   const entries = journal.entries();
@@ -69,11 +73,11 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
       });
       const guardrails = guardrailsForRun(deps, team, request, {
         seed: options.seed,
-        emit: (e) => input.events.append(runId, e),
+        emit: (e) => events.append(runId, e),
       });
       const ctx = buildRunContext(
         {
-          ...{ runId, request, team, options, journal, events: input.events, budget, run, hooks, now },
+          ...{ runId, request, team, options, journal, events, budget, run, hooks, now },
           inputs: input.inputs,
           guardrails,
           waiting,
@@ -81,18 +85,23 @@ export async function execute(input: ExecuteInput, deps: EngineDeps): Promise<Ru
         deps,
       );
       const started = { type: 'run.started', attempt: input.attempt, resumed } as const;
-      await (journal.steps ? journal.steps.announce(started) : ctx.emit(started));
+      await (steps ? steps.announce(started) : ctx.emit(started));
       const result = await pattern.run(ctx);
-      await journal.steps?.flush();
+      await steps?.flush();
       return finish(succeeded(team, restoredResult(guardrails, result)));
     } catch (err) {
       // Every request the execution reached (concurrent branches may each have asked), not just the first.
       if (err instanceof RunWaitingError && run) {
-        await journal.steps?.flush();
+        await steps?.flush();
         throw new RunWaitingError(waiting, wakeAt(waiting, run, now()));
       }
-      if (err instanceof RunInterruptedError || !(err instanceof BatonError)) throw err;
-      await journal.steps?.flush();
+      if (err instanceof RunInterruptedError || !(err instanceof BatonError)) {
+        // Step starts still held are written before the execution ends (never after what follows it): a
+        // superseded attempt's are refused, and the error that ended the execution is the one to report.
+        await steps?.flush().catch(() => {});
+        throw err;
+      }
+      await steps?.flush();
       return finish(ended(err));
     } finally {
       run?.dispose();

@@ -155,6 +155,9 @@ export class RunLifecycle {
     const { request, owner } = input;
     this.webhooks.check(request.webhook);
     const subject = input.subject ?? request.metadata?.subject;
+    // Asked while the team resolves (one round trip less before the insert); a failure surfaces where it is read.
+    const paused = this.deps.queue.isPaused();
+    paused.catch(() => {});
     const resolved = await this.assignedTeam(request, subject ?? runId);
     const team = resolved.team;
     const variant = resolved.variant ?? BASE_VARIANT;
@@ -171,7 +174,7 @@ export class RunLifecycle {
       steps: [],
       ...(input.traceId ? { traceId: input.traceId } : {}),
       attempt: 0,
-      ...((await this.deps.queue.isPaused()) ? { queuePaused: true } : {}),
+      ...((await paused) ? { queuePaused: true } : {}),
       definitionVersion: resolved.definitionVersion,
       teamVersion: resolved.teamVersion,
       variant,
@@ -229,30 +232,25 @@ export class RunLifecycle {
 
   /**
    * A worker took the run's job: counts the attempt (its fencing token) and marks the run running, unless the run
-   * is gone, already finished (a duplicate delivery), cancelled before it started (then it is finished as
-   * cancelled here), or a newer attempt started meanwhile.
+   * is gone, already finished (a duplicate delivery), or cancelled before it started (then it is finished as
+   * cancelled here, unless a newer attempt took over meanwhile).
    */
   async start(runId: string): Promise<StartDecision> {
-    const attempt = await this.deps.writes.nextAttempt(runId);
-    if (attempt === 0) return { kind: 'gone' };
-    // The record alone: the execution reads the journal itself, once.
-    const stored = await this.deps.store.get(runId, { details: false });
-    if (!stored) return { kind: 'gone' };
-    if (this.deps.store.isTerminal(stored.record.status)) return { kind: 'finished', record: stored.record };
-    const startedAt = stored.record.startedAt ?? new Date().toISOString();
-    if (stored.record.cancelRequested) {
+    // One round trip: the attempt counted, the run marked running and its record read back (not its journal:
+    // the execution reads that itself, once).
+    const started = await this.deps.writes.startAttempt(runId, new Date().toISOString());
+    if (started.verdict === 'gone') return { kind: 'gone' };
+    const { record, owner } = this.deps.store.fromFields(runId, started.fields);
+    const { attempt } = started;
+    if (started.verdict === 'finished') return { kind: 'finished', record };
+    const startedAt = record.startedAt ?? new Date().toISOString();
+    if (started.verdict === 'cancel') {
       const ended = await this.finishAs(runId, 'cancelled', () =>
-        this.deps.writes.finishCancelled(stored.record, { startedAt, fence: attempt }),
+        this.deps.writes.finishCancelled(record, { startedAt, fence: attempt }),
       );
       return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
     }
-    const marked = await this.deps.writes.markRunning(runId, startedAt, attempt);
-    if (marked === 'running') {
-      return { kind: 'run', record: stored.record, owner: stored.owner, attempt, startedAt };
-    }
-    if (marked === 'superseded') return { kind: 'superseded' };
-    const now = await this.deps.store.get(runId);
-    return now ? { kind: 'finished', record: now.record } : { kind: 'gone' };
+    return { kind: 'run', record, owner, attempt, startedAt };
   }
 
   /**

@@ -7,6 +7,7 @@ import type { HumanAnswer, PendingInput, RunOutcome, RunUsage } from '../core/ru
 import { encodeStoredEvent, MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
 import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
 import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
+import { redisScript } from '../runs/redis-script.js';
 import type { RunRecord, Webhook } from '../runs/schema.js';
 import { encodeRecordFields, PENDING_FIELD_PREFIX } from '../runs/store.js';
 import {
@@ -14,11 +15,18 @@ import {
   CLOSE_INPUT,
   FINISH_RUN,
   INSERT_RUN,
-  MARK_RUNNING,
-  NEXT_ATTEMPT,
   RELEASE_IF_OURS,
+  START_ATTEMPT,
   WAIT_FOR_INPUT,
 } from './scripts.js';
+
+const claimStatusScript = redisScript(CLAIM_STATUS);
+const closeInputScript = redisScript(CLOSE_INPUT);
+const finishRunScript = redisScript(FINISH_RUN);
+const insertRunScript = redisScript(INSERT_RUN);
+const startAttemptScript = redisScript(START_ATTEMPT);
+const releaseIfOursScript = redisScript(RELEASE_IF_OURS);
+const waitForInputScript = redisScript(WAIT_FOR_INPUT);
 
 /**
  * Every Redis write that moves a run through its lifecycle — creation with its idempotency key and its tenant's
@@ -60,7 +68,10 @@ export type Inserted =
 export type Finished = 'finished' | 'finished-already' | 'superseded' | 'gone';
 
 /** How marking a run running went. */
-export type Started = 'running' | 'finished' | 'superseded' | 'gone';
+/** How an attempt's start went (`startAttempt`): with the attempt number and the record's stored fields. */
+export type AttemptStart =
+  | { verdict: 'gone' }
+  | { verdict: 'running' | 'finished' | 'cancel'; attempt: number; fields: Record<string, string> };
 
 /** How recording a wait for human input went (see WAIT_FOR_INPUT). */
 export type Waited = 'waiting' | 'answered' | 'finished' | 'superseded' | 'gone';
@@ -139,33 +150,36 @@ export class RunWrites {
     const tenant = tenantKeys(this.prefix, owner);
     const now = Date.now();
     const fields = { ...encodeRecordFields(record), owner, trace: JSON.stringify(trace) };
-    const [verdict, retryAfterMs] = (await this.redis.eval(
-      INSERT_RUN,
-      8,
-      runKeys(this.prefix, record.id).record,
-      idx.all,
-      idx.byOwner(owner),
-      idx.live,
-      tenant.live,
-      tenant.perMinute,
-      tenant.tokens(utcDay(now)),
-      idx.tenants,
-      record.id,
-      String(Date.parse(record.createdAt)),
-      String(now),
-      arg(limits?.inflight),
-      arg(limits?.perMinute),
-      arg(limits?.tokensPerDay),
-      runKeys(this.prefix, '').record,
-      owner,
-      ...flat(fields),
+    const [verdict, retryAfterMs] = (await insertRunScript(
+      this.redis,
+      [
+        runKeys(this.prefix, record.id).record,
+        idx.all,
+        idx.byOwner(owner),
+        idx.live,
+        tenant.live,
+        tenant.perMinute,
+        tenant.tokens(utcDay(now)),
+        idx.tenants,
+      ],
+      [
+        record.id,
+        String(Date.parse(record.createdAt)),
+        String(now),
+        arg(limits?.inflight),
+        arg(limits?.perMinute),
+        arg(limits?.tokensPerDay),
+        runKeys(this.prefix, '').record,
+        owner,
+        ...flat(fields),
+      ],
     )) as [string, number];
     if (verdict === 'ok') return undefined;
     return { limited: verdict as TenantLimitName, retryAfterMs: Number(retryAfterMs) };
   }
 
   private async releaseIdempotencyKey(id: string, owner: string, key: string): Promise<void> {
-    await this.redis.eval(RELEASE_IF_OURS, 1, this.idempotencyKey(owner, key), id);
+    await releaseIfOursScript(this.redis, [this.idempotencyKey(owner, key)], [id]);
   }
 
   /**
@@ -189,23 +203,21 @@ export class RunWrites {
   }
 
   /**
-   * Counts a worker attempt at the run and returns it (durable across crashes): the attempt's fencing token, which
-   * its journal and finishing writes must still match. 0 when the run does not exist.
+   * Begins a worker's attempt at the run (`START_ATTEMPT`): its fencing token, which the attempt's journal and
+   * finishing writes must still match, and the record's fields after the start. `startedAt` is kept only when the
+   * run has not started before.
    */
-  async nextAttempt(id: string): Promise<number> {
-    return Number(await this.redis.eval(NEXT_ATTEMPT, 1, runKeys(this.prefix, id).record));
-  }
-
-  /** Marks the run running for `attempt`, unless it has finished or a newer attempt has started. */
-  async markRunning(id: string, startedAt: string, attempt: number): Promise<Started> {
-    const key = runKeys(this.prefix, id).record;
-    return (await this.redis.eval(
-      MARK_RUNNING,
-      1,
-      key,
-      String(attempt),
-      JSON.stringify(startedAt),
-    )) as Started;
+  async startAttempt(id: string, startedAt: string): Promise<AttemptStart> {
+    const [verdict, attempt, fields] = (await startAttemptScript(
+      this.redis,
+      [runKeys(this.prefix, id).record],
+      [JSON.stringify(startedAt)],
+    )) as [AttemptStart['verdict'], number?, string[]?];
+    if (verdict === 'gone') return { verdict };
+    const stored: Record<string, string> = {};
+    const flat = fields ?? [];
+    for (let i = 0; i + 1 < flat.length; i += 2) stored[flat[i] as string] = flat[i + 1] as string;
+    return { verdict, attempt: Number(attempt), fields: stored };
   }
 
   /** Fields that are not the run's status: the queue-paused note. */
@@ -223,15 +235,10 @@ export class RunWrites {
       JSON.stringify(r),
       encodeStoredEvent({ type: 'input.requested', request: r }),
     ]);
-    const [waited, ...added] = (await this.redis.eval(
-      WAIT_FOR_INPUT,
-      3,
-      keys.record,
-      keys.journal,
-      keys.events,
-      String(attempt),
-      String(MAX_EVENTS_PER_RUN),
-      ...args,
+    const [waited, ...added] = (await waitForInputScript(
+      this.redis,
+      [keys.record, keys.journal, keys.events],
+      [String(attempt), String(MAX_EVENTS_PER_RUN), ...args],
     )) as [Waited, ...string[]];
     return { waited, added };
   }
@@ -250,17 +257,16 @@ export class RunWrites {
     event: RunEventInput,
   ): Promise<Closed> {
     const keys = runKeys(this.prefix, id);
-    return (await this.redis.eval(
-      CLOSE_INPUT,
-      3,
-      keys.record,
-      keys.journal,
-      keys.events,
-      request.id,
-      request.step,
-      JSON.stringify({ kind: 'step', value: answer, completedAt: answer.at }),
-      encodeStoredEvent(event),
-      String(MAX_EVENTS_PER_RUN),
+    return (await closeInputScript(
+      this.redis,
+      [keys.record, keys.journal, keys.events],
+      [
+        request.id,
+        request.step,
+        JSON.stringify({ kind: 'step', value: answer, completedAt: answer.at }),
+        encodeStoredEvent(event),
+        String(MAX_EVENTS_PER_RUN),
+      ],
     )) as Closed;
   }
 
@@ -347,23 +353,26 @@ export class RunWrites {
       // What the worker executed (the version pinned at creation, so the same unless the run could not resolve it).
       ...(outcome.definitionVersion ? { definitionVersion: outcome.definitionVersion } : {}),
     });
-    return (await this.redis.eval(
-      FINISH_RUN,
-      6,
-      keys.record,
-      keys.events,
-      keys.journal,
-      indexKeys(this.prefix).live,
-      tenant.live,
-      tenant.tokens(utcDay(Date.now())),
-      arg(options.fence),
-      id,
-      String(outcome.usage.inputTokens + outcome.usage.outputTokens),
-      encodeStoredEvent(terminalEvent(outcome)),
-      String(MAX_EVENTS_PER_RUN),
-      String(this.retentionSeconds),
-      String(TOKENS_COUNTER_TTL_SECONDS),
-      ...flat(fields),
+    return (await finishRunScript(
+      this.redis,
+      [
+        keys.record,
+        keys.events,
+        keys.journal,
+        indexKeys(this.prefix).live,
+        tenant.live,
+        tenant.tokens(utcDay(Date.now())),
+      ],
+      [
+        arg(options.fence),
+        id,
+        String(outcome.usage.inputTokens + outcome.usage.outputTokens),
+        encodeStoredEvent(terminalEvent(outcome)),
+        String(MAX_EVENTS_PER_RUN),
+        String(this.retentionSeconds),
+        String(TOKENS_COUNTER_TTL_SECONDS),
+        ...flat(fields),
+      ],
     )) as Finished;
   }
 
@@ -412,12 +421,10 @@ export class RunWrites {
    */
   async resetForRetry(id: string): Promise<RetryReset | undefined> {
     const keys = runKeys(this.prefix, id);
-    const claimed = await this.redis.eval(
-      CLAIM_STATUS,
-      1,
-      keys.record,
-      JSON.stringify('failed'),
-      JSON.stringify('queued'),
+    const claimed = await claimStatusScript(
+      this.redis,
+      [keys.record],
+      [JSON.stringify('failed'), JSON.stringify('queued')],
     );
     if (claimed !== 1) return undefined;
     const owner = (await this.redis.hget(keys.record, 'owner')) ?? '';

@@ -23,21 +23,26 @@ if v and string.sub(v, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ' ' then
 end
 return 0`;
 
-/** Counts a worker attempt at an existing run (0: no such run; a missing record is never created here). */
-export const NEXT_ATTEMPT = `if redis.call('HEXISTS', KEYS[1], 'owner') == 0 then return 0 end
-return redis.call('HINCRBY', KEYS[1], 'attempt', 1)`;
-
 /**
- * Marks the run running for attempt ARGV[1] (startedAt ARGV[2]) unless it has finished or a newer attempt started.
- * Returns `running`, `finished`, `superseded` or `gone`.
+ * A worker's attempt at a run begins: counts the attempt (its fencing token) and, unless the run has finished or
+ * a cancel was requested before it started, marks it running (its first start time ARGV[1] kept by later
+ * attempts). One step, so nothing can come between counting the attempt and marking it. Returns `gone` (no run;
+ * a missing record is never created here), or the verdict — `running`, `finished` or `cancel` — the attempt
+ * number and the record's fields as stored after the change.
  */
-export const MARK_RUNNING = `${IS_TERMINAL}
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return 'gone' end
-if terminal(status) then return 'finished' end
-if redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 'superseded' end
-redis.call('HSET', KEYS[1], 'status', '"running"', 'startedAt', ARGV[2])
-return 'running'`;
+export const START_ATTEMPT = `${IS_TERMINAL}
+if redis.call('HEXISTS', KEYS[1], 'owner') == 0 then return {'gone'} end
+local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+local verdict = 'running'
+if terminal(redis.call('HGET', KEYS[1], 'status')) then
+  verdict = 'finished'
+elseif redis.call('HGET', KEYS[1], 'cancelRequested') == 'true' then
+  verdict = 'cancel'
+else
+  redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[1])
+  redis.call('HSET', KEYS[1], 'status', '"running"')
+end
+return {verdict, attempt, redis.call('HGETALL', KEYS[1])}`;
 
 /**
  * Admits a new run for its tenant and stores it. Refuses (`{limit, retryAfterMs}`) when the tenant has used its

@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { AgentResult } from '../core/agent.js';
 import { AttemptSupersededError } from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
 import type { ErrorInfo, RunUsage, StepRecord } from '../core/run.js';
+import { withoutTracing } from '../telemetry/tracing.js';
 import { encodeStoredEvent, MAX_EVENTS_PER_RUN } from './events.js';
 import { runKeys } from './keys.js';
+import { redisScript } from './redis-script.js';
 
 /**
  * The journal of one run: the result of every completed step under its deterministic key. A run that starts
@@ -138,24 +139,30 @@ export interface RunJournal {
   steps?: StepWrites;
 }
 
-/** A step's writes, each one fenced write: its start (with the attempt check) and its entry with its event. */
+/**
+ * A step's writes, each one fenced write: the journal entry with the events of the step, and the run's other
+ * events, in the order they were made.
+ */
 export interface StepWrites {
   /**
    * Appends `event` (`run.started`, or `agent.started` before a model call) while the attempt is current; throws
-   * `AttemptSupersededError` otherwise. When a fenced write of this journal confirmed the attempt a moment ago,
-   * the append is pipelined instead of waited for: its answer is checked by the next write.
+   * `AttemptSupersededError` otherwise. When a fenced write of this journal confirmed the attempt a moment ago, the
+   * event is held instead and goes with the next write (the step's entry, when the step is quick) or on its own
+   * after `ANNOUNCE_HOLD_MS`: a step then costs one round trip, not two.
    */
   announce(event: RunEventInput): Promise<void>;
+  /** Appends `event` after every event made before it, in one fenced write. */
+  emit(event: RunEventInput): Promise<void>;
   /** Journals `entry` under `key` and appends `event` after it, in one fenced write. */
   complete(key: string, entry: JournalEntry, event: RunEventInput): Promise<void>;
-  /** Waits for a pipelined `announce` (the end of an execution): throws as it would have. */
+  /** Writes held events and waits for every write sent without waiting (the end of an execution). */
   flush(): Promise<void>;
 }
 
 export interface RedisJournalOptions {
   /** The attempt number the run lifecycle gave this execution: every write is fenced on it. */
   attempt?: number;
-  /** Append step events to the run's event stream with the journal's writes (`RunJournal.steps`). */
+  /** Append the run's events to its event stream with the journal's writes (`RunJournal.steps`). */
   stepEvents?: boolean;
 }
 
@@ -166,31 +173,22 @@ export interface RedisJournalOptions {
  */
 const CONFIRMATION_FRESH_MS = 1;
 
-/** Writes a journal entry only while ARGV[1] is still the run's current attempt (its fencing token). */
-const PUT_IF_CURRENT = `if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-if ARGV[5] ~= '' then redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[5]) end
+/**
+ * How long a held step start waits for the step's entry to ride along with: well below what a person watching a
+ * run's stream notices, and above a quick step (a cached answer, an instant tool, a test model).
+ */
+export const ANNOUNCE_HOLD_MS = 20;
+
+/**
+ * Journals entry ARGV[3] under field ARGV[2] (none when ARGV[2] is empty) and appends the events ARGV[5..] to the
+ * run's stream (capped at ARGV[4]), only while ARGV[1] is still the run's current attempt (its fencing token).
+ */
+const WRITE_IF_CURRENT = `if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+for i = 5, #ARGV do redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[i]) end
 return 1`;
 
-/** Appends event ARGV[3] to the run's stream only while ARGV[1] is still the run's current attempt. */
-const APPEND_IF_CURRENT = `if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[3])
-return 1`;
-
-/** A Lua script sent by its SHA1 (the script text goes over the wire only when Redis does not have it cached). */
-function script(lua: string) {
-  const sha = createHash('sha1').update(lua).digest('hex');
-  return async (redis: Redis, keys: string[], args: string[]): Promise<unknown> => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(lua, keys.length, ...keys, ...args);
-    }
-  };
-}
-const putIfCurrent = script(PUT_IF_CURRENT);
-const appendIfCurrent = script(APPEND_IF_CURRENT);
+const writeIfCurrent = redisScript(WRITE_IF_CURRENT);
 
 /**
  * Loads the journal once (with the attempt check, in one round trip), then serves reads from memory and writes
@@ -218,8 +216,11 @@ export async function openRedisJournal(
   // When a fenced write (or the open) last confirmed that this attempt owns the run.
   let confirmedAt = performance.now();
   if (attempt !== undefined && owner !== fence) throw new AttemptSupersededError();
-  // A pipelined step start whose answer the next write checks.
+  // Writes sent without waiting (held events sent by their timer), checked by the next write.
   let unconfirmed: Promise<unknown> | undefined;
+  // Encoded events held for the next write, oldest first, and the timer that sends them on their own.
+  let held: string[] = [];
+  let holdTimer: ReturnType<typeof setTimeout> | undefined;
   const confirm = (written: unknown) => {
     if (written !== 1) {
       // Never current again: no later write may pass as freshly confirmed.
@@ -228,7 +229,7 @@ export async function openRedisJournal(
     }
     confirmedAt = performance.now();
   };
-  /** Waits for `written` and for a pipelined step start sent before it; both must have found the attempt current. */
+  /** Waits for `written` and for writes sent without waiting before it; all must have found the attempt current. */
   const settle = async (written?: Promise<unknown>) => {
     const pending = unconfirmed;
     unconfirmed = undefined;
@@ -236,30 +237,55 @@ export async function openRedisJournal(
     if (pending) confirm(began);
     if (written) confirm(done);
   };
-  const write = async (k: string, entry: JournalEntry, event: string) => {
+  /** The held events (oldest first), after which a write appends its own. */
+  const takeHeld = (): string[] => {
+    if (holdTimer !== undefined) clearTimeout(holdTimer);
+    holdTimer = undefined;
+    const events = held;
+    held = [];
+    return events;
+  };
+  const send = (field: string, value: string, events: string[]) =>
+    writeIfCurrent(redis, [keys.record, keys.journal, keys.events], [fence, field, value, MAX, ...events]);
+  const sendHeld = () => {
+    holdTimer = undefined;
+    const events = takeHeld();
+    if (events.length === 0) return;
+    const written = send('', '', events);
+    // Settled by the next write; a failure meanwhile must not surface as an unhandled rejection.
+    written.catch(() => {});
+    const before = unconfirmed;
+    unconfirmed = before
+      ? Promise.all([before, written]).then(([a, b]) => (a === 1 && b === 1 ? 1 : 0))
+      : written;
+  };
+  const write = async (k: string, entry: JournalEntry, events: string[]) => {
     const value = encodeJournalEntry(k, entry);
-    await settle(
-      putIfCurrent(redis, [keys.record, keys.journal, keys.events], [fence, k, value, MAX, event]),
-    );
+    await settle(send(k, value, [...takeHeld(), ...events]));
     entries.set(k, entry);
   };
   const steps: StepWrites = {
     async announce(event) {
-      const appended = appendIfCurrent(
-        redis,
-        [keys.record, keys.events],
-        [fence, MAX, encodeStoredEvent(event)],
-      );
-      if (unconfirmed === undefined && performance.now() - confirmedAt < CONFIRMATION_FRESH_MS) {
-        // Settled by the next write; a failure meanwhile must not surface as an unhandled rejection.
-        appended.catch(() => {});
-        unconfirmed = appended;
+      const encoded = encodeStoredEvent(event);
+      if (performance.now() - confirmedAt < CONFIRMATION_FRESH_MS) {
+        held.push(encoded);
+        holdTimer ??= setTimeout(sendHeld, ANNOUNCE_HOLD_MS);
         return;
       }
-      await settle(appended);
+      await settle(send('', '', [...takeHeld(), encoded]));
     },
-    complete: (k, entry, event) => write(k, entry, encodeStoredEvent(event)),
-    flush: () => settle(),
+    async emit(event) {
+      const events = [...takeHeld(), encodeStoredEvent(event)];
+      // One Redis span per streamed delta would flood the run's trace: deltas are not traced.
+      await settle(
+        event.type === 'agent.delta' ? withoutTracing(() => send('', '', events)) : send('', '', events),
+      );
+    },
+    complete: (k, entry, event) => write(k, entry, [encodeStoredEvent(event)]),
+    async flush() {
+      if (held.length > 0) await settle(send('', '', takeHeld()));
+      else await settle();
+    },
   };
   return {
     get: (k) => entries.get(k),
@@ -267,7 +293,7 @@ export async function openRedisJournal(
       const owner = redis.hget(keys.record, 'attempt');
       await settle(owner.then((current) => (attempt === undefined || current === fence ? 1 : 0)));
     },
-    put: (k, entry) => write(k, entry, ''),
+    put: (k, entry) => write(k, entry, []),
     entries: () => [...entries.entries()],
     ...(stepEvents ? { steps } : {}),
   };

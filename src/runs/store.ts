@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { BatonError } from '../core/errors.js';
 import type { PendingInput } from '../core/run.js';
-import { readJournal, stepsFromJournal } from './journal.js';
+import { type JournalEntry, readJournal, stepsFromJournal } from './journal.js';
 import { indexKeys, llmopsKeys, runKeys } from './keys.js';
 import {
   type DeliveryAttempt,
@@ -85,22 +85,41 @@ export class RunStore {
   async get(id: string, options: { details?: boolean } = {}): Promise<StoredRun | undefined> {
     // Only a run id names a run: anything else (a foreign job id, `<id>:events`) could reach another key.
     if (!isRunId(id)) return undefined;
-    const raw = await this.redis.hgetall(runKeys(this.prefix, id).record);
-    if (!raw.owner) return undefined;
-    // Beside the record's own fields: who owns it, its trace, and what its tenant's daily tokens already count.
-    const { owner, trace, tenantTokens: _counted, ...fields } = raw;
     const keys = runKeys(this.prefix, id);
+    const raw = await this.redis.hgetall(keys.record);
+    if (!raw.owner) return undefined;
+    // Without details (a worker starting the run), the record alone: no steps, feedback, scores or deliveries.
+    if (options.details === false) return this.fromFields(id, raw);
+    const read = Promise.all([
+      readJournal(this.redis, this.prefix, id),
+      this.redis.lrange(keys.feedback, 0, -1),
+      this.redis.hvals(llmopsKeys(this.prefix).evaluations(id)),
+      this.redis.lrange(keys.deliveries, -MAX_DELIVERIES_SHOWN, -1),
+    ]);
+    const [journal, feedback, evaluations, deliveries] = await read.catch((err: unknown) => {
+      throw unreadable(id, raw.owner ?? '', err);
+    });
+    return this.fromFields(id, raw, { journal, feedback, evaluations, deliveries });
+  }
+
+  /**
+   * The run that the record's stored fields (as HGETALL returns them) describe, with the details given (none:
+   * no steps, feedback, scores or deliveries). Throws `UnreadableRunError` when a field does not parse.
+   */
+  fromFields(
+    id: string,
+    raw: Record<string, string>,
+    details: {
+      journal: readonly [string, JournalEntry][];
+      feedback: readonly string[];
+      evaluations: readonly string[];
+      deliveries: readonly string[];
+    } = { journal: [], feedback: [], evaluations: [], deliveries: [] },
+  ): StoredRun {
+    // Beside the record's own fields: who owns it, its trace, and what its tenant's daily tokens already count.
+    const { owner = '', trace, tenantTokens: _counted, ...fields } = raw;
+    const { journal, feedback, evaluations, deliveries } = details;
     try {
-      // Without details (a worker starting the run), the record alone: no steps, feedback, scores or deliveries.
-      const [journal, feedback, evaluations, deliveries] =
-        options.details === false
-          ? [[], [], [], []]
-          : await Promise.all([
-              readJournal(this.redis, this.prefix, id),
-              this.redis.lrange(keys.feedback, 0, -1),
-              this.redis.hvals(llmopsKeys(this.prefix).evaluations(id)),
-              this.redis.lrange(keys.deliveries, -MAX_DELIVERIES_SHOWN, -1),
-            ]);
       if (feedback.length > 0) fields.feedback = `[${feedback.join(',')}]`;
       if (evaluations.length > 0) fields.evaluations = `[${evaluations.join(',')}]`;
       if (deliveries.length > 0) fields.deliveries = `[${deliveries.join(',')}]`;
@@ -110,7 +129,7 @@ export class RunStore {
         trace: trace ? (JSON.parse(trace) as Record<string, string>) : {},
       };
     } catch (err) {
-      throw new UnreadableRunError(id, owner, err instanceof Error ? err.message.slice(0, 500) : String(err));
+      throw unreadable(id, owner, err);
     }
   }
 
@@ -218,4 +237,8 @@ function decode(fields: Record<string, string>, steps: RunRecord['steps']): RunR
     );
   }
   return runRecordSchema.parse(obj);
+}
+
+function unreadable(id: string, owner: string, err: unknown): UnreadableRunError {
+  return new UnreadableRunError(id, owner, err instanceof Error ? err.message.slice(0, 500) : String(err));
 }

@@ -189,6 +189,7 @@ function stopOnSupersede(journal: RunJournal, attempt: ActiveAttempt): RunJourna
       ? {
           steps: {
             announce: (event) => stopping(() => steps.announce(event)),
+            emit: (event) => stopping(() => steps.emit(event)),
             complete: (key, entry, event) => stopping(() => steps.complete(key, entry, event)),
             flush: () => stopping(() => steps.flush()),
           },

@@ -82,6 +82,58 @@ describe('the Redis journal with step events', () => {
     expect(journal.get('s/b')).toBeUndefined();
   });
 
+  it("sends a quick step's start with its entry: one fenced write for the step, events in order", async () => {
+    const keys = runKeys(server.prefix, 'r4');
+    await redis.hset(keys.record, 'attempt', '1');
+    const journal = await openRedisJournal(redis, server.prefix, 'r4', { attempt: 1, stepEvents: true });
+    const steps = journal.steps;
+    if (!steps) throw new Error('a journal opened with stepEvents writes step events');
+    const scriptCalls = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0) +
+      Number(/cmdstat_eval:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    const before = await scriptCalls();
+    await steps.announce(started('a'));
+    await steps.emit({ type: 'agent.delta', agent: 'a', step: 's/a', text: 'he' });
+    await steps.complete('s/a', step(1), completed('a'));
+    await steps.announce(started('b'));
+    await steps.complete('s/b', step(2), completed('b'));
+    await steps.flush();
+    // The delta's write takes the held start with it; step b's start rides with its entry.
+    expect((await scriptCalls()) - before).toBe(3);
+    expect(await eventTypes('r4')).toEqual([
+      'agent.started',
+      'agent.delta',
+      'agent.completed',
+      'agent.started',
+      'agent.completed',
+    ]);
+  });
+
+  it("writes a slow step's start on its own while the step runs", async () => {
+    const keys = runKeys(server.prefix, 'r5');
+    await redis.hset(keys.record, 'attempt', '1');
+    const journal = await openRedisJournal(redis, server.prefix, 'r5', { attempt: 1, stepEvents: true });
+    await journal.steps?.announce(started('a'));
+    // No entry follows: the start reaches the stream anyway (XREAD, on a connection of its own, waits for it).
+    const reader = redis.duplicate();
+    const read = await reader
+      .xread('BLOCK', 10_000, 'STREAMS', keys.events, '0')
+      .finally(() => reader.disconnect());
+    expect(read?.[0]?.[1].map(([, f]) => JSON.parse(f[1] ?? '{}').type)).toEqual(['agent.started']);
+    await journal.steps?.complete('s/a', step(1), completed('a'));
+    expect(await eventTypes('r5')).toEqual(['agent.started', 'agent.completed']);
+  });
+
+  it('refuses held starts with the write that carries them once a newer attempt owns the run', async () => {
+    const keys = runKeys(server.prefix, 'r6');
+    await redis.hset(keys.record, 'attempt', '1');
+    const journal = await openRedisJournal(redis, server.prefix, 'r6', { attempt: 1, stepEvents: true });
+    await redis.hset(keys.record, 'attempt', '2');
+    await journal.steps?.announce(started('a'));
+    await expect(journal.steps?.flush()).rejects.toBeInstanceOf(AttemptSupersededError);
+    expect(await eventTypes('r6')).toEqual([]);
+  });
+
   it('does not open for an attempt that is already superseded', async () => {
     await redis.hset(runKeys(server.prefix, 'r3').record, 'attempt', '3');
     await expect(openRedisJournal(redis, server.prefix, 'r3', { attempt: 2 })).rejects.toBeInstanceOf(

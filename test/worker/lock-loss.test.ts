@@ -160,17 +160,19 @@ describe('fencing tokens', () => {
       60,
       new RedisEventLog(services.redis, config.redisPrefix),
     );
-    const first = await writes.nextAttempt(run.id);
-    expect(await writes.markRunning(run.id, new Date().toISOString(), first)).toBe('running');
+    const begun = await writes.startAttempt(run.id, new Date().toISOString());
+    expect(begun.verdict).toBe('running');
+    const first = begun.verdict === 'gone' ? 0 : begun.attempt;
+    expect(begun.verdict === 'gone' ? undefined : JSON.parse(begun.fields.status ?? '')).toBe('running');
     const journal = await openRedisJournal(services.redis, config.redisPrefix, run.id, first);
     await journal.put('step/1', { kind: 'step', value: 1, completedAt: new Date().toISOString() });
 
-    const second = await writes.nextAttempt(run.id);
+    const again = await writes.startAttempt(run.id, new Date().toISOString());
+    const second = again.verdict === 'gone' ? 0 : again.attempt;
     expect(second).toBe(first + 1);
     await expect(
       journal.put('step/2', { kind: 'step', value: 2, completedAt: new Date().toISOString() }),
     ).rejects.toBeInstanceOf(AttemptSupersededError);
-    expect(await writes.markRunning(run.id, new Date().toISOString(), first)).toBe('superseded');
     const outcome = {
       status: 'succeeded' as const,
       output: { text: 'x' },
@@ -185,7 +187,7 @@ describe('fencing tokens', () => {
     expect(await writes.finish(run.id, { ...outcome, status: 'cancelled' })).toBe('finished-already');
     expect(await fleet.eventTypes(run.id)).toEqual(['run.completed']);
     // A job for a run that does not exist creates nothing.
-    expect(await writes.nextAttempt('no-such-run')).toBe(0);
+    expect(await writes.startAttempt('no-such-run', new Date().toISOString())).toEqual({ verdict: 'gone' });
     expect(await services.redis.exists(`${config.redisPrefix}:run:no-such-run`)).toBe(0);
   });
 

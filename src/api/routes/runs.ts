@@ -43,12 +43,19 @@ export const runRoutes =
   async (app) => {
     const { store, lifecycle } = deps;
 
-    /** The run if this caller may see it; 404 otherwise (a client never learns another key's run exists). */
-    const visibleRun = async (caller: Caller, id: string): Promise<StoredRun> => {
+    /**
+     * The run if this caller may see it; 404 otherwise (a client never learns another key's run exists). With
+     * `details: false`, the record alone (no steps, feedback, scores or deliveries).
+     */
+    const visibleRun = async (
+      caller: Caller,
+      id: string,
+      options: { details?: boolean } = {},
+    ): Promise<StoredRun> => {
       const sees = (owner: string) => seesAllRuns(caller) || owner === caller.keyId;
       let run: StoredRun | undefined;
       try {
-        run = await store.get(id);
+        run = await store.get(id, options);
       } catch (err) {
         if (!(err instanceof UnreadableRunError)) throw err;
         if (!sees(err.owner)) throw notFound(`Run "${id}"`);
@@ -291,7 +298,8 @@ export const runRoutes =
       },
       async (request, reply) => {
         const caller = request.caller as Caller;
-        const run = await visibleRun(caller, request.params.id);
+        // Following needs the run's status only: its steps and feedback are not read.
+        const run = await visibleRun(caller, request.params.id, { details: false });
         const release = streams.acquire(caller.keyId);
         reply.sse.onClose(release);
         reply.header('cache-control', 'no-cache');
