@@ -330,6 +330,7 @@ class FleetBreaker implements AgentBreaker {
           this.policy.halfOpenAfterMs,
           lastFailure,
           BREAKER_TTL_MS,
+          this.snapshot.configured ? '1' : '0',
         ],
       );
       this.tracker.succeeded();

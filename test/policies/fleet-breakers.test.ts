@@ -58,6 +58,35 @@ describe('fleet circuit breakers', () => {
     expect(fleet[2]?.snapshot()[0]?.lastFailure?.code).toBe('MODEL_TRANSIENT');
   });
 
+  it("records each outcome whole: a worker that never called the agent sees the breaker open, the one that did keeps the fleet's limits", async () => {
+    const prefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
+    const degraded: string[] = [];
+    const events = { degraded: (what: string) => degraded.push(what), recovered: () => {} };
+    const [caller, bystander] = [0, 1].map(() => {
+      const port = redisCoordination(redis.url, prefix, 500, pino({ level: 'silent' }));
+      ports.push(port);
+      return new CircuitBreakers({ coordination: port, probeLeaseMs: 5_000, events });
+    }) as [CircuitBreakers, CircuitBreakers];
+    const breaker = caller.circuitBreakerFor(target, { failureThreshold: 2, halfOpenAfterMs: 60_000 });
+    for (let i = 0; i < 2; i++) await expect(breaker.execute(failing)).rejects.toThrow('HTTP 500');
+    // Writing the outcome never failed, so the fleet's limits never fell back to the worker's own.
+    expect(degraded).toEqual([]);
+    expect(caller.state(target)).toBe('open');
+    await bystander.refresh();
+    expect(bystander.snapshot()).toEqual([
+      expect.objectContaining({ ...target, configured: true, state: 'open' }),
+    ]);
+    // The breaker of a model the agent is not configured with says so in the fleet's view.
+    const other = { ...target, model: 'gpt-4o' };
+    await expect(
+      caller
+        .circuitBreakerFor(other, { failureThreshold: 1, halfOpenAfterMs: 60_000 }, false)
+        .execute(failing),
+    ).rejects.toThrow('HTTP 500');
+    await bystander.refresh();
+    expect(bystander.snapshot().find((b) => b.model === 'gpt-4o')?.configured).toBe(false);
+  });
+
   it('lets one half-open probe through fleet-wide; its success closes the breaker for all', async () => {
     const fleet = workers(3);
     const policy = { failureThreshold: 1, halfOpenAfterMs: 200 };
