@@ -113,6 +113,26 @@ function perRun(before: Map<string, number>, after: Map<string, number>, runs: n
 }
 
 /**
+ * One Redis round trip from ioredis (PING after PING on one connection): the floor under a durable step, which
+ * waits for one round trip. Wall and CPU (user + system of this process) µs per round trip.
+ */
+async function redisRoundTrip(url: string) {
+  const conn = new Redis(url, { enableAutoPipelining: true });
+  try {
+    for (let i = 0; i < 2_000; i++) await conn.ping();
+    const n = 20_000;
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    for (let i = 0; i < n; i++) await conn.ping();
+    const wallUs = ((performance.now() - started) * 1000) / n;
+    const cpu = process.cpuUsage(cpuBefore);
+    return { wallUs, cpuUs: (cpu.user + cpu.system) / n };
+  } finally {
+    conn.disconnect();
+  }
+}
+
+/**
  * µs per agent step through the stable entry point (bench/harness.ts): a 4-agent sequential chain over a model
  * that answers at once, in process or with the Redis journal and event log; mean and median over the runs.
  */
@@ -278,6 +298,7 @@ const redis = await startRedisServer();
 try {
   const memory = await engineOverhead(false, redis.url);
   const durable = await engineOverhead(true, redis.url);
+  const roundTrip = await redisRoundTrip(redis.url);
   const e2e = await endToEnd(redis.url);
   console.log(
     '\n| measure | mean | p50 | p95 | throughput | Redis commands per run |\n|---|---|---|---|---|---|',
@@ -295,6 +316,9 @@ try {
   }
   console.log(
     `\nCPU per agent step of the engine: ${memory.cpuUsPerStep.toFixed(1)} µs in process; durable ${durable.cpuUsPerStep.toFixed(1)} µs in the engine's process and ${durable.redisCpuUsPerStep.toFixed(1)} µs in redis-server`,
+  );
+  console.log(
+    `\nOne Redis round trip (PING after PING from ioredis): ${roundTrip.wallUs.toFixed(1)} µs, ${roundTrip.cpuUs.toFixed(1)} µs of it CPU in this process`,
   );
   for (const [team, r] of Object.entries(e2e)) {
     console.log(
