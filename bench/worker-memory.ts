@@ -97,8 +97,24 @@ interface Baton {
   stop(): Promise<void>;
 }
 
+/**
+ * The Node flags production starts baton with: those of `npm run start:worker` (the image's ENTRYPOINT has the same,
+ * test/infra/dockerfile.test.ts), or BENCH_NODE_FLAGS (space-separated; empty for Node's defaults) to compare.
+ */
+function productionNodeFlags(): string[] {
+  if (process.env.BENCH_NODE_FLAGS !== undefined)
+    return process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
+  const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const flags = /\bnode ((?:--\S+ )*)--import /.exec(pkg.scripts['start:worker'] ?? '')?.[1];
+  if (flags === undefined)
+    throw new Error('package.json has no `start:worker` script of the form `node … --import`');
+  return flags.split(' ').filter(Boolean);
+}
+
 function startBaton(role: 'api' | 'worker', env: Record<string, string>, args: string[] = []): Baton {
-  const child = spawn(process.execPath, [...args, '--import', PRELOAD, CLI, role], {
+  const child = spawn(process.execPath, [...productionNodeFlags(), ...args, '--import', PRELOAD, CLI, role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -195,7 +211,7 @@ async function main(): Promise<number> {
       .join(' ')}`,
   );
   console.log(
-    `commit ${describeCommit()}; ${RUNS} runs of news-desk (sequential, 5 model calls, streaming off), simulated model ${LATENCY_MS} ms per call, worker concurrency ${RUNS}`,
+    `commit ${describeCommit()}; ${RUNS} runs of news-desk (sequential, 5 model calls, streaming off), simulated model ${LATENCY_MS} ms per call, worker concurrency ${RUNS}, Node flags: ${productionNodeFlags().join(' ') || '(none)'}`,
   );
 
   const redis = await startRedisServer();

@@ -108,10 +108,17 @@ describe('Dockerfile', () => {
 
   it('is one image for both roles: the CLI with the telemetry preload, api by default', () => {
     const entrypoint = execForm(only(finalStage, 'ENTRYPOINT').args);
-    expect(entrypoint).toEqual(['node', '--import', './dist/src/telemetry/preload.js', 'dist/src/cli.js']);
-    // The same files package.json runs, so a layout change breaks this test rather than the image.
-    expect(pkg.bin.baton).toBe(entrypoint?.[3]);
-    expect(pkg.scripts.baton).toContain(`--import ${entrypoint?.[2]} ${entrypoint?.[3]}`);
+    expect(entrypoint).toEqual([
+      'node',
+      '--max-semi-space-size=8',
+      '--import',
+      './dist/src/telemetry/preload.js',
+      'dist/src/cli.js',
+    ]);
+    // The same files and Node flags package.json runs, so a change to one breaks this test rather than the image.
+    expect(pkg.bin.baton).toBe(entrypoint?.[4]);
+    for (const script of ['baton', 'start', 'start:api', 'start:worker'])
+      expect(pkg.scripts[script]).toContain(entrypoint?.join(' '));
     expect(execForm(only(finalStage, 'CMD').args)).toEqual(['api']);
   });
 
