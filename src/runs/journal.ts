@@ -252,12 +252,13 @@ export async function openRedisJournal(
     const events = takeHeld();
     if (events.length === 0) return;
     const written = send('', '', events);
-    // Settled by the next write; a failure meanwhile must not surface as an unhandled rejection.
-    written.catch(() => {});
     const before = unconfirmed;
-    unconfirmed = before
+    const sent = before
       ? Promise.all([before, written]).then(([a, b]) => (a === 1 && b === 1 ? 1 : 0))
       : written;
+    // Settled by the next write; a failure meanwhile must not surface as an unhandled rejection.
+    sent.catch(() => {});
+    unconfirmed = sent;
   };
   const write = async (k: string, entry: JournalEntry, events: string[]) => {
     const value = encodeJournalEntry(k, entry);
