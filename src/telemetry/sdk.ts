@@ -461,9 +461,11 @@ export async function shutdownTelemetry(options: { timeoutMs?: number } = {}): P
   resetTelemetryState();
   if (!stop) return;
   let timer: NodeJS.Timeout | undefined;
+  // Not unref'd: the deadline keeps the process alive while the exporters flush. Their work alone may not (an
+  // exporter's first send waits for a dynamic import, which holds no handle on the event loop), and a process
+  // ending here on an empty loop — the preload's `beforeExit` path — would drop what was never sent.
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, options.timeoutMs ?? 5_000);
-    timer.unref();
   });
   try {
     await Promise.race([stop().catch(() => undefined), deadline]);
