@@ -40,13 +40,18 @@ describe('the Redis journal with step events', () => {
     (await redis.xrange(runKeys(server.prefix, runId).events, '-', '+')).map(
       ([, f]) => `${(JSON.parse(f[1] ?? '{}') as { type: string }).type}`,
     );
-
-  it('writes each step start and each entry with its event, in order, for the current attempt', async () => {
-    const keys = runKeys(server.prefix, 'r1');
+  /** The journal of attempt 1 of `runId` (its record made current first), with its step writes. */
+  const openAttemptOne = async (runId: string) => {
+    const keys = runKeys(server.prefix, runId);
     await redis.hset(keys.record, 'attempt', '1');
-    const journal = await openRedisJournal(redis, server.prefix, 'r1', { attempt: 1, stepEvents: true });
+    const journal = await openRedisJournal(redis, server.prefix, runId, { attempt: 1, stepEvents: true });
     const steps = journal.steps;
     if (!steps) throw new Error('a journal opened with stepEvents writes step events');
+    return { keys, journal, steps };
+  };
+
+  it('writes each step start and each entry with its event, in order, for the current attempt', async () => {
+    const { keys, steps } = await openAttemptOne('r1');
     await steps.announce(started('a'));
     await steps.complete('s/a', step(1), completed('a'));
     await steps.announce(started('b'));
@@ -64,11 +69,7 @@ describe('the Redis journal with step events', () => {
   });
 
   it('refuses the start, the entry and its event once a newer attempt owns the run', async () => {
-    const keys = runKeys(server.prefix, 'r2');
-    await redis.hset(keys.record, 'attempt', '1');
-    const journal = await openRedisJournal(redis, server.prefix, 'r2', { attempt: 1, stepEvents: true });
-    const steps = journal.steps;
-    if (!steps) throw new Error('a journal opened with stepEvents writes step events');
+    const { keys, journal, steps } = await openAttemptOne('r2');
     await steps.complete('s/a', step(1), completed('a'));
     await redis.hset(keys.record, 'attempt', '2');
     // Right after a confirmed write the start is pipelined: the entry that follows reports the refusal.
@@ -83,11 +84,7 @@ describe('the Redis journal with step events', () => {
   });
 
   it("sends a quick step's start with its entry: one fenced write for the step, events in order", async () => {
-    const keys = runKeys(server.prefix, 'r4');
-    await redis.hset(keys.record, 'attempt', '1');
-    const journal = await openRedisJournal(redis, server.prefix, 'r4', { attempt: 1, stepEvents: true });
-    const steps = journal.steps;
-    if (!steps) throw new Error('a journal opened with stepEvents writes step events');
+    const { steps } = await openAttemptOne('r4');
     const scriptCalls = async () =>
       Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0) +
       Number(/cmdstat_eval:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
@@ -110,27 +107,23 @@ describe('the Redis journal with step events', () => {
   });
 
   it("writes a slow step's start on its own while the step runs", async () => {
-    const keys = runKeys(server.prefix, 'r5');
-    await redis.hset(keys.record, 'attempt', '1');
-    const journal = await openRedisJournal(redis, server.prefix, 'r5', { attempt: 1, stepEvents: true });
-    await journal.steps?.announce(started('a'));
+    const { keys, steps } = await openAttemptOne('r5');
+    await steps.announce(started('a'));
     // No entry follows: the start reaches the stream anyway (XREAD, on a connection of its own, waits for it).
     const reader = redis.duplicate();
     const read = await reader
       .xread('BLOCK', 10_000, 'STREAMS', keys.events, '0')
       .finally(() => reader.disconnect());
     expect(read?.[0]?.[1].map(([, f]) => JSON.parse(f[1] ?? '{}').type)).toEqual(['agent.started']);
-    await journal.steps?.complete('s/a', step(1), completed('a'));
+    await steps.complete('s/a', step(1), completed('a'));
     expect(await eventTypes('r5')).toEqual(['agent.started', 'agent.completed']);
   });
 
   it('refuses held starts with the write that carries them once a newer attempt owns the run', async () => {
-    const keys = runKeys(server.prefix, 'r6');
-    await redis.hset(keys.record, 'attempt', '1');
-    const journal = await openRedisJournal(redis, server.prefix, 'r6', { attempt: 1, stepEvents: true });
+    const { keys, steps } = await openAttemptOne('r6');
     await redis.hset(keys.record, 'attempt', '2');
-    await journal.steps?.announce(started('a'));
-    await expect(journal.steps?.flush()).rejects.toBeInstanceOf(AttemptSupersededError);
+    await steps.announce(started('a'));
+    await expect(steps.flush()).rejects.toBeInstanceOf(AttemptSupersededError);
     expect(await eventTypes('r6')).toEqual([]);
   });
 
