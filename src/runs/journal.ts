@@ -177,7 +177,7 @@ const CONFIRMATION_FRESH_MS = 1;
  * How long a held step start waits for the step's entry to ride along with: well below what a person watching a
  * run's stream notices, and above a quick step (a cached answer, an instant tool, a test model).
  */
-export const ANNOUNCE_HOLD_MS = 20;
+const ANNOUNCE_HOLD_MS = 20;
 
 /**
  * Journals entry ARGV[3] under field ARGV[2] (none when ARGV[2] is empty) and appends the events ARGV[5..] to the
