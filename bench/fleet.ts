@@ -74,7 +74,12 @@ async function main() {
     rtts.push(performance.now() - t);
   }
   ping.disconnect();
-  const coordination = redisCoordination(server.url, `bench${Date.now()}`, 1_000, log);
+  const coordination = redisCoordination(
+    { url: server.url, cluster: false },
+    `bench${Date.now()}`,
+    1_000,
+    log,
+  );
   const local = () => new QuotaManager({ limits });
   const setups = {
     'per process': () => caller(local(), new CircuitBreakers()),

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { EvalFlags } from '../evals/runner.js';
 import { type Config, ConfigError, loadConfig } from './config/index.js';
@@ -12,6 +12,7 @@ import { assertProviderConfigured } from './models/router.js';
 import { patternNames } from './orchestrators/index.js';
 import { collectQueueStats, queueGaugeSnapshot } from './queue/stats.js';
 import { runCommand } from './run-client.js';
+import { openRedis, type RedisTarget } from './runs/redis-connection.js';
 import { apiDeps, createServices, loadTeamFiles, startOnlineEvaluation, workerDeps } from './services.js';
 import { TeamCatalog } from './teams/catalog.js';
 import { problemSentence } from './teams/document.js';
@@ -177,7 +178,9 @@ async function listTeams(): Promise<number> {
   }
   const log = loggerFor(config, 'teams');
   const redis =
-    config.redisUrl && config.teams.registry !== 'files' ? connectOnce(config.redisUrl) : undefined;
+    config.redisUrl && config.teams.registry !== 'files'
+      ? connectOnce({ url: config.redisUrl, cluster: config.redisCluster })
+      : undefined;
   try {
     const store = redis ? new TeamRegistryStore(redis, config.redisPrefix) : undefined;
     const catalog = new TeamCatalog({ files, store, mode: config.teams.registry, log });
@@ -195,8 +198,8 @@ async function listTeams(): Promise<number> {
   }
 }
 
-function connectOnce(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
+function connectOnce(target: RedisTarget): Redis {
+  const redis = openRedis(target, { maxRetriesPerRequest: 1, lazyConnect: false });
   redis.on('error', () => {});
   return redis;
 }
@@ -240,6 +243,9 @@ async function dev(): Promise<void> {
   const log = loggerFor(config, 'dev', process.stdout.isTTY === true);
   let redisUrl = config.redisUrl;
   let stopRedis: (() => Promise<void>) | undefined;
+  if (!redisUrl && config.redisCluster) {
+    fail('BATON_REDIS_CLUSTER needs REDIS_URL (the embedded Redis of baton dev is a single server).', 2);
+  }
   if (!redisUrl) {
     try {
       const embedded = await startEmbeddedRedis(config.dataDir);

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Coordination, CoordinationEvents, LuaScript } from './policies/coordination.js';
+import { openRedis, type RedisTarget } from './runs/redis-connection.js';
 import { type RedisScript, redisScript } from './runs/redis-script.js';
 
 /**
@@ -10,12 +10,12 @@ import { type RedisScript, redisScript } from './runs/redis-script.js';
  * policies apply their per-process limits meanwhile.
  */
 export function redisCoordination(
-  url: string,
+  target: RedisTarget,
   prefix: string,
   timeoutMs: number,
   log: Logger,
 ): Coordination & { close(): Promise<void> } {
-  const redis = new Redis(url, {
+  const redis = openRedis(target, {
     connectionName: 'baton-fleet',
     enableOfflineQueue: false,
     commandTimeout: timeoutMs,

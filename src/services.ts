@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { onlineEvaluator } from '../evals/online.js';
 import { AgentRuntime } from './agents/runtime.js';
@@ -31,6 +31,7 @@ import { createRunsQueue, type RunJobData, runQueuePort } from './queue/runs-que
 import { createWebhooksQueue, webhookQueuePort } from './queue/webhooks-queue.js';
 import { RunEventHub } from './runs/event-hub.js';
 import { RedisEventLog } from './runs/events.js';
+import { openRedis, type RedisTarget } from './runs/redis-connection.js';
 import { RunStore } from './runs/store.js';
 import { simulatedModel } from './simulation/index.js';
 import { TeamCatalog } from './teams/catalog.js';
@@ -72,9 +73,9 @@ export interface Services {
   close(): Promise<void>;
 }
 
-function connectRedis(url: string, log: Logger, name: string, autoPipelining = false): Redis {
+function connectRedis(target: RedisTarget, log: Logger, name: string, autoPipelining = false): Redis {
   // BullMQ needs maxRetriesPerRequest: null on the connections its workers block on.
-  const redis = new Redis(url, {
+  const redis = openRedis(target, {
     maxRetriesPerRequest: null,
     connectionName: `baton-${name}`,
     enableAutoPipelining: autoPipelining,
@@ -110,8 +111,9 @@ export function createServices(
 ): Services {
   const files = teams ? givenTeams(teams) : loadTeamFiles(config);
   const connections: Redis[] = [];
+  const target = { url: redisUrl, cluster: config.redisCluster };
   const connect = (name: string, options: { autoPipelining?: boolean } = {}) => {
-    const conn = connectRedis(redisUrl, log, name, options.autoPipelining);
+    const conn = connectRedis(target, log, name, options.autoPipelining);
     connections.push(conn);
     return conn;
   };
@@ -124,7 +126,7 @@ export function createServices(
     retentionSeconds: config.retentionSeconds,
   });
   const fleet = config.fleet.enabled
-    ? redisCoordination(redisUrl, config.redisPrefix, config.fleet.timeoutMs, log)
+    ? redisCoordination(target, config.redisPrefix, config.fleet.timeoutMs, log)
     : undefined;
   const evalsQueue = createEvalsQueue(connect('evals-queue'), config.redisPrefix);
   const webhooks = config.webhooks
@@ -159,6 +161,7 @@ export function createServices(
       webhooks && config.webhooks
         ? { port: webhookQueuePort(webhooks), hosts: config.webhooks.hosts }
         : undefined,
+    replicas: config.redisReplicas,
     log,
   });
   return {

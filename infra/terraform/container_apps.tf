@@ -100,6 +100,14 @@ resource "azurerm_container_app" "api" {
         value = var.redis_prefix
       }
       env {
+        name  = "BATON_REDIS_CLUSTER"
+        value = tostring(local.redis_clustered)
+      }
+      env {
+        name  = "BATON_REDIS_WAIT_REPLICAS"
+        value = tostring(var.redis_wait_replicas)
+      }
+      env {
         name  = "BATON_MODEL_PROVIDER"
         value = "azure-openai"
       }
@@ -233,9 +241,10 @@ resource "azurerm_container_app" "worker" {
     # desired replicas = ceil(LLEN <prefix>:runs:wait / listLength), clamped to min/max replicas.
     custom_scale_rule {
       name             = "runs-backlog"
-      custom_rule_type = "redis"
+      custom_rule_type = local.redis_scaler
       metadata = {
         address       = "${azurerm_redis_cache.baton.hostname}:${azurerm_redis_cache.baton.ssl_port}"
+        addresses     = "${azurerm_redis_cache.baton.hostname}:${azurerm_redis_cache.baton.ssl_port}"
         listName      = local.runs_wait_list_key
         listLength    = tostring(var.worker_scale_list_length)
         enableTLS     = "true"
@@ -253,9 +262,10 @@ resource "azurerm_container_app" "worker" {
     # in to its minimum, then out again once a backlog formed. KEDA takes the larger of the two rules.
     custom_scale_rule {
       name             = "runs-in-flight"
-      custom_rule_type = "redis"
+      custom_rule_type = local.redis_scaler
       metadata = {
         address       = "${azurerm_redis_cache.baton.hostname}:${azurerm_redis_cache.baton.ssl_port}"
+        addresses     = "${azurerm_redis_cache.baton.hostname}:${azurerm_redis_cache.baton.ssl_port}"
         listName      = local.runs_active_list_key
         listLength    = tostring(max(1, floor(var.worker_concurrency * var.worker_scale_busy_fraction)))
         enableTLS     = "true"
@@ -290,6 +300,14 @@ resource "azurerm_container_app" "worker" {
       env {
         name  = "BATON_REDIS_PREFIX"
         value = var.redis_prefix
+      }
+      env {
+        name  = "BATON_REDIS_CLUSTER"
+        value = tostring(local.redis_clustered)
+      }
+      env {
+        name  = "BATON_REDIS_WAIT_REPLICAS"
+        value = tostring(var.redis_wait_replicas)
       }
       env {
         name  = "BATON_WORKER_CONCURRENCY"

@@ -248,6 +248,28 @@ variable "redis_capacity" {
   }
 }
 
+variable "redis_cluster_shards" {
+  description = "Shards of a clustered cache (Premium only; 0 = not clustered). baton then runs with BATON_REDIS_CLUSTER=true: each run's keys hash to a slot of their own, and its prefix becomes the hash tag {<redis_prefix>} for the queue and indexes."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.redis_cluster_shards >= 0 && var.redis_cluster_shards <= 10 && floor(var.redis_cluster_shards) == var.redis_cluster_shards
+    error_message = "redis_cluster_shards must be a whole number between 0 and 10."
+  }
+}
+
+variable "redis_wait_replicas" {
+  description = "Replicas that must hold a new run before the API accepts it (BATON_REDIS_WAIT_REPLICAS, Redis WAIT): 1 on Standard or Premium so that a failover cannot lose an accepted run; 0 (the default) accepts a run once its master holds it. Where the cache refuses WAIT, baton logs a warning and accepts the run."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.redis_wait_replicas >= 0 && var.redis_wait_replicas <= 1 && floor(var.redis_wait_replicas) == var.redis_wait_replicas
+    error_message = "redis_wait_replicas must be 0 or 1 (Azure Cache for Redis keeps one replica)."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------------------
 # Models
 # ---------------------------------------------------------------------------------------------------------

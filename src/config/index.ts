@@ -92,11 +92,20 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .regex(
+      /^rediss?:\/\/[^,\s]+(\s*,\s*rediss?:\/\/[^,\s]+)*$/,
+      'must start with redis:// or rediss:// (with BATON_REDIS_CLUSTER, a comma-separated list of such URLs)',
+    )
     .optional(),
+  BATON_REDIS_CLUSTER: bool.default(false),
+  BATON_REDIS_WAIT_REPLICAS: nonNegativeInt.max(5).default(0),
+  BATON_REDIS_WAIT_TIMEOUT_MS: positiveInt.max(10_000).default(1_000),
   BATON_REDIS_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, dashes or underscores')
+    .regex(
+      /^([A-Za-z0-9_-]+|\{[A-Za-z0-9_-]+\})$/,
+      'must be letters, digits, dashes or underscores, or those in braces (a hash tag: the Redis Cluster key layout)',
+    )
     .default('baton'),
   BATON_API_KEYS: apiKeyList.optional(),
   BATON_DATA_DIR: z.string().min(1).default('.baton'),
@@ -264,6 +273,10 @@ export interface Config {
   port: number;
   host: string;
   redisUrl: string | undefined;
+  /** BATON_REDIS_CLUSTER: REDIS_URL names nodes of a Redis Cluster. */
+  redisCluster: boolean;
+  /** BATON_REDIS_WAIT_REPLICAS / _TIMEOUT_MS: replicas that hold a run before the API accepts it. */
+  redisReplicas: { count: number; timeoutMs: number };
   redisPrefix: string;
   apiKeys: { key: string; role: ApiRole }[] | undefined;
   dataDir: string;
@@ -424,13 +437,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration: BATON_OIDC_AUDIENCE is required with BATON_OIDC_ISSUER (the API accepts only tokens issued for it).',
     );
   }
+  if (e.REDIS_URL?.includes(',') && !e.BATON_REDIS_CLUSTER) {
+    throw new ConfigError(
+      'Invalid configuration: REDIS_URL lists several servers, which only a Redis Cluster (BATON_REDIS_CLUSTER=true) takes.',
+    );
+  }
   const [lo, hi] = e.BATON_SIMULATED_LATENCY_MS.split('-').map(Number) as [number, number | undefined];
   return {
     env: e,
     port: e.PORT,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
-    redisPrefix: e.BATON_REDIS_PREFIX,
+    redisCluster: e.BATON_REDIS_CLUSTER,
+    redisReplicas: { count: e.BATON_REDIS_WAIT_REPLICAS, timeoutMs: e.BATON_REDIS_WAIT_TIMEOUT_MS },
+    // A cluster needs the hash-tag key layout (src/runs/keys.ts): the prefix becomes the tag.
+    redisPrefix:
+      e.BATON_REDIS_CLUSTER && !e.BATON_REDIS_PREFIX.startsWith('{')
+        ? `{${e.BATON_REDIS_PREFIX}}`
+        : e.BATON_REDIS_PREFIX,
     apiKeys: e.BATON_API_KEYS,
     dataDir: e.BATON_DATA_DIR,
     environment: e.BATON_ENVIRONMENT,

@@ -25,6 +25,8 @@ export interface RunQueue<Request> {
   wake(runId: string): Promise<boolean>;
   /** Of `runIds`, those whose job has ended for good or is gone (runs whose job is still in play are left out). */
   endedJobs(runIds: readonly string[]): Promise<Map<string, JobEnd>>;
+  /** How many of `replicas` replicas hold the jobs added so far, waiting at most `timeoutMs`. */
+  replicated(replicas: number, timeoutMs: number): Promise<number>;
 }
 
 /**

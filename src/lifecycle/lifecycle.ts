@@ -44,6 +44,11 @@ export interface LifecycleDeps {
   tenantLimits?: TenantLimitTable | undefined;
   /** Run webhooks: where deliveries go and the hosts they may go to; without them, webhooks are refused. */
   webhooks?: { port: WebhookPort; hosts: HostList } | undefined;
+  /**
+   * Replicas that must hold a new run before it is accepted (BATON_REDIS_WAIT_REPLICAS), so that a failover to
+   * one of them cannot lose it; without it, none.
+   */
+  replicas?: { count: number; timeoutMs: number } | undefined;
   log: Logger;
 }
 
@@ -200,13 +205,16 @@ export class RunLifecycle {
     }
     if (!inserted.created) {
       const existing = await this.deps.store.get(inserted.existingId);
-      if (!existing) {
-        throw new RefusedError(
-          'conflict',
-          'IDEMPOTENCY_CONFLICT',
-          'This Idempotency-Key was already used for a run that no longer exists.',
-          { runId: inserted.existingId },
-        );
+      // The key outlives no run (see RunWrites.insert): a run it names without a record was never stored whole
+      // (Redis failed, or failed over, half-way through its creation). This request is that one: it completes
+      // the creation under the same id.
+      if (!existing) return this.create({ ...input, idempotencyKey: undefined }, inserted.existingId);
+      // Stored, but perhaps never queued (the same failure, a step later): queuing it again changes nothing
+      // when its job is there, since the job id is the run id.
+      if (existing.record.status === 'queued' && existing.record.attempt === 0) {
+        await this.deps.queue.enqueue(existing.record.id, requestOf(existing.record), {
+          trace: existing.trace,
+        });
       }
       return { record: existing.record, created: false };
     }
@@ -220,14 +228,43 @@ export class RunLifecycle {
       });
     } catch (err) {
       this.deps.log.error({ err, runId }, 'could not enqueue the run');
-      await this.deps.writes.discard(runId, owner, input.idempotencyKey);
+      // A discard that fails too (Redis is away) leaves what a retry with the same key completes.
+      await this.deps.writes
+        .discard(runId, owner, input.idempotencyKey)
+        .catch((discardErr: unknown) =>
+          this.deps.log.error({ err: discardErr, runId }, 'could not discard the run'),
+        );
       throw new RefusedError(
         'unavailable',
         'QUEUE_UNAVAILABLE',
         'The run queue is unavailable; try again shortly.',
       );
     }
+    await this.replicate(runId);
     return { record, created: true };
+  }
+
+  /** Waits until the configured replicas hold the new run and its job; accepts it after the timeout all the same. */
+  private async replicate(runId: string): Promise<void> {
+    const replicas = this.deps.replicas;
+    if (!replicas || replicas.count === 0) return;
+    const confirmed = await Promise.all([
+      this.deps.writes.replicated(runId, replicas.count, replicas.timeoutMs),
+      this.deps.queue.replicated(replicas.count, replicas.timeoutMs),
+    ]).then(
+      (counts) => Math.min(...counts),
+      // A server that refuses WAIT, or a node between owners of the slot: the run is stored and queued.
+      (err: unknown) => {
+        this.deps.log.warn({ err, runId }, 'could not ask the replicas whether they hold the run');
+        return 0;
+      },
+    );
+    if (confirmed < replicas.count) {
+      this.deps.log.warn(
+        { runId, replicas: confirmed, wanted: replicas.count },
+        'run accepted before the replicas confirmed it: a failover now could lose it',
+      );
+    }
   }
 
   /**
@@ -278,8 +315,13 @@ export class RunLifecycle {
    * and what its journal says it spent. True when this ended the run.
    */
   async abandon(runId: string, message: string): Promise<boolean> {
-    const record = await this.readForAbandon(runId);
-    if (!record || this.deps.store.isTerminal(record.status)) return false;
+    const { record, owner } = (await this.readForAbandon(runId)) ?? {};
+    if (!record) return false;
+    if (this.deps.store.isTerminal(record.status)) {
+      // Finished, but still live: its finisher stopped between the run's write and the indexes'.
+      if (owner !== undefined) await this.deps.writes.forgetFinished(runId, owner);
+      return false;
+    }
     const usage = await this.deps.writes.journaledUsage(runId);
     const ended = await this.finish(
       runId,
@@ -297,16 +339,20 @@ export class RunLifecycle {
   }
 
   /** The record to abandon; a run whose record cannot be read is abandoned all the same. */
-  private async readForAbandon(
-    runId: string,
-  ): Promise<Pick<RunRecord, 'status' | 'steps' | 'definitionVersion' | 'startedAt'> | undefined> {
+  private async readForAbandon(runId: string): Promise<
+    | {
+        record: Pick<RunRecord, 'status' | 'steps' | 'definitionVersion' | 'startedAt'>;
+        owner?: string;
+      }
+    | undefined
+  > {
     try {
       const stored = await this.deps.store.get(runId);
       if (!stored) await this.deps.writes.forgetLive(runId);
-      return stored?.record;
+      return stored;
     } catch (err) {
       if (!(err instanceof UnreadableRunError)) throw err;
-      return { status: 'running', steps: [], definitionVersion: '' };
+      return { record: { status: 'running', steps: [], definitionVersion: '' } };
     }
   }
 

@@ -7,14 +7,15 @@ import type { HumanAnswer, PendingInput, RunOutcome, RunUsage } from '../core/ru
 import { encodeStoredEvent, MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
 import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
 import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
+import { waitForReplicas } from '../runs/redis-connection.js';
 import { redisScript } from '../runs/redis-script.js';
 import type { RunRecord, Webhook } from '../runs/schema.js';
-import { encodeRecordFields, PENDING_FIELD_PREFIX } from '../runs/store.js';
+import { encodeRecordFields, PENDING_FIELD_PREFIX, RECORD_FOLLOWS_INDEX_MS } from '../runs/store.js';
 import {
+  ADMIT_RUN,
   CLAIM_STATUS,
   CLOSE_INPUT,
   FINISH_RUN,
-  INSERT_RUN,
   RELEASE_IF_OURS,
   START_ATTEMPT,
   WAIT_FOR_INPUT,
@@ -23,7 +24,7 @@ import {
 const claimStatusScript = redisScript(CLAIM_STATUS);
 const closeInputScript = redisScript(CLOSE_INPUT);
 const finishRunScript = redisScript(FINISH_RUN);
-const insertRunScript = redisScript(INSERT_RUN);
+const admitRunScript = redisScript(ADMIT_RUN);
 const startAttemptScript = redisScript(START_ATTEMPT);
 const releaseIfOursScript = redisScript(RELEASE_IF_OURS);
 const waitForInputScript = redisScript(WAIT_FOR_INPUT);
@@ -35,9 +36,11 @@ const waitForInputScript = redisScript(WAIT_FOR_INPUT);
  * checked writes are Lua scripts (./scripts.ts).
  */
 
+/** An idempotency key is kept a day, and never longer than its run (so a key always names a stored run). */
 const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 /** A tenant's tokens-per-day counter outlives its day a little (the per-tenant view reads today's). */
 const TOKENS_COUNTER_TTL_SECONDS = 2 * 24 * 3600;
+const TERMINAL_STORED = new Set(['"succeeded"', '"failed"', '"cancelled"']);
 
 /** Record fields of a finished attempt that a retry clears. */
 const OUTCOME_FIELDS = [
@@ -123,7 +126,8 @@ export class RunWrites {
     if (idempotency) {
       const idemKey = this.idempotencyKey(owner, idempotency.key);
       const value = `${record.id} ${idempotency.requestHash}`;
-      const claimed = await this.redis.set(idemKey, value, 'EX', IDEMPOTENCY_TTL_SECONDS, 'NX');
+      const ttl = Math.min(IDEMPOTENCY_TTL_SECONDS, this.retentionSeconds);
+      const claimed = await this.redis.set(idemKey, value, 'EX', ttl, 'NX');
       if (claimed === null) {
         const [existingId = '', existingHash] = ((await this.redis.get(idemKey)) ?? '').split(' ');
         return existingHash === idempotency.requestHash
@@ -139,21 +143,40 @@ export class RunWrites {
     return { created: true };
   }
 
-  /** The insert script: the tenant's limits checked and the run stored in one step. */
+  /**
+   * The tenant's limits checked and the run entered in the indexes in one step (`ADMIT_RUN`), then its record
+   * written. A tenant at its in-flight limit is looked at once more after the runs that finished or vanished
+   * without leaving its in-flight set are taken out of it.
+   */
   private async admitAndStore(
     record: RunRecord,
     owner: string,
     trace: Record<string, string>,
     limits: TenantLimits | undefined,
   ): Promise<Extract<Inserted, { limited: TenantLimitName }> | undefined> {
+    let admitted = await this.admit(record, owner, limits);
+    if (admitted.verdict === 'inflight' && (await this.pruneInflight(owner)) > 0) {
+      admitted = await this.admit(record, owner, limits);
+    }
+    if (admitted.verdict !== 'ok') {
+      return { limited: admitted.verdict, retryAfterMs: admitted.retryAfterMs };
+    }
+    const fields = { ...encodeRecordFields(record), owner, trace: JSON.stringify(trace) };
+    await this.redis.hset(runKeys(this.prefix, record.id).record, fields);
+    return undefined;
+  }
+
+  private async admit(
+    record: RunRecord,
+    owner: string,
+    limits: TenantLimits | undefined,
+  ): Promise<{ verdict: TenantLimitName | 'ok'; retryAfterMs: number }> {
     const idx = indexKeys(this.prefix);
     const tenant = tenantKeys(this.prefix, owner);
     const now = Date.now();
-    const fields = { ...encodeRecordFields(record), owner, trace: JSON.stringify(trace) };
-    const [verdict, retryAfterMs] = (await insertRunScript(
+    const [verdict, retryAfterMs] = (await admitRunScript(
       this.redis,
       [
-        runKeys(this.prefix, record.id).record,
         idx.all,
         idx.byOwner(owner),
         idx.live,
@@ -169,13 +192,34 @@ export class RunWrites {
         arg(limits?.inflight),
         arg(limits?.perMinute),
         arg(limits?.tokensPerDay),
-        runKeys(this.prefix, '').record,
         owner,
-        ...flat(fields),
       ],
-    )) as [string, number];
-    if (verdict === 'ok') return undefined;
-    return { limited: verdict as TenantLimitName, retryAfterMs: Number(retryAfterMs) };
+    )) as [TenantLimitName | 'ok', number];
+    return { verdict, retryAfterMs: Number(retryAfterMs) };
+  }
+
+  /**
+   * Takes out of the tenant's in-flight set the runs that finished without leaving it (their finisher stopped
+   * between writing the run and the indexes) or vanished (no record past the creation grace). Returns how many.
+   */
+  private async pruneInflight(owner: string): Promise<number> {
+    const key = tenantKeys(this.prefix, owner).live;
+    const members = await this.redis.zrange(key, '0', '-1', 'WITHSCORES');
+    const stale: string[] = [];
+    const checks: Promise<void>[] = [];
+    const graceEnd = Date.now() - RECORD_FOLLOWS_INDEX_MS;
+    for (let i = 0; i + 1 < members.length; i += 2) {
+      const id = members[i] as string;
+      const admittedAt = Number(members[i + 1]);
+      checks.push(
+        this.redis.hget(runKeys(this.prefix, id).record, 'status').then((status) => {
+          if (status === null ? admittedAt < graceEnd : TERMINAL_STORED.has(status)) stale.push(id);
+        }),
+      );
+    }
+    await Promise.all(checks);
+    if (stale.length > 0) await this.redis.zrem(key, ...stale);
+    return stale.length;
   }
 
   private async releaseIdempotencyKey(id: string, owner: string, key: string): Promise<void> {
@@ -190,15 +234,18 @@ export class RunWrites {
     const idx = indexKeys(this.prefix);
     const keys = runKeys(this.prefix, id);
     const tenant = tenantKeys(this.prefix, owner);
-    await this.redis
-      .multi()
-      .del(keys.record, keys.journal, keys.events, keys.feedback, keys.deliveries)
-      .zrem(idx.all, id)
-      .zrem(idx.byOwner(owner), id)
-      .zrem(idx.live, id)
-      .zrem(tenant.live, id)
-      .zrem(tenant.perMinute, id)
-      .exec();
+    // The run's keys and the indexes are in different slots on a Redis Cluster: one transaction each.
+    await Promise.all([
+      this.redis.del(keys.record, keys.journal, keys.events, keys.feedback, keys.deliveries),
+      this.redis
+        .multi()
+        .zrem(idx.all, id)
+        .zrem(idx.byOwner(owner), id)
+        .zrem(idx.live, id)
+        .zrem(tenant.live, id)
+        .zrem(tenant.perMinute, id)
+        .exec(),
+    ]);
     if (idempotencyKey !== undefined) await this.releaseIdempotencyKey(id, owner, idempotencyKey);
   }
 
@@ -218,6 +265,18 @@ export class RunWrites {
     const flat = fields ?? [];
     for (let i = 0; i + 1 < flat.length; i += 2) stored[flat[i] as string] = flat[i + 1] as string;
     return { verdict, attempt: Number(attempt), fields: stored };
+  }
+
+  /**
+   * How many of `replicas` replicas hold what this connection wrote of run `id` — its record, and the indexes
+   * (another server on a Redis Cluster) — waiting at most `timeoutMs`: the fewer of the two.
+   */
+  async replicated(id: string, replicas: number, timeoutMs: number): Promise<number> {
+    const confirmed = await Promise.all([
+      waitForReplicas(this.redis, runKeys(this.prefix, id).record, replicas, timeoutMs),
+      waitForReplicas(this.redis, indexKeys(this.prefix).all, replicas, timeoutMs),
+    ]);
+    return Math.min(...confirmed);
   }
 
   /** Fields that are not the run's status: the queue-paused note. */
@@ -318,11 +377,11 @@ export class RunWrites {
 
   /** Whether a cancel was requested for the run (workers check it besides the channel). */
   async cancelRequested(ids: readonly string[]): Promise<string[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(runKeys(this.prefix, id).record, 'cancelRequested');
-    const replies = (await pipeline.exec()) ?? [];
-    return ids.filter((_, i) => replies[i]?.[1] === 'true');
+    // One read per run, all at once (the runs' records are in different slots on a Redis Cluster).
+    const replies = await Promise.all(
+      ids.map((id) => this.redis.hget(runKeys(this.prefix, id).record, 'cancelRequested')),
+    );
+    return ids.filter((_, i) => replies[i] === 'true');
   }
 
   /**
@@ -353,27 +412,37 @@ export class RunWrites {
       // What the worker executed (the version pinned at creation, so the same unless the run could not resolve it).
       ...(outcome.definitionVersion ? { definitionVersion: outcome.definitionVersion } : {}),
     });
-    return (await finishRunScript(
+    const [finished, tokens] = (await finishRunScript(
       this.redis,
-      [
-        keys.record,
-        keys.events,
-        keys.journal,
-        indexKeys(this.prefix).live,
-        tenant.live,
-        tenant.tokens(utcDay(Date.now())),
-      ],
+      [keys.record, keys.events, keys.journal],
       [
         arg(options.fence),
-        id,
         String(outcome.usage.inputTokens + outcome.usage.outputTokens),
         encodeStoredEvent(terminalEvent(outcome)),
         String(MAX_EVENTS_PER_RUN),
         String(this.retentionSeconds),
-        String(TOKENS_COUNTER_TTL_SECONDS),
         ...flat(fields),
       ],
-    )) as Finished;
+    )) as [Finished, number?];
+    if (finished === 'finished') await this.settleFinished(id, owner, Number(tokens));
+    return finished;
+  }
+
+  /**
+   * A finished run leaves the live indexes and its tokens count for its tenant's day: the second half of
+   * `finish`, in the indexes' slot. A finisher that stops between the two leaves the run in the live indexes
+   * (`forgetFinished` takes it out later) and its tokens uncounted.
+   */
+  private async settleFinished(id: string, owner: string, tokens: number): Promise<void> {
+    const tx = this.redis
+      .multi()
+      .zrem(indexKeys(this.prefix).live, id)
+      .zrem(tenantKeys(this.prefix, owner).live, id);
+    if (tokens > 0) {
+      const counter = tenantKeys(this.prefix, owner).tokens(utcDay(Date.now()));
+      tx.incrby(counter, tokens).expire(counter, TOKENS_COUNTER_TTL_SECONDS);
+    }
+    await tx.exec();
   }
 
   /** Finishes a run that never reached (or no longer has) a worker as cancelled, keeping what it had spent. */
@@ -405,6 +474,11 @@ export class RunWrites {
     await this.redis.zrem(indexKeys(this.prefix).live, id);
   }
 
+  /** Takes a finished run still in the live indexes (its finisher stopped half-way) out of them. */
+  async forgetFinished(id: string, owner: string): Promise<void> {
+    await this.settleFinished(id, owner, 0);
+  }
+
   /** What a run's journal says it spent (the usage of a run that ends without an outcome of its own). */
   async journaledUsage(id: string): Promise<RunUsage> {
     return usageOf(await readJournal(this.redis, this.prefix, id));
@@ -431,16 +505,21 @@ export class RunWrites {
     const entries = await readJournal(this.redis, this.prefix, id);
     const { removed, kept, usage } = splitForRetry(entries);
     const now = Date.now();
-    const tx = this.redis.multi();
-    if (removed.length > 0) tx.hdel(keys.journal, ...removed);
-    tx.hdel(keys.record, ...OUTCOME_FIELDS)
+    const run = this.redis.multi();
+    if (removed.length > 0) run.hdel(keys.journal, ...removed);
+    run
+      .hdel(keys.record, ...OUTCOME_FIELDS)
       .hset(keys.record, encodeRecordFields({ usage }))
       .persist(keys.record)
       .persist(keys.journal)
-      .persist(keys.events)
+      .persist(keys.events);
+    // The run's keys, then the indexes (another slot on a Redis Cluster).
+    await run.exec();
+    await this.redis
+      .multi()
       .zadd(indexKeys(this.prefix).live, now, id)
-      .zadd(tenantKeys(this.prefix, owner).live, now, id);
-    await tx.exec();
+      .zadd(tenantKeys(this.prefix, owner).live, now, id)
+      .exec();
     await this.removeTerminalEvents(id);
     return { removedSteps: removed, keptSteps: kept };
   }

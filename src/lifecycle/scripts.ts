@@ -45,78 +45,62 @@ end
 return {verdict, attempt, redis.call('HGETALL', KEYS[1])}`;
 
 /**
- * Admits a new run for its tenant and stores it. Refuses (`{limit, retryAfterMs}`) when the tenant has used its
- * tokens of the day, created its runs of the minute, or has its runs in flight; otherwise writes the record and
- * every index at once.
+ * Admits a new run for its tenant. Refuses (`{limit, retryAfterMs}`) when the tenant has used its tokens of the
+ * day, created its runs of the minute, or has its runs in flight; otherwise enters the run in every index at
+ * once. The record is written after this (it is in the run's own slot on a Redis Cluster, these keys are not):
+ * readers skip an index entry whose record is not there yet.
  *
- * KEYS: record, all runs, owner's runs, live runs, tenant live, tenant per-minute, tenant tokens today, tenants.
- * ARGV: run id, created (ms), now (ms), inflight limit, per-minute limit, tokens limit ('' = none), record key
- * prefix, owner, then the record's field/value pairs.
+ * KEYS: all runs, owner's runs, live runs, tenant live, tenant per-minute, tenant tokens today, tenants.
+ * ARGV: run id, created (ms), now (ms), inflight limit, per-minute limit, tokens limit ('' = none), owner.
  */
-export const INSERT_RUN = `${IS_TERMINAL}
-local id, created, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+export const ADMIT_RUN = `local id, created, now = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local window = 60000
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - window)
-if ARGV[6] ~= '' and tonumber(redis.call('GET', KEYS[7]) or '0') >= tonumber(ARGV[6]) then
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window)
+if ARGV[6] ~= '' and tonumber(redis.call('GET', KEYS[6]) or '0') >= tonumber(ARGV[6]) then
   return {'tokensPerDay', 0}
 end
-if ARGV[5] ~= '' and redis.call('ZCARD', KEYS[6]) >= tonumber(ARGV[5]) then
-  local oldest = redis.call('ZRANGE', KEYS[6], 0, 0, 'WITHSCORES')
+if ARGV[5] ~= '' and redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[5]) then
+  local oldest = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
   return {'perMinute', tonumber(oldest[2]) + window - now}
 end
-if ARGV[4] ~= '' and redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[4]) then
-  -- Runs that finished or vanished without leaving the set no longer count.
-  for _, member in ipairs(redis.call('ZRANGE', KEYS[5], 0, -1)) do
-    local status = redis.call('HGET', ARGV[7] .. member, 'status')
-    if not status or terminal(status) then redis.call('ZREM', KEYS[5], member) end
-  end
-  if redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[4]) then return {'inflight', 0} end
-end
-local fields = {}
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', KEYS[1], unpack(fields))
+if ARGV[4] ~= '' and redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[4]) then return {'inflight', 0} end
+redis.call('ZADD', KEYS[1], created, id)
 redis.call('ZADD', KEYS[2], created, id)
-redis.call('ZADD', KEYS[3], created, id)
+redis.call('ZADD', KEYS[3], now, id)
 redis.call('ZADD', KEYS[4], now, id)
 redis.call('ZADD', KEYS[5], now, id)
-redis.call('ZADD', KEYS[6], now, id)
-redis.call('PEXPIRE', KEYS[6], window)
-redis.call('SADD', KEYS[8], ARGV[8])
+redis.call('PEXPIRE', KEYS[5], window)
+redis.call('SADD', KEYS[7], ARGV[7])
 return {'ok', 0}`;
 
 /**
  * Finishes a run: unless it has finished already or (with a fencing token ARGV[1]) a newer attempt started, writes
- * the outcome fields, appends the terminal event, takes the run off the live indexes, counts its tokens for the
- * tenant's day (only what an earlier finish of the same run did not count), starts the retention clock and
- * compacts the event stream. Returns `finished`, `finished-already`, `superseded` or `gone`.
+ * the outcome fields, appends the terminal event, starts the retention clock and compacts the event stream.
+ * Returns `finished` with the tokens its tenant's day has not counted yet (an earlier finish of the same run
+ * counted the rest), or `finished-already`, `superseded` or `gone`. The run's keys only: the caller then takes
+ * the run off the live indexes and counts the tokens (`settleFinished`).
  *
- * KEYS: record, events, journal, live runs, tenant live, tenant tokens today.
- * ARGV: fence ('' = none), run id, run tokens, terminal event entry, stream max length, retention (s), tokens
- * counter TTL (s), then the record's field/value pairs.
+ * KEYS: record, events, journal.
+ * ARGV: fence ('' = none), run tokens, terminal event entry, stream max length, retention (s), then the record's
+ * field/value pairs.
  */
 export const FINISH_RUN = `${IS_TERMINAL}
 local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return 'gone' end
-if terminal(status) then return 'finished-already' end
-if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return 'superseded' end
+if not status then return {'gone'} end
+if terminal(status) then return {'finished-already'} end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[1] then return {'superseded'} end
 local fields = {}
-for i = 8, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'e', ARGV[4])
-redis.call('ZREM', KEYS[4], ARGV[2])
-redis.call('ZREM', KEYS[5], ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'e', ARGV[3])
 for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(field, 1, 8) == 'pending:' then redis.call('HDEL', KEYS[1], field) end
 end
-local delta = tonumber(ARGV[3]) - tonumber(redis.call('HGET', KEYS[1], 'tenantTokens') or '0')
-if delta > 0 then
-  redis.call('INCRBY', KEYS[6], delta)
-  redis.call('EXPIRE', KEYS[6], ARGV[7])
-  redis.call('HSET', KEYS[1], 'tenantTokens', ARGV[3])
-end
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('EXPIRE', KEYS[3], ARGV[6])
+local delta = tonumber(ARGV[2]) - tonumber(redis.call('HGET', KEYS[1], 'tenantTokens') or '0')
+if delta > 0 then redis.call('HSET', KEYS[1], 'tenantTokens', ARGV[2]) else delta = 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
 -- The stream's last node keeps the room Redis set aside for more entries (about 4 KB, most of a short run's
 -- footprint), and a finished run's stream gets no more: restoring it from its own serialized form keeps only
 -- what it holds, with its ids and expiry. Only a saving: where a server refuses DUMP or RESTORE (a managed Redis
@@ -125,7 +109,7 @@ local packed = redis.pcall('DUMP', KEYS[2])
 if type(packed) == 'string' then
   redis.pcall('RESTORE', KEYS[2], math.max(redis.call('PTTL', KEYS[2]), 0), packed, 'REPLACE')
 end
-return 'finished'`;
+return {'finished', delta}`;
 
 /**
  * Records that attempt ARGV[1] stopped for human input: each request (ARGV from 3 in fours: request id, journal

@@ -1,6 +1,7 @@
 import { type Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobEnd, RunQueue } from '../core/ports.js';
+import { waitForReplicas } from '../runs/redis-connection.js';
 import { isRunId, type RunRequest } from '../runs/schema.js';
 import { produceRunJob } from '../telemetry/job-spans.js';
 import { RUNS_QUEUE } from './names.js';
@@ -129,6 +130,9 @@ async function endedJobs(
 
 /** The run lifecycle's view of the BullMQ `runs` queue; `redis` reads job hashes in bulk (any connection). */
 export function runQueuePort(queue: Queue<RunJobData>, redis: Redis): RunQueue<RunRequest> {
+  // The connection the queue was created with (createRunsQueue): BullMQ adds jobs over it, so a WAIT for the
+  // jobs added goes there.
+  const queueConnection = queue.opts.connection as Redis;
   return {
     enqueue: (runId, request, options) => enqueueRun(queue, runId, request, options?.trace),
     removeWaiting: async (runId) => (await queue.remove(runId)) === 1,
@@ -152,6 +156,8 @@ export function runQueuePort(queue: Queue<RunJobData>, redis: Redis): RunQueue<R
       }
     },
     endedJobs: (runIds) => endedJobs(queue, redis, runIds),
+    replicated: (replicas, timeoutMs) =>
+      waitForReplicas(queueConnection, queue.toKey(''), replicas, timeoutMs),
     async liveJobs() {
       const jobs = await queue.getJobs([...LIVE_JOB_STATES]);
       return jobs.flatMap((job) => (job?.id ? [{ runId: job.id, team: teamOf(job) }] : []));

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { compareStreamIds, type StoredEvent, storedEvents } from './events.js';
-import { runIdOfEventsKey, runKeys } from './keys.js';
+import { isClusterPrefix, runIdOfEventsKey, runKeys } from './keys.js';
 
 /** What a follower gets next: new events, `idle` (nothing for a while: time to look at the run), or `closed`. */
 export type FollowUpdate =
@@ -24,6 +24,11 @@ export interface EventHubSettings {
   idleMs?: number;
   /** Entries read per stream per round. */
   count?: number;
+  /**
+   * Where one blocking read cannot cover every followed stream (see the class), the pause between rounds that
+   * found nothing new.
+   */
+  pollMs?: number;
   /**
    * A second connection that ends a blocked read when a follower of a stream not in it arrives (`CLIENT
    * UNBLOCK`), so a new follower joins at once instead of within `blockMs`.
@@ -49,19 +54,27 @@ interface Follower {
  *
  * A new follower joins the next round: at once when the hub has a control connection to end the blocked read,
  * otherwise within `blockMs`; nothing is lost meanwhile because rounds read from cursors.
+ *
+ * In the Redis Cluster key layout each run's stream has a slot of its own, and one command may not read two
+ * slots: there, and on a cluster connection (which cannot end a blocked read on the right node), a round reads
+ * each stream without blocking, all at once, and pauses `pollMs` when nothing was new (a new follower ends the
+ * pause). One followed stream on a single Redis is still read blocking.
  */
 export class RunEventHub {
   private readonly followers = new Map<string, Set<Follower>>();
   private readonly blockMs: number;
   private readonly idleMs: number;
   private readonly count: number;
+  private readonly pollMs: number;
   private readonly control: Redis | undefined;
   private loop: Promise<void> | undefined;
   private closed = false;
   /** The reading connection's client id (for `CLIENT UNBLOCK`); read again after a reconnect. */
   private clientId: number | undefined;
-  /** The streams of the read that is blocked now; undefined while none is. */
+  /** The streams of the read that is blocked (or the round that pauses) now; undefined while none is. */
   private blockedOn: ReadonlySet<string> | undefined;
+  /** Ends the pause of a polling round early. */
+  private endPause: (() => void) | undefined;
 
   constructor(
     private readonly connection: Redis,
@@ -72,6 +85,7 @@ export class RunEventHub {
     this.blockMs = settings.blockMs ?? 500;
     this.idleMs = settings.idleMs ?? 5_000;
     this.count = settings.count ?? 100;
+    this.pollMs = settings.pollMs ?? 25;
     this.control = settings.control;
     connection.on('ready', () => {
       this.clientId = undefined;
@@ -165,6 +179,10 @@ export class RunEventHub {
 
   /** Ends the blocked read (it returns as if it timed out), so the next round includes the new follower. */
   private wake(): void {
+    if (this.endPause) {
+      this.endPause();
+      return;
+    }
     if (!this.control || this.clientId === undefined) return;
     this.blockedOn = undefined;
     this.control.client('UNBLOCK', this.clientId).catch((err: unknown) => {
@@ -184,23 +202,9 @@ export class RunEventHub {
   private async run(): Promise<void> {
     while (!this.closed && this.followers.size > 0) {
       const keys = [...this.followers.keys()];
-      const cursors = keys.map((key) => oldestCursor(this.followers.get(key)));
-      let reply: [string, [string, string[]][]][] | null;
+      let reply: StreamReply;
       try {
-        if (this.control && this.clientId === undefined) {
-          this.clientId = Number(await this.connection.client('ID'));
-        }
-        this.blockedOn = new Set(keys);
-        reply = (await this.connection.xread(
-          'COUNT',
-          this.count,
-          'BLOCK',
-          this.blockMs,
-          'STREAMS',
-          ...keys,
-          ...cursors,
-        )) as [string, [string, string[]][]][] | null;
-        this.blockedOn = undefined;
+        reply = this.oneBlockingRead(keys) ? await this.readBlocking(keys) : await this.readEach(keys);
       } catch (err) {
         this.blockedOn = undefined;
         if (this.closed) return;
@@ -213,7 +217,7 @@ export class RunEventHub {
         continue;
       }
       const now = Date.now();
-      for (const [key, entries] of reply ?? []) {
+      for (const [key, entries] of reply) {
         const set = this.followers.get(key);
         if (!set || entries.length === 0) continue;
         const events = this.parse(key, entries);
@@ -238,7 +242,69 @@ export class RunEventHub {
       }
     }
   }
+
+  /** Whether one blocking XREAD can read `keys`: a single Redis, and one slot for them all. */
+  private oneBlockingRead(keys: readonly string[]): boolean {
+    return !this.connection.isCluster && (keys.length === 1 || !isClusterPrefix(this.prefix));
+  }
+
+  private cursorOf(key: string): string {
+    return oldestCursor(this.followers.get(key));
+  }
+
+  /** One XREAD BLOCK over every stream, ended early by `wake()`. */
+  private async readBlocking(keys: readonly string[]): Promise<StreamReply> {
+    if (this.control && this.clientId === undefined) {
+      this.clientId = Number(await this.connection.client('ID'));
+    }
+    this.blockedOn = new Set(keys);
+    const cursors = keys.map((key) => this.cursorOf(key));
+    const reply = (await this.connection.xread(
+      'COUNT',
+      this.count,
+      'BLOCK',
+      this.blockMs,
+      'STREAMS',
+      ...keys,
+      ...cursors,
+    )) as StreamReply | null;
+    this.blockedOn = undefined;
+    return reply ?? [];
+  }
+
+  /** One XREAD per stream, all at once; when none had anything new, a pause that `wake()` ends. */
+  private async readEach(keys: readonly string[]): Promise<StreamReply> {
+    const replies = await Promise.all(
+      keys.map(
+        (key) =>
+          this.connection.xread(
+            'COUNT',
+            this.count,
+            'STREAMS',
+            key,
+            this.cursorOf(key),
+          ) as Promise<StreamReply | null>,
+      ),
+    );
+    const reply = replies.flatMap((r) => r ?? []);
+    if (reply.length === 0 && !this.closed) {
+      this.blockedOn = new Set(keys);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.endPause?.(), this.pollMs);
+        this.endPause = () => {
+          clearTimeout(timer);
+          this.endPause = undefined;
+          resolve();
+        };
+      });
+      this.blockedOn = undefined;
+    }
+    return reply;
+  }
 }
+
+/** What XREAD answers: per stream, its entries. */
+type StreamReply = [string, [string, string[]][]][];
 
 function oldestCursor(set: Set<Follower> | undefined): string {
   let oldest: string | undefined;

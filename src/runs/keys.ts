@@ -1,6 +1,14 @@
-/** Redis key layout of run state; one place so the API, worker and retention agree. */
+/**
+ * Redis key layout of run state; one place so the API, worker and retention agree.
+ *
+ * Two layouts, chosen by the prefix. A plain prefix (`baton`) names keys as they always were. A prefix that is a
+ * hash tag (`{baton}`, what a Redis Cluster needs) puts every key that is not one run's in that tag's slot — the
+ * indexes, tenants, queues, registry and fleet limits, which scripts and transactions use together — and gives
+ * each run's keys a tag of their own, the run id (`baton:run:{<id>}:journal`), so runs spread over the shards
+ * while the keys of one run stay in one slot for the scripts that write them together.
+ */
 export function runKeys(prefix: string, runId: string) {
-  const base = `${prefix}:run:${runId}`;
+  const base = runBase(prefix, runId);
   return {
     record: base,
     journal: `${base}:journal`,
@@ -11,9 +19,21 @@ export function runKeys(prefix: string, runId: string) {
   };
 }
 
+/** Whether `prefix` is a hash tag: the layout for Redis Cluster (see `runKeys`). */
+export function isClusterPrefix(prefix: string): boolean {
+  return prefix.startsWith('{') && prefix.endsWith('}');
+}
+
+function runBase(prefix: string, runId: string): string {
+  return isClusterPrefix(prefix) ? `${prefix.slice(1, -1)}:run:{${runId}}` : `${prefix}:run:${runId}`;
+}
+
 /** The run whose event stream is `key` (a key `runKeys(prefix, id).events` made). */
 export function runIdOfEventsKey(prefix: string, key: string): string {
-  return key.slice(`${prefix}:run:`.length, -':events'.length);
+  const [head, tail] = isClusterPrefix(prefix)
+    ? [`${prefix.slice(1, -1)}:run:{`, '}:events']
+    : [`${prefix}:run:`, ':events'];
+  return key.slice(head.length, -tail.length);
 }
 
 export function indexKeys(prefix: string) {

@@ -14,6 +14,12 @@ import {
   terminalStatuses,
 } from './schema.js';
 
+/**
+ * How long after a run's admission its index entries may stand without its record: its record is written just
+ * after (see `ADMIT_RUN`); past this, a creator that died in between left them, and they no longer count.
+ */
+export const RECORD_FOLLOWS_INDEX_MS = 60_000;
+
 /** The latest webhook delivery attempts a record shows. */
 const MAX_DELIVERIES_SHOWN = 100;
 
@@ -192,7 +198,10 @@ export class RunStore {
         seen = { id, score };
         const run = await this.readable(id);
         if (!run) {
-          if (!(await this.redis.exists(runKeys(this.prefix, id).record))) await this.redis.zrem(key, id); // expired
+          // Expired, unless just created: a run enters the indexes a moment before its record is written.
+          const settled = score < Date.now() - RECORD_FOLLOWS_INDEX_MS;
+          if (settled && !(await this.redis.exists(runKeys(this.prefix, id).record)))
+            await this.redis.zrem(key, id);
           continue;
         }
         if (query.status && run.record.status !== query.status) continue;

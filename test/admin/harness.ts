@@ -11,6 +11,7 @@ import { type RunWorker, startRunWorker } from '../../src/worker/run-worker.js';
 import { API_KEYS } from '../support/baton.js';
 import { recording } from '../support/engine.js';
 import type { TestRedis } from '../support/redis.js';
+import { subPrefix } from '../support/redis.js';
 
 export const ADMIN_KEY = 'admin-key-dddddddddddddddddd';
 export const KEYS = `${API_KEYS},${ADMIN_KEY}:admin`;
@@ -42,7 +43,7 @@ export async function startConsole(
 ) {
   const config = loadConfig({
     REDIS_URL: redis.url,
-    BATON_REDIS_PREFIX: `${redis.prefix}${Math.random().toString(36).slice(2, 6)}`,
+    BATON_REDIS_PREFIX: subPrefix(redis.prefix, Math.random().toString(36).slice(2, 6)),
     BATON_API_KEYS: KEYS,
     BATON_SIMULATED_LATENCY_MS: '0',
     BATON_RATE_LIMIT_PER_MINUTE: '0',

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_KEY } from '../support/baton.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { startRedis, subPrefix, type TestRedis } from '../support/redis.js';
 import { type Console, startConsole } from './harness.js';
 import { form, signIn } from './session.js';
 
@@ -15,7 +15,7 @@ let probe: Redis;
 
 beforeAll(async () => {
   redis = await startRedis();
-  const prefix = `${redis.prefix}shared`;
+  const prefix = subPrefix(redis.prefix, 'shared');
   // Two API replicas over the same Redis, with the same secret and key prefix.
   a = await startConsole(redis, {
     env: { BATON_SESSION_SECRET: SECRET, BATON_REDIS_PREFIX: prefix },

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, KEYS } from '../admin/harness.js';
 import { CLIENT_KEY, client, OPERATOR_KEY, OTHER_CLIENT_KEY, ROOT } from '../support/baton.js';
 import type { MemorySample } from '../support/fuzz-target.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { startRedis, subPrefix, type TestRedis } from '../support/redis.js';
 
 /**
  * A property-based HTTP fuzz test over the OpenAPI document the API serves: for every operation, generated path
@@ -94,7 +94,7 @@ beforeAll(async () => {
     env: {
       PATH: process.env.PATH ?? '',
       REDIS_URL: redis.url,
-      BATON_REDIS_PREFIX: `${redis.prefix}fuzz`,
+      BATON_REDIS_PREFIX: subPrefix(redis.prefix, 'fuzz'),
       BATON_API_KEYS: KEYS,
       BATON_SIMULATED_LATENCY_MS: '0',
       BATON_RATE_LIMIT_PER_MINUTE: '0',

@@ -34,7 +34,8 @@ const seq4 = {
 describe('createBenchEngine (the stable benchmark entry point)', () => {
   let redis: TestRedis;
   beforeAll(async () => {
-    redis = await startRedis();
+    // The harness keeps the plain key layout (benchmarks measure a single Redis).
+    redis = await startRedis({ layout: 'plain' });
   });
   afterAll(async () => {
     await redis.stop();

@@ -11,6 +11,7 @@ import { apiDeps, createServices, type Services } from '../../src/services.js';
 import { modelEnvironment } from '../../src/teams/models.js';
 import { API_KEYS } from '../support/baton.js';
 import type { TestRedis } from '../support/redis.js';
+import { subPrefix } from '../support/redis.js';
 
 /**
  * The API in this process over real HTTP and a real Redis, with no worker, and a run lifecycle whose queue port a
@@ -21,11 +22,13 @@ export async function startLifecycleApi(
   options: {
     env?: Record<string, string>;
     queue?: (real: RunQueue<RunRequest>) => RunQueue<RunRequest>;
+    /** Wraps the lifecycle's writes (a write that fails half-way). */
+    writes?: (real: RunWrites) => RunWrites;
   } = {},
 ) {
   const config: Config = loadConfig({
     REDIS_URL: redis.url,
-    BATON_REDIS_PREFIX: `${redis.prefix}${Math.random().toString(36).slice(2, 6)}`,
+    BATON_REDIS_PREFIX: subPrefix(redis.prefix, Math.random().toString(36).slice(2, 6)),
     BATON_API_KEYS: API_KEYS,
     BATON_RATE_LIMIT_PER_MINUTE: '0',
     LOG_LEVEL: 'silent',
@@ -38,7 +41,9 @@ export async function startLifecycleApi(
     redis: services.redis,
     prefix: config.redisPrefix,
     store: services.store,
-    writes: new RunWrites(services.redis, config.redisPrefix, config.retentionSeconds, services.events),
+    writes: (options.writes ?? ((w) => w))(
+      new RunWrites(services.redis, config.redisPrefix, config.retentionSeconds, services.events),
+    ),
     queue: options.queue ? options.queue(real) : real,
     teams: services.teams,
     modelEnvironment: modelEnvironment(config),
@@ -54,6 +59,8 @@ export async function startLifecycleApi(
     config,
     services,
     lifecycle,
+    /** The queue as it is, unwrapped. */
+    queue: real,
     async stop() {
       await app.close();
       await services.close();

@@ -5,7 +5,7 @@ import { TransientModelError } from '../../src/core/errors.js';
 import { redisCoordination } from '../../src/fleet-redis.js';
 import { CircuitBreakers } from '../../src/policies/breakers.js';
 import type { Coordination } from '../../src/policies/coordination.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { startRedis, subPrefix, type TestRedis } from '../support/redis.js';
 
 /** Circuit breakers shared through a real Redis by several processes' `CircuitBreakers` (here: instances). */
 let redis: TestRedis;
@@ -22,9 +22,14 @@ afterAll(async () => {
 const target = { agent: 'summarizer', provider: 'azure-openai', model: 'gpt-4o-mini' };
 
 function workers(count: number): CircuitBreakers[] {
-  const prefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
+  const prefix = subPrefix(redis.prefix, Math.random().toString(36).slice(2, 8));
   return Array.from({ length: count }, () => {
-    const port = redisCoordination(redis.url, prefix, 500, pino({ level: 'silent' }));
+    const port = redisCoordination(
+      { url: redis.url, cluster: false },
+      prefix,
+      500,
+      pino({ level: 'silent' }),
+    );
     ports.push(port);
     return new CircuitBreakers({ coordination: port, probeLeaseMs: 5_000 });
   });
@@ -59,11 +64,16 @@ describe('fleet circuit breakers', () => {
   });
 
   it("records each outcome whole: a worker that never called the agent sees the breaker open, the one that did keeps the fleet's limits", async () => {
-    const prefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
+    const prefix = subPrefix(redis.prefix, Math.random().toString(36).slice(2, 8));
     const degraded: string[] = [];
     const events = { degraded: (what: string) => degraded.push(what), recovered: () => {} };
     const [caller, bystander] = [0, 1].map(() => {
-      const port = redisCoordination(redis.url, prefix, 500, pino({ level: 'silent' }));
+      const port = redisCoordination(
+        { url: redis.url, cluster: false },
+        prefix,
+        500,
+        pino({ level: 'silent' }),
+      );
       ports.push(port);
       return new CircuitBreakers({ coordination: port, probeLeaseMs: 5_000, events });
     }) as [CircuitBreakers, CircuitBreakers];

@@ -7,7 +7,7 @@ import { FleetQuota } from '../../src/policies/fleet-quota.js';
 import { quotaAcquireScript } from '../../src/policies/fleet-quota-scripts.js';
 import { QuotaManager } from '../../src/policies/quota.js';
 import { maxInWindow } from '../support/providers.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { startRedis, subPrefix, type TestRedis } from '../support/redis.js';
 
 /**
  * The fleet quota against a real Redis: several FleetQuota instances (as several workers) share one window,
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 function coordination(prefix: string): Coordination {
-  const port = redisCoordination(redis.url, prefix, 500, log);
+  const port = redisCoordination({ url: redis.url, cluster: false }, prefix, 500, log);
   ports.push(port);
   return port;
 }
@@ -38,7 +38,7 @@ function fleet(
   windowMs: number,
   weights: Record<string, number> = {},
 ) {
-  const prefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
+  const prefix = subPrefix(redis.prefix, Math.random().toString(36).slice(2, 8));
   const tenant = { current: undefined as string | undefined };
   const workers = Array.from(
     { length: count },
@@ -155,7 +155,7 @@ describe('fleet quota', () => {
   });
 
   it('a worker that has served its own waiters of a tenant does not withdraw the tenant for the others', async () => {
-    const prefix = `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
+    const prefix = subPrefix(redis.prefix, Math.random().toString(36).slice(2, 8));
     const port = coordination(prefix);
     const keys = ['grants', 'tokens', 'meta', 'pause', 'vt', 'waiting'].map(
       (part) => `${prefix}:fleet:quota:{d}:${part}`,

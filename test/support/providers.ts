@@ -11,7 +11,7 @@ import { startRunWorker } from '../../src/worker/run-worker.js';
 import type { AzureOpenAIServer, RecordedRequest } from './azure-openai-server.js';
 import { API_KEYS, CLIENT_KEY, client, startApi, startWorker } from './baton.js';
 import { sampleArticle } from './engine.js';
-import { startRedis, type TestRedis } from './redis.js';
+import { startRedis, subPrefix, type TestRedis } from './redis.js';
 
 /**
  * Shared pieces of the provider acceptance tests (`test/integration/providers*.test.ts`): a private Redis, a
@@ -168,7 +168,7 @@ export async function startInProcessService(
 ) {
   const config = loadConfig({
     REDIS_URL: redis.url,
-    BATON_REDIS_PREFIX: `${redis.prefix}${Math.random().toString(36).slice(2, 6)}`,
+    BATON_REDIS_PREFIX: subPrefix(redis.prefix, Math.random().toString(36).slice(2, 6)),
     BATON_API_KEYS: API_KEYS,
     LOG_LEVEL: 'silent',
     ...env,

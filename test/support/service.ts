@@ -6,6 +6,7 @@ import { apiDeps, createServices, workerDeps } from '../../src/services.js';
 import { startRunWorker } from '../../src/worker/run-worker.js';
 import { API_KEYS } from './baton.js';
 import type { TestRedis } from './redis.js';
+import { subPrefix } from './redis.js';
 
 /** The API (and optionally a worker) in this process over real HTTP and a real Redis. */
 export async function startService(
@@ -17,7 +18,7 @@ export async function startService(
 ) {
   const config = loadConfig({
     REDIS_URL: redis.url,
-    BATON_REDIS_PREFIX: `${redis.prefix}${Math.random().toString(36).slice(2, 6)}`,
+    BATON_REDIS_PREFIX: subPrefix(redis.prefix, Math.random().toString(36).slice(2, 6)),
     BATON_API_KEYS: API_KEYS,
     BATON_SIMULATED_LATENCY_MS: '0',
     LOG_LEVEL: 'silent',

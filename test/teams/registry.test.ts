@@ -9,7 +9,7 @@ import { defaultTeamsDir, loadTeamsFrom } from '../../src/teams/files.js';
 import { modelEnvironment } from '../../src/teams/models.js';
 import { TeamRegistryStore } from '../../src/teams/registry-store.js';
 import { resolveRunTeam } from '../../src/teams/resolver.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { startRedis, subPrefix, type TestRedis } from '../support/redis.js';
 
 /** The team registry over a real Redis: versions, current version, retirement, the files/both/api rule. */
 
@@ -54,7 +54,7 @@ const review = (instructions = 'Decide whether to approve.') => ({
   patterns: { sequential: { order: ['reader', 'judge'] } },
 });
 
-const prefix = () => `${redis.prefix}${Math.random().toString(36).slice(2, 8)}`;
+const prefix = () => subPrefix(redis.prefix, Math.random().toString(36).slice(2, 8));
 
 describe('the team registry', () => {
   it('registers immutable versions: new, identical (a no-op), changed, earlier (current again)', async () => {

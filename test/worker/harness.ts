@@ -13,6 +13,7 @@ import { apiDeps, createServices, workerDeps } from '../../src/services.js';
 import { type RunWorker, startRunWorker, type WorkerDeps } from '../../src/worker/run-worker.js';
 import { API_KEYS, CLIENT_KEY, client } from '../support/baton.js';
 import type { TestRedis } from '../support/redis.js';
+import { subPrefix } from '../support/redis.js';
 
 export interface WorkerOptions {
   /** The model every agent call of this worker goes to (default: the simulated model of the config). */
@@ -30,7 +31,7 @@ export interface WorkerOptions {
 export async function startFleet(redis: TestRedis, env: Record<string, string> = {}) {
   const config = loadConfig({
     REDIS_URL: redis.url,
-    BATON_REDIS_PREFIX: `${redis.prefix}${Math.random().toString(36).slice(2, 6)}`,
+    BATON_REDIS_PREFIX: subPrefix(redis.prefix, Math.random().toString(36).slice(2, 6)),
     BATON_API_KEYS: API_KEYS,
     BATON_SIMULATED_LATENCY_MS: '0',
     BATON_RATE_LIMIT_PER_MINUTE: '0',
