@@ -80,4 +80,25 @@ describe('config', () => {
     expect(c.http.authFailuresPerMinute).toBe(30);
     expect(c.http.trustProxy).toBe(0);
   });
+
+  it('takes a Redis Cluster: several node URLs, and the prefix as a hash tag', () => {
+    const plain = loadConfig({ REDIS_URL: 'redis://a:6379' });
+    expect([plain.redisCluster, plain.redisPrefix]).toEqual([false, 'baton']);
+    const cluster = loadConfig({
+      REDIS_URL: 'rediss://:secret@a:6380, rediss://:secret@b:6380',
+      BATON_REDIS_CLUSTER: 'true',
+      BATON_REDIS_PREFIX: 'acme',
+      BATON_REDIS_WAIT_REPLICAS: '1',
+    });
+    expect([cluster.redisCluster, cluster.redisPrefix]).toEqual([true, '{acme}']);
+    expect(cluster.redisReplicas).toEqual({ count: 1, timeoutMs: 1_000 });
+    // A prefix that is a tag already stays as it is.
+    expect(loadConfig({ BATON_REDIS_CLUSTER: 'true', BATON_REDIS_PREFIX: '{acme}' }).redisPrefix).toBe(
+      '{acme}',
+    );
+    expect(() => loadConfig({ REDIS_URL: 'redis://a:6379,redis://b:6379' })).toThrow(
+      /REDIS_URL lists several servers, which only a Redis Cluster \(BATON_REDIS_CLUSTER=true\) takes/,
+    );
+    expect(() => loadConfig({ BATON_REDIS_PREFIX: 'a{b}' })).toThrow(/BATON_REDIS_PREFIX must be letters/);
+  });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { tenantLimitsFor } from '../../src/config/tenant-limits.js';
+import { runKeys, tenantKeys } from '../../src/runs/keys.js';
 import { CLIENT_KEY, client, OPERATOR_KEY, OTHER_CLIENT_KEY } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -76,6 +77,32 @@ describe('runs in flight per tenant', () => {
         await operator.call('POST', '/v1/queue/resume');
       },
     );
+  });
+});
+
+describe('runs in flight per tenant, when a write stopped half-way', () => {
+  it('stops counting a run that finished without leaving the set, but still counts one being created', async () => {
+    await withService({ BATON_TENANT_LIMITS: 'inflight=2' }, async (service) => {
+      const mine = client(service.url, CLIENT_KEY);
+      await client(service.url, OPERATOR_KEY).call('POST', '/v1/queue/pause');
+      const { redis: conn } = service.services;
+      const prefix = service.config.redisPrefix;
+      const live = tenantKeys(prefix, keyId(CLIENT_KEY)).live;
+      const a = await mine.createRun(body('half-finished'));
+      expect(a.status).toBe(202);
+      // The run's own half of a finish was written, the indexes' half never was.
+      await conn.hset(runKeys(prefix, a.run.id).record, 'status', JSON.stringify('succeeded'));
+      // A run admitted a moment ago whose record is not written yet.
+      await conn.zadd(live, Date.now(), 'being-created');
+
+      expect((await mine.createRun(body('b'))).status).toBe(202);
+      expect(await conn.zscore(live, a.run.id)).toBeNull();
+      expect((await mine.createRun(body('c'))).status).toBe(429);
+      // Past the grace its creator died: it no longer counts.
+      await conn.zadd(live, Date.now() - 61_000, 'being-created');
+      expect((await mine.createRun(body('d'))).status).toBe(202);
+      expect(await conn.zscore(live, 'being-created')).toBeNull();
+    });
   });
 });
 

@@ -108,6 +108,29 @@ function closingBrace(s: string, open: number): number {
 
 const UNRESOLVED = Symbol('unresolved');
 
+/** `test ? a : b` split at its top-level `?` and `:` (outside quotes and brackets), or undefined. */
+function splitConditional(expr: string): [string, string, string] | undefined {
+  let depth = 0;
+  let quoted = false;
+  let question = -1;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+      continue;
+    }
+    if (c === '"') quoted = true;
+    else if (c === '(' || c === '{' || c === '[') depth++;
+    else if (c === ')' || c === '}' || c === ']') depth--;
+    else if (depth === 0 && c === '?' && question < 0) question = i;
+    else if (depth === 0 && c === ':' && question >= 0) {
+      return [expr.slice(0, question).trim(), expr.slice(question + 1, i).trim(), expr.slice(i + 1).trim()];
+    }
+  }
+  return undefined;
+}
+
 function evaluateExpression(tf: Terraform, expr: string, seen: Set<string>): unknown {
   const e = expr.trim();
   const ref = /^(var|local)\.([A-Za-z_][A-Za-z0-9_-]*)$/.exec(e);
@@ -124,7 +147,37 @@ function evaluateExpression(tf: Terraform, expr: string, seen: Set<string>): unk
   const call = /^tostring\(([\s\S]*)\)$/.exec(e);
   if (call) {
     const inner = evaluateExpression(tf, call[1] ?? '', seen);
-    return typeof inner === 'number' || typeof inner === 'string' ? String(inner) : UNRESOLVED;
+    return typeof inner === 'number' || typeof inner === 'string' || typeof inner === 'boolean'
+      ? String(inner)
+      : UNRESOLVED;
+  }
+  if (e === 'true' || e === 'false') return e === 'true';
+  if (e === 'null') return null;
+  const literal = /^"([^"]*)"$/.exec(e);
+  if (literal) {
+    const v = resolveWith(tf, literal[1], seen);
+    return isExpression(v) ? UNRESOLVED : v;
+  }
+  // `test ? a : b` (not nested), and comparisons of numbers or strings.
+  const conditional = splitConditional(e);
+  if (conditional) {
+    const test = evaluateExpression(tf, conditional[0], seen);
+    if (typeof test !== 'boolean') return UNRESOLVED;
+    return evaluateExpression(tf, test ? conditional[1] : conditional[2], seen);
+  }
+  const comparison = /^([^"<>=!]+?)\s*(>=|<=|==|!=|>|<)\s*([^"<>=!]+)$/.exec(e);
+  if (comparison) {
+    const [, left, op, right] = comparison as unknown as [string, string, string, string];
+    const a = evaluateExpression(tf, left, seen);
+    const b = evaluateExpression(tf, right, seen);
+    if (
+      !(typeof a === 'number' && typeof b === 'number') &&
+      !(typeof a === 'string' && typeof b === 'string')
+    ) {
+      return UNRESOLVED;
+    }
+    const compare = { '>': a > b, '<': a < b, '>=': a >= b, '<=': a <= b, '==': a === b, '!=': a !== b };
+    return compare[op as keyof typeof compare];
   }
   if (/^-?\d+(\.\d+)?$/.test(e)) return Number(e);
   // Arithmetic over numbers, variables and locals.

@@ -201,7 +201,7 @@ describe('terraform: container apps', () => {
     const rules = blocks(template, 'custom_scale_rule');
     expect(rules.map((r) => r.name)).toEqual(['runs-backlog', 'runs-in-flight']);
     const rule = rules[0]!;
-    expect(rule.custom_rule_type).toBe('redis');
+    expect(resolve(tf, rule.custom_rule_type)).toBe('redis');
     const metadata = resolve(tf, rule.metadata) as Record<string, string>;
     // The prefix the worker runs with is the one the rule watches.
     const prefix = resolve(tf, envVar('worker', 'BATON_REDIS_PREFIX')?.value) as string;
@@ -218,7 +218,7 @@ describe('terraform: container apps', () => {
     // The second rule keeps the replicas the runs in flight need: active runs per replica below the concurrency.
     const inFlight = rules[1]!;
     const inFlightMetadata = resolve(tf, inFlight.metadata) as Record<string, string>;
-    expect(inFlight.custom_rule_type).toBe('redis');
+    expect(resolve(tf, inFlight.custom_rule_type)).toBe('redis');
     expect(inFlightMetadata.listName).toBe(runsActiveListKey(prefix));
     expect(inFlightMetadata.address).toBe(metadata.address);
     expect(inFlightMetadata.enableTLS).toBe('true');
@@ -243,6 +243,45 @@ describe('terraform: container apps', () => {
     expect(resolve(tf, template.min_replicas)).toBeGreaterThanOrEqual(1);
     expect(resolve(tf, template.max_replicas)).toBeGreaterThanOrEqual(
       resolve(tf, template.min_replicas) as number,
+    );
+  });
+
+  it('offer a clustered cache behind a variable: baton in its cluster mode, KEDA on the tagged keys', () => {
+    const clustered: Terraform = {
+      ...tf,
+      variables: {
+        ...tf.variables,
+        redis_cluster_shards: { ...tf.variables.redis_cluster_shards, default: 3 },
+        redis_sku_name: { ...tf.variables.redis_sku_name, default: 'Premium' },
+      },
+    };
+    const [, cache] = single('azurerm_redis_cache');
+    expect(resolve(tf, cache.shard_count)).toBeNull();
+    expect(resolve(clustered, cache.shard_count)).toBe(3);
+    const preconditions = blocks(block(cache, 'lifecycle')!, 'precondition');
+    expect(preconditions.map((p) => p.condition)).toContain(
+      hcl('var.redis_cluster_shards == 0 || var.redis_sku_name == "Premium"'),
+    );
+    const env = (t: Terraform, role: 'api' | 'worker', name: string) =>
+      resolve(t, blocks(container(role), 'env').find((e) => e.name === name)?.value);
+    const config = loadConfig({
+      BATON_REDIS_CLUSTER: String(env(clustered, 'worker', 'BATON_REDIS_CLUSTER')),
+      BATON_REDIS_PREFIX: String(env(clustered, 'worker', 'BATON_REDIS_PREFIX')),
+    });
+    expect(config.redisCluster).toBe(true);
+    for (const role of ['api', 'worker'] as const) {
+      expect(env(tf, role, 'BATON_REDIS_CLUSTER')).toBe('false');
+      expect(env(clustered, role, 'BATON_REDIS_CLUSTER')).toBe('true');
+    }
+    const [backlog, inFlight] = blocks(block(app('worker'), 'template')!, 'custom_scale_rule');
+    expect(resolve(clustered, backlog?.custom_rule_type)).toBe('redis-cluster');
+    expect(resolve(clustered, inFlight?.custom_rule_type)).toBe('redis-cluster');
+    const metadata = resolve(clustered, backlog?.metadata) as Record<string, string>;
+    expect(metadata.listName).toBe(runsWaitListKey(config.redisPrefix));
+    expect(metadata.listName).toBe('{baton}:runs:wait');
+    expect(metadata.addresses).toBe(metadata.address);
+    expect((resolve(clustered, inFlight?.metadata) as Record<string, string>).listName).toBe(
+      runsActiveListKey(config.redisPrefix),
     );
   });
 

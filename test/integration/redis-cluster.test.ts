@@ -40,7 +40,7 @@ describe('on a Redis Cluster', () => {
       const c = client(api.url, CLIENT_KEY);
       const accepted: string[] = [];
       /** Creates one run, retrying with its idempotency key until the API accepts it. */
-      const createOne = async () => {
+      const createOne = async (): Promise<string> => {
         const key = randomUUID();
         let last: unknown;
         for (let attempt = 0; attempt < 100; attempt++) {
@@ -56,7 +56,7 @@ describe('on a Redis Cluster', () => {
           last = res ? [res.status, res.body] : last;
           if (res?.status === 202 || res?.status === 200) {
             accepted.push(res.run.id);
-            return;
+            return res.run.id;
           }
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -74,6 +74,11 @@ describe('on a Redis Cluster', () => {
       expect(early.every((r) => r.status === 'succeeded')).toBe(true);
       // Each accept asked the masters it wrote to for a replica (WAIT): the run's, and the queue's.
       expect(await cluster.commandCalls('wait')).toBeGreaterThanOrEqual(2 * accepted.length);
+      // A run followed live over SSE (the API reads each run's stream on its own node).
+      const followed = await createOne();
+      const events = await c.events(followed, { until: (e) => e.type === 'run.completed' });
+      expect(events.map((e) => e.event.type)).toContain('agent.completed');
+      expect(events.at(-1)?.event.type).toBe('run.completed');
       const shards = new Set(
         await Promise.all(accepted.map(async (id) => (await cluster.masterOf(`x{${id}}`)).port)),
       );

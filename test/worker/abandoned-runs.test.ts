@@ -1,6 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { indexKeys, runKeys, tenantKeys } from '../../src/runs/keys.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startFleet } from './harness.js';
@@ -114,5 +115,42 @@ describe('the reconciler', () => {
     }
     expect((await fleet.run(waiting.id)).status).toBe('queued');
     expect((await fleet.run(orphan.id)).error?.code).toBe('RUN_ABANDONED');
+  });
+
+  it('takes a finished run whose finisher stopped half-way out of the live indexes', async () => {
+    fleet = await startFleet(redis);
+    const { run } = await fleet.client.createRun(request('half-finished'));
+    const { services, config } = fleet;
+    const owner = (await services.redis.hget(runKeys(config.redisPrefix, run.id).record, 'owner')) ?? '';
+    // The run's half of the finish was written (its record says succeeded, its job completed); the indexes' not.
+    await services.redis.hset(
+      runKeys(config.redisPrefix, run.id).record,
+      'status',
+      JSON.stringify('succeeded'),
+    );
+    await services.queue.remove(run.id);
+    const live = () =>
+      Promise.all([
+        services.redis.zscore(indexKeys(config.redisPrefix).live, run.id),
+        services.redis.zscore(tenantKeys(config.redisPrefix, owner).live, run.id),
+      ]);
+    expect((await live()).every((score) => score !== null)).toBe(true);
+    const { startReconciler } = await import('../../src/worker/reconciler.js');
+    const reconciler = startReconciler({
+      redis: services.redis,
+      prefix: config.redisPrefix,
+      lifecycle: services.lifecycle,
+      log: pino({ level: 'silent' }),
+      workerId: 'w',
+      intervalMs: 60_000,
+      graceMs: 0,
+    });
+    try {
+      expect(await reconciler.pass()).toEqual([]);
+    } finally {
+      reconciler.stop();
+    }
+    expect(await live()).toEqual([null, null]);
+    expect((await fleet.run(run.id)).status).toBe('succeeded');
   });
 });
