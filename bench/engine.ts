@@ -1,65 +1,8 @@
 import { cpus, totalmem } from 'node:os';
-import { createParser } from 'eventsource-parser';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { AgentRuntime } from '../src/agents/runtime.js';
-import { buildApi } from '../src/api/app.js';
-import { loadConfig } from '../src/config/index.js';
-import type { ChatModel } from '../src/core/model.js';
-import { apiDeps, createServices, workerDeps } from '../src/services.js';
-import { shippedTeams } from '../src/teams/files.js';
-import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.js';
-import { runtimeTelemetry } from '../src/telemetry/hooks.js';
-import { startRunWorker } from '../src/worker/run-worker.js';
 import { createBenchEngine } from './harness.js';
+import { chainDocument, instantModel, startBenchService } from './service.js';
 import { percentile, startRedisServer } from './support.js';
-
-const catalog = shippedTeams();
-
-const log = pino({ level: 'silent' });
-
-/** A model that answers at once, so what is measured is baton's own work. */
-const instantModel: ChatModel = {
-  provider: 'simulated',
-  async complete(request) {
-    return {
-      message: { role: 'assistant', content: `ok ${request.agent}` },
-      toolCalls: [],
-      usage: { inputTokens: 10, outputTokens: 2 },
-      model: 'instant',
-      finishReason: 'stop',
-    };
-  },
-};
-
-function chainTeam(name: string, n: number): TeamDefinition {
-  const agents = Array.from({ length: n }, (_, i) => ({
-    name: `step-${i}`,
-    description: `step ${i}`,
-    instructions: 'Answer briefly.',
-  }));
-  return teamDefinitionSchema.parse({
-    name,
-    description: `${n}-agent chain`,
-    agents,
-    patterns: { sequential: { order: agents.map((a) => a.name) } },
-  });
-}
-
-/** A team document (the team-file format) of an n-agent sequential chain. */
-function chainDocument(name: string, n: number) {
-  const agents = Array.from({ length: n }, (_, i) => ({
-    name: `step-${i}`,
-    description: `step ${i}`,
-    instructions: 'Answer briefly.',
-  }));
-  return {
-    name,
-    description: `${n}-agent chain`,
-    agents,
-    patterns: { sequential: { order: agents.map((a) => a.name) } },
-  };
-}
 
 /** Redis command calls by command (INFO commandstats; calls made inside Lua scripts are counted too). */
 async function commandCalls(url: string): Promise<Map<string, number>> {
@@ -170,61 +113,8 @@ async function engineOverhead(durable: boolean, redisUrl: string) {
 }
 
 async function endToEnd(url: string) {
-  const key = 'bench-key-aaaaaaaaaaaaaaaa';
-  const config = loadConfig({
-    REDIS_URL: url,
-    BATON_API_KEYS: `${key}:admin`,
-    BATON_RATE_LIMIT_PER_MINUTE: '0',
-    BATON_WORKER_CONCURRENCY: '16',
-    LOG_LEVEL: 'silent',
-  });
-  const teams = new Map([
-    ...catalog,
-    ['chain-1', chainTeam('chain-1', 1)],
-    ['chain-4', chainTeam('chain-4', 4)],
-  ]);
-  const services = createServices(config, url, log, teams);
-  const wdeps = workerDeps(config, services, log);
-  wdeps.engine = {
-    ...wdeps.engine,
-    runtime: new AgentRuntime({
-      models: { modelFor: () => instantModel },
-      breakers: services.breakers,
-      hooks: runtimeTelemetry({ captureContent: false }),
-    }),
-  };
-  const worker = await startRunWorker(wdeps);
-  const adeps = apiDeps(config, services, log);
-  const app = await buildApi(adeps);
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-
-  /** POST a run, then follow its SSE stream to the terminal event: the latency a client sees. */
-  const oneRun = async (team: string) => {
-    const t0 = performance.now();
-    const res = await fetch(`${base}/v1/runs`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ team, pattern: 'sequential', input: 'measure me', options: { stream: false } }),
-    });
-    const { id } = (await res.json()) as { id: string };
-    const stream = await fetch(`${base}/v1/runs/${id}/events`, { headers });
-    let done = false;
-    const parser = createParser({
-      onEvent(m) {
-        if (m.event === 'run.completed' || m.event === 'run.failed') done = true;
-      },
-    });
-    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    while (!done) {
-      const { value, done: ended } = await reader.read();
-      if (ended) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-    await reader.cancel();
-    return performance.now() - t0;
-  };
+  const service = await startBenchService(url, { 'chain-1': 1, 'chain-4': 4 });
+  const oneRun = service.oneRun;
 
   const results: Record<
     string,
@@ -283,10 +173,7 @@ async function endToEnd(url: string) {
       runsPerSecond: (clients * perClient) / seconds,
     };
   }
-  await app.close();
-  await worker.close();
-  await adeps.queue.close();
-  await services.close();
+  await service.close();
   return results;
 }
 

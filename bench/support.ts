@@ -1,8 +1,16 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 
-/** Shared by the benchmarks: a private redis-server without persistence, and percentiles of samples. */
+/**
+ * Shared by the benchmarks (and the tests' Redis Cluster): a private redis-server without persistence, a private
+ * Redis Cluster, and percentiles of samples.
+ */
 
 /** Starts a `redis-server` on a random port with nothing kept on disk (persistence would be measured too). */
 export async function startRedisServer(): Promise<{ url: string; stop: () => void }> {
@@ -31,3 +39,89 @@ export const percentile = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
+
+/** A free TCP port on 127.0.0.1 (asks the kernel, then releases it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ClusterNode {
+  port: number;
+  url: string;
+  child: ChildProcess;
+}
+
+/**
+ * A local Redis Cluster of `masters` masters with `replicas` replicas each: one `redis-server --cluster-enabled
+ * yes` per node on a free port, nothing kept on disk, joined by `redis-cli --cluster create` (which assigns the
+ * slots and the replicas). A node timeout of 1 s lets a replica take over within seconds when its master dies.
+ * Resolves once the nodes are joined; `stop()` kills them and removes their folder.
+ */
+export async function startRedisClusterNodes(
+  masters: number,
+  replicas: number,
+): Promise<{ nodes: ClusterNode[]; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'baton-cluster-'));
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < masters * (1 + replicas); i++) {
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...['--daemonize', 'no', '--dir', dir, '--cluster-enabled', 'yes'],
+        ...['--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000'],
+      ],
+      { stdio: 'ignore' },
+    );
+    nodes.push({ port, url: `redis://127.0.0.1:${port}`, child });
+  }
+  const stop = async () => {
+    await Promise.all(
+      nodes
+        .filter((n) => n.child.exitCode === null && n.child.signalCode === null)
+        .map(async (n) => {
+          const exited = new Promise((r) => n.child.once('exit', r));
+          n.child.kill('SIGKILL');
+          await exited;
+        }),
+    );
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (const n of nodes) await answersPing(n.url);
+    await promisify(execFile)('redis-cli', [
+      ...['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`)],
+      ...['--cluster-replicas', String(replicas), '--cluster-yes'],
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, stop };
+}
+
+async function answersPing(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      return;
+    } catch {
+      await sleep(50);
+    } finally {
+      probe.disconnect();
+    }
+  }
+  throw new Error(`redis-server did not answer at ${url}`);
+}

@@ -1,19 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freePort, waitForRedis } from './redis.js';
-
-const run = promisify(execFile);
-
-export interface ClusterNode {
-  port: number;
-  url: string;
-  child: ChildProcess;
-}
+import { type ClusterNode, startRedisClusterNodes } from '../../bench/support.js';
 
 export interface TestRedisCluster {
   nodes: ClusterNode[];
@@ -29,35 +16,11 @@ export interface TestRedisCluster {
 }
 
 /**
- * A local Redis Cluster: `masters` masters with `replicas` replicas each, one `redis-server --cluster-enabled
- * yes` per node, joined by `redis-cli --cluster create`. A short node timeout makes a replica take over within
- * seconds when its master dies.
+ * A local Redis Cluster (`startRedisClusterNodes`: `masters` masters with `replicas` replicas each, a replica takes
+ * over within seconds when its master dies), once every node says it is ok and every replica is linked.
  */
 export async function startRedisCluster(masters = 3, replicas = 1): Promise<TestRedisCluster> {
-  const dir = await mkdtemp(join(tmpdir(), 'baton-cluster-'));
-  const nodes: ClusterNode[] = [];
-  for (let i = 0; i < masters * (1 + replicas); i++) {
-    const port = await freePort();
-    const child = spawn(
-      'redis-server',
-      [
-        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...['--daemonize', 'no', '--dir', dir, '--cluster-enabled', 'yes'],
-        ...['--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000'],
-      ],
-      { stdio: 'ignore' },
-    );
-    nodes.push({ port, url: `redis://127.0.0.1:${port}`, child });
-  }
-  await Promise.all(nodes.map((n) => waitForRedis(n.url)));
-  await run('redis-cli', [
-    '--cluster',
-    'create',
-    ...nodes.map((n) => `127.0.0.1:${n.port}`),
-    '--cluster-replicas',
-    String(replicas),
-    '--cluster-yes',
-  ]);
+  const { nodes, stop } = await startRedisClusterNodes(masters, replicas);
   const probe = (node: ClusterNode) => new Redis(node.url, { maxRetriesPerRequest: 0, lazyConnect: true });
   const alive = () => nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null);
 
@@ -124,15 +87,6 @@ export async function startRedisCluster(masters = 3, replicas = 1): Promise<Test
       );
       return counts.reduce((a, b) => a + b, 0);
     },
-    async stop() {
-      await Promise.all(
-        alive().map(async (n) => {
-          const exited = new Promise((r) => n.child.once('exit', r));
-          n.child.kill('SIGKILL');
-          await exited;
-        }),
-      );
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
