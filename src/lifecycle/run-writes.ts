@@ -397,7 +397,6 @@ export class RunWrites {
   ): Promise<Finished> {
     const keys = runKeys(this.prefix, id);
     const owner = options.owner ?? (await this.redis.hget(keys.record, 'owner')) ?? '';
-    const tenant = tenantKeys(this.prefix, owner);
     const finishedAt = new Date().toISOString();
     const fields = encodeRecordFields({
       status: outcome.status,

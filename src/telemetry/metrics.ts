@@ -7,6 +7,7 @@ import {
   type Attributes,
   type BatchObservableResult,
   type Counter,
+  createNoopMeter,
   type Histogram,
   type Meter,
   type MeterProvider,
@@ -63,6 +64,8 @@ const RUN_DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 640
 interface Instruments {
   provider: MeterProvider;
   meter: Meter;
+  /** False under the API's no-op provider (telemetry off): the hot paths then build no attributes. */
+  recording: boolean;
   tokenUsage: Histogram;
   operationDuration: Histogram;
   runs: Counter;
@@ -87,6 +90,7 @@ function instruments(): Instruments {
   cached = {
     provider,
     meter,
+    recording: meter !== createNoopMeter(),
     tokenUsage: meter.createHistogram(METRIC_NAMES.tokenUsage, {
       description: 'Number of input and output tokens used per model request.',
       unit: '{token}',
@@ -177,6 +181,7 @@ export interface ModelCallRecord {
 /** One model request (one attempt): `gen_ai.client.operation.duration` and `gen_ai.client.token.usage`. */
 export function recordModelCall(call: ModelCallRecord): void {
   const i = instruments();
+  if (!i.recording) return;
   // Built field by field, not through definedAttributes: this runs on every model request.
   const base: Attributes = {
     [ATTR_GEN_AI_OPERATION_NAME]: call.operation ?? GEN_AI_OPERATION.chat,
@@ -217,7 +222,9 @@ export interface AgentCallRecord {
 
 /** One agent call (all attempts): `baton.agent.call.duration` by agent and outcome. */
 export function recordAgentCall(call: AgentCallRecord): void {
-  instruments().agentCallDuration.record(
+  const i = instruments();
+  if (!i.recording) return;
+  i.agentCallDuration.record(
     seconds(call.durationMs),
     definedAttributes({
       [ATTR_GEN_AI_AGENT_NAME]: call.agent,
@@ -239,6 +246,7 @@ export interface ToolCallRecord {
 /** One tool call (all attempts): `baton.tool.calls` +1 and `baton.tool.call.duration`, by tool and outcome. */
 export function recordToolCall(call: ToolCallRecord): void {
   const i = instruments();
+  if (!i.recording) return;
   const attributes = definedAttributes({
     [ATTR_GEN_AI_TOOL_NAME]: call.tool,
     [ATTR_BATON_AGENT_OUTCOME]: call.ok ? 'success' : 'error',
@@ -262,6 +270,7 @@ export interface RunRecord {
 /** One finished run execution: `baton.runs` +1 and `baton.run.duration`. */
 export function recordRun(run: RunRecord): void {
   const i = instruments();
+  if (!i.recording) return;
   const attributes = definedAttributes({
     [ATTR_BATON_PATTERN]: run.pattern,
     [ATTR_BATON_TEAM]: run.team,

@@ -11,8 +11,10 @@ import {
   context,
   createContextKey,
   type Exception,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   type Link,
+  ProxyTracerProvider,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -34,6 +36,21 @@ export { SpanKind, SpanStatusCode };
  */
 export function tracer(): Tracer {
   return trace.getTracer(INSTRUMENTATION_SCOPE);
+}
+
+/** What the global tracer provider delegates to while no SDK has registered one: the API's no-op provider. */
+const NO_SDK_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+/** The span `withSpan` hands out while nothing records spans. */
+const UNRECORDED_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether an SDK records spans: false while no tracer provider is registered (telemetry off), when every span
+ * would be a no-op. Asked on every call, since the SDK may register after this module loads. A global provider
+ * this copy of the API does not recognise counts as recording.
+ */
+export function tracingOn(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NO_SDK_TRACER_PROVIDER;
 }
 
 /** Context key shared with the SDK's span processor (a registered symbol, so copies of this module agree). */
@@ -122,6 +139,8 @@ export function withSpan<T>(
 ): Promise<T>;
 export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: Span) => T): T;
 export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: Span) => T): T {
+  // Telemetry off: no span to start, end or make active (a third of an in-process agent step's time otherwise).
+  if (!tracingOn()) return fn(UNRECORDED_SPAN);
   const parent = parentWithRun(options.parent);
   const span = tracer().startSpan(
     name,
