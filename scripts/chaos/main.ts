@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { freePort } from '../../bench/support.js';
 import { seededRandom } from '../../src/core/random.js';
 import type { RunRecord } from '../../src/runs/schema.js';
 import { analyse, passed } from './checks.js';
@@ -12,7 +13,6 @@ import { type Deployment, Faults } from './faults.js';
 import { ApiClient, listRuns, runSpecs, type Submission, submitAll } from './load.js';
 import {
   assertBuilt,
-  freePort,
   MODEL_DEPLOYMENT,
   MODEL_KEY,
   Supervisor,

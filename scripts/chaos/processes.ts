@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { freePort } from '../../bench/support.js';
 
 /**
  * Process control for the chaos check: every process it starts (redis-server, the model server, `baton api`,
@@ -16,19 +16,6 @@ export const CLI = resolve(ROOT, 'dist/src/cli.js');
 /** Service processes start as in production: the telemetry preload first (a no-op without telemetry settings). */
 export const PRELOAD = resolve(ROOT, 'dist/src/telemetry/preload.js');
 const MODEL_SERVER = resolve(ROOT, 'test/support/azure-openai-server.ts');
-
-/** A free TCP port on 127.0.0.1 (asks the kernel, then releases it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
-}
 
 export interface Managed {
   name: string;
