@@ -10,6 +10,11 @@ import { createTestEngine } from '../support/engine.js';
 
 const EMAIL = 'jane.doe@contoso-mail.example';
 const CARD = '4111 1111 1111 1111';
+/**
+ * The card in any of its spellings. Not the bare '4111': the journal's `order` values are times with a fraction,
+ * and one read `…084.4111` (a CI run failed on it).
+ */
+const CARD_ANY_SPELLING = /4111[ -]?1111/;
 const TICKET = `I was charged twice this month. My card is ${CARD}; please refund it and confirm to ${EMAIL}.`;
 
 const shipped = shippedTeams();
@@ -73,7 +78,7 @@ describe('guardrails in the engine', () => {
     expect(sent).toContain('<EMAIL_1>');
     expect(sent).toContain('<CARD_1>');
     expect(sent).not.toContain(EMAIL);
-    expect(sent).not.toContain('4111');
+    expect(sent).not.toMatch(CARD_ANY_SPELLING);
     expect(out.output?.structured).toMatchObject({
       reply: `Refund issued; confirmation sent to ${EMAIL}.`,
     });
@@ -83,7 +88,7 @@ describe('guardrails in the engine', () => {
     const journal = JSON.stringify(out.journal.entries());
     for (const stored of [events, journal]) {
       expect(stored).not.toContain(EMAIL);
-      expect(stored).not.toContain('4111');
+      expect(stored).not.toMatch(CARD_ANY_SPELLING);
     }
     const pii = guardrailEvents(out.events.events).filter((e) => e.guardrail === 'pii');
     expect(pii[0]).toMatchObject({
