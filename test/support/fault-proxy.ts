@@ -59,14 +59,28 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           answer.pipe(res);
           return;
         }
+        // Forwards whole messages up to the cut, then closes the connection once they are written: a backlog
+        // that arrives in one chunk is cut inside it, and what was forwarded reaches the client first.
         let events = 0;
+        let cut = false;
         answer.on('data', (chunk: Buffer) => {
-          res.write(chunk);
-          events += (chunk.toString().match(/\n\n/g) ?? []).length;
-          if (events >= fault.afterEvents) {
-            answer.destroy();
-            res.socket?.destroy();
+          if (cut) return;
+          let text = chunk.toString();
+          let end = 0;
+          while (events < fault.afterEvents) {
+            const boundary = text.indexOf('\n\n', end);
+            if (boundary < 0) break;
+            end = boundary + 2;
+            events += 1;
           }
+          if (events < fault.afterEvents) {
+            res.write(chunk);
+            return;
+          }
+          cut = true;
+          text = text.slice(0, end);
+          answer.destroy();
+          res.write(text, () => res.socket?.destroy());
         });
         answer.on('end', () => res.end());
       },
