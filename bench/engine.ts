@@ -60,7 +60,7 @@ function perRun(before: Map<string, number>, after: Map<string, number>, runs: n
  * waits for one round trip. Wall and CPU (user + system of this process) µs per round trip.
  */
 async function redisRoundTrip(url: string) {
-  const conn = new Redis(url, { enableAutoPipelining: true });
+  const conn = new Redis(url);
   try {
     for (let i = 0; i < 2_000; i++) await conn.ping();
     const n = 20_000;

@@ -76,7 +76,6 @@ export async function createBenchEngine(options: BenchEngineOptions): Promise<Be
       new Redis(options.redisUrl as string, {
         maxRetriesPerRequest: null,
         connectionName: 'baton-bench',
-        enableAutoPipelining: true,
       })
     : undefined;
   const prefix = benchPrefix();

@@ -53,7 +53,7 @@ import type { WorkerDeps } from './worker/run-worker.js';
  */
 export interface Services {
   /** Opens a named connection that `close()` will quit. */
-  connect(name: string, options?: { autoPipelining?: boolean }): Redis;
+  connect(name: string): Redis;
   redis: Redis;
   store: RunStore;
   events: RedisEventLog;
@@ -73,13 +73,11 @@ export interface Services {
   close(): Promise<void>;
 }
 
-function connectRedis(target: RedisTarget, log: Logger, name: string, autoPipelining = false): Redis {
-  // BullMQ needs maxRetriesPerRequest: null on the connections its workers block on.
-  const redis = openRedis(target, {
-    maxRetriesPerRequest: null,
-    connectionName: `baton-${name}`,
-    enableAutoPipelining: autoPipelining,
-  });
+function connectRedis(target: RedisTarget, log: Logger, name: string): Redis {
+  // BullMQ needs maxRetriesPerRequest: null on the connections its workers block on. No connection is
+  // auto-pipelined: ioredis then builds a pipeline per tick, which cost a lone command 30-40 µs of CPU here
+  // (docs/benchmarks.md); the journal already sends what a step writes together as one script call.
+  const redis = openRedis(target, { maxRetriesPerRequest: null, connectionName: `baton-${name}` });
   redis.on('error', (err) => log.warn({ err: err.message, connection: name }, 'redis connection error'));
   return redis;
 }
@@ -112,8 +110,8 @@ export function createServices(
   const files = teams ? givenTeams(teams) : loadTeamFiles(config);
   const connections: Redis[] = [];
   const target = { url: redisUrl, cluster: config.redisCluster };
-  const connect = (name: string, options: { autoPipelining?: boolean } = {}) => {
-    const conn = connectRedis(target, log, name, options.autoPipelining);
+  const connect = (name: string) => {
+    const conn = connectRedis(target, log, name);
     connections.push(conn);
     return conn;
   };
@@ -287,12 +285,11 @@ export function apiDeps(config: Config, services: Services, log: Logger): ApiDep
 const WEBHOOK_CONCURRENCY = 16;
 
 /**
- * The engine's step writes (journal entries and step events) on a connection of their own that never blocks,
- * auto-pipelined: what a step writes together — its entry, its event, the next step's start — leaves in one socket
- * write, and concurrent runs share writes.
+ * The engine's step writes (journal entries and step events) on a connection of their own that never blocks: a
+ * step's writes do not queue behind the lifecycle's or the queue's commands.
  */
 export function stepWrites(services: Services, prefix: string): WorkerDeps['steps'] {
-  const redis = services.connect('run-steps', { autoPipelining: true });
+  const redis = services.connect('run-steps');
   return { redis, events: new RedisEventLog(redis, prefix) };
 }
 

@@ -24,10 +24,9 @@ export function openRedis(target: RedisTarget, options: RedisOptions): Redis {
     ...(first?.password ? { password: decodeURIComponent(first.password) } : {}),
     ...(first?.protocol === 'rediss:' ? { tls: {} } : {}),
   };
-  const { enableAutoPipelining, enableOfflineQueue, ...redisOptions } = nodeOptions;
+  const { enableOfflineQueue, ...redisOptions } = nodeOptions;
   const clusterOptions: ClusterOptions = {
     redisOptions,
-    ...(enableAutoPipelining !== undefined ? { enableAutoPipelining } : {}),
     ...(enableOfflineQueue !== undefined ? { enableOfflineQueue } : {}),
     // A failover moves slots to a replica within seconds: keep following the cluster meanwhile.
     clusterRetryStrategy: (times) => Math.min(100 * times, 2_000),
