@@ -1,10 +1,10 @@
-import { TaskCancelledError, TimeoutStrategy, timeout } from 'cockatiel';
 import type { CallSpend } from '../core/agent.js';
 import { AgentTimeoutError, OutputInvalidError } from '../core/errors.js';
 import type { RuntimeHooks } from '../core/hooks.js';
 import type { ChatModel, ChatRequest, ChatResult, ModelSettings, TokenUsage } from '../core/model.js';
 import type { OutputSchema } from '../core/output-schema.js';
 import { requestsMade, spentBefore } from '../models/structured.js';
+import { withTimeout } from '../policies/attempt-timeout.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { AgentDefinition } from './schema.js';
 
@@ -108,39 +108,24 @@ export async function attemptModelCall(
   }
 }
 
-/** The model request under the agent's timeout, which aborts the request itself (not just the wait). */
-async function sendWithTimeout(
-  plan: AttemptPlan,
-  request: ChatRequest,
-  maxRequests: number,
-): Promise<ChatResult> {
-  const { agent, signal } = plan;
-  // The run's signal is the parent of the attempt's: cancelling the run aborts the request. Not aborting on
-  // return saves an AbortError allocation per call (the request is over by then anyway).
-  const timeoutPolicy = timeout(agent.policy.timeoutMs, {
-    strategy: TimeoutStrategy.Aggressive,
-    abortOnReturn: false,
-  });
-  // cockatiel also aborts the attempt's signal when the call returns, so only its onTimeout says "timed out".
-  let timedOut = false;
-  const onTimeout = timeoutPolicy.onTimeout(() => {
-    timedOut = true;
-  });
-  try {
-    return await timeoutPolicy.execute(
-      ({ signal: attemptSignal }) =>
-        plan.model.complete(request, {
-          signal: attemptSignal,
-          maxRequests,
-          ...(plan.onDelta ? { onDelta: plan.onDelta } : {}),
-        }),
-      signal,
-    );
-  } catch (raw) {
-    throw !signal.aborted && (timedOut || raw instanceof TaskCancelledError)
-      ? new AgentTimeoutError(agent.name, agent.policy.timeoutMs)
-      : raw;
-  } finally {
-    onTimeout.dispose();
-  }
+/**
+ * The model request under the agent's timeout, which aborts the request itself (not just the wait); cancelling the
+ * run aborts it too. The request's signal is made only if the model reads it (`withTimeout`).
+ */
+function sendWithTimeout(plan: AttemptPlan, request: ChatRequest, maxRequests: number): Promise<ChatResult> {
+  const { agent, onDelta } = plan;
+  const { timeoutMs } = agent.policy;
+  return withTimeout(
+    timeoutMs,
+    plan.signal,
+    () => new AgentTimeoutError(agent.name, timeoutMs),
+    (attempt) =>
+      plan.model.complete(request, {
+        get signal() {
+          return attempt.signal;
+        },
+        maxRequests,
+        ...(onDelta ? { onDelta } : {}),
+      }),
+  );
 }

@@ -6,14 +6,12 @@ import {
   ExponentialBackoff,
   handleWhen,
   retry,
-  TaskCancelledError,
-  TimeoutStrategy,
-  timeout,
 } from 'cockatiel';
 import { ToolError } from '../core/errors.js';
 import type { ToolDefinition } from '../core/model.js';
 import { compileJsonSchema, type OutputSchema } from '../core/output-schema.js';
 import type { ToolCallSettlement, ToolType } from '../core/tools.js';
+import { withTimeout } from '../policies/attempt-timeout.js';
 import { callHttpTool, type ToolAttempt, truncated } from './http.js';
 import { type CallableToolDeclaration, isIdempotent, type ToolDeclaration } from './schema.js';
 
@@ -157,32 +155,18 @@ export class ToolRuntime {
     call: { signal: AbortSignal; idempotencyKey: string },
   ): Promise<string> {
     const ms = tool.declaration.timeoutMs;
-    const policy = timeout(ms, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
-    let timedOut = false;
-    const listener = policy.onTimeout(() => {
-      timedOut = true;
-    });
+    const timedOut = () =>
+      new ToolError('TOOL_TIMEOUT', `Tool "${tool.definition.name}" did not answer within ${ms} ms.`, true, {
+        timeoutMs: ms,
+      });
     try {
-      return await policy.execute(
-        ({ signal }) => tool.attempt(args, { signal, idempotencyKey: call.idempotencyKey }),
-        call.signal,
+      return await withTimeout(ms, call.signal, timedOut, (attempt) =>
+        tool.attempt(args, { signal: attempt.signal, idempotencyKey: call.idempotencyKey }),
       );
     } catch (raw) {
-      if (!call.signal.aborted && (timedOut || raw instanceof TaskCancelledError)) {
-        throw new ToolError(
-          'TOOL_TIMEOUT',
-          `Tool "${tool.definition.name}" did not answer within ${ms} ms.`,
-          true,
-          {
-            timeoutMs: ms,
-          },
-        );
-      }
       if (raw instanceof ToolError || call.signal.aborted) throw raw;
       // A connection refused or reset: the tool may be back on the next attempt.
       throw new ToolError('TOOL_FAILED', `Tool "${tool.definition.name}" failed: ${messageOf(raw)}`, true);
-    } finally {
-      listener.dispose();
     }
   }
 
