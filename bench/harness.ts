@@ -101,9 +101,15 @@ export async function createBenchEngine(options: BenchEngineOptions): Promise<Be
       const attempt = 1;
       let journal = memoryJournal();
       if (redis) {
-        // The attempt a worker's lifecycle start records: the journal's writes are fenced on it.
-        await redis.hset(runKeys(prefix, runId).record, 'attempt', String(attempt));
-        journal = await openRedisJournal(redis, prefix, runId, { attempt, stepEvents: true });
+        // What a worker's lifecycle start does in one round trip: records the attempt (the journal's writes are
+        // fenced on it) and reads the journal back.
+        const keys = runKeys(prefix, runId);
+        const [[, stored]] = (await redis
+          .multi()
+          .hgetall(keys.journal)
+          .hset(keys.record, 'attempt', String(attempt))
+          .exec()) as [[Error | null, Record<string, string>], [Error | null, number]];
+        journal = await openRedisJournal(redis, prefix, runId, { attempt, stepEvents: true, stored });
       }
       const outcome = await execute(
         {

@@ -73,7 +73,15 @@ export type StartDecision =
   | { kind: 'finished'; record: RunRecord }
   | { kind: 'cancelled' }
   | { kind: 'superseded' }
-  | { kind: 'run'; record: RunRecord; owner: string; attempt: number; startedAt: string };
+  | {
+      kind: 'run';
+      record: RunRecord;
+      owner: string;
+      attempt: number;
+      startedAt: string;
+      /** The run's journal as stored, read after this attempt was counted (`openRedisJournal`'s `stored`). */
+      journal: Record<string, string>;
+    };
 
 /**
  * The run lifecycle: the one owner of a run's status and terminal events. A run is created `queued` (once per
@@ -273,21 +281,21 @@ export class RunLifecycle {
    * cancelled here, unless a newer attempt took over meanwhile).
    */
   async start(runId: string): Promise<StartDecision> {
-    // One round trip: the attempt counted, the run marked running and its record read back (not its journal:
-    // the execution reads that itself, once).
+    // One round trip: the attempt counted, the run marked running, its record and its journal read back (the
+    // execution opens the journal from what this read).
     const started = await this.deps.writes.startAttempt(runId, new Date().toISOString());
     if (started.verdict === 'gone') return { kind: 'gone' };
     const { record, owner } = this.deps.store.fromFields(runId, started.fields);
     const { attempt } = started;
     if (started.verdict === 'finished') return { kind: 'finished', record };
     const startedAt = record.startedAt ?? new Date().toISOString();
-    if (started.verdict === 'cancel') {
-      const ended = await this.finishAs(runId, 'cancelled', () =>
-        this.deps.writes.finishCancelled(record, { startedAt, fence: attempt }),
-      );
-      return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
+    if (started.verdict === 'running') {
+      return { kind: 'run', record, owner, attempt, startedAt, journal: started.journal };
     }
-    return { kind: 'run', record, owner, attempt, startedAt };
+    const ended = await this.finishAs(runId, 'cancelled', () =>
+      this.deps.writes.finishCancelled(record, { startedAt, fence: attempt }),
+    );
+    return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
   }
 
   /**

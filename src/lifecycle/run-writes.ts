@@ -71,10 +71,14 @@ export type Inserted =
 export type Finished = 'finished' | 'finished-already' | 'superseded' | 'gone';
 
 /** How marking a run running went. */
-/** How an attempt's start went (`startAttempt`): with the attempt number and the record's stored fields. */
+/**
+ * How an attempt's start went (`startAttempt`): with the attempt number and the record's stored fields, and for a
+ * run that starts, its journal's stored fields (read in the same step, after the attempt was counted).
+ */
 export type AttemptStart =
   | { verdict: 'gone' }
-  | { verdict: 'running' | 'finished' | 'cancel'; attempt: number; fields: Record<string, string> };
+  | { verdict: 'finished' | 'cancel'; attempt: number; fields: Record<string, string> }
+  | { verdict: 'running'; attempt: number; fields: Record<string, string>; journal: Record<string, string> };
 
 /** How recording a wait for human input went (see WAIT_FOR_INPUT). */
 export type Waited = 'waiting' | 'answered' | 'finished' | 'superseded' | 'gone';
@@ -255,16 +259,17 @@ export class RunWrites {
    * run has not started before.
    */
   async startAttempt(id: string, startedAt: string): Promise<AttemptStart> {
-    const [verdict, attempt, fields] = (await startAttemptScript(
+    const keys = runKeys(this.prefix, id);
+    const [verdict, attempt, fields, journal] = (await startAttemptScript(
       this.redis,
-      [runKeys(this.prefix, id).record],
+      [keys.record, keys.journal],
       [JSON.stringify(startedAt)],
-    )) as [AttemptStart['verdict'], number?, string[]?];
+    )) as [AttemptStart['verdict'], number?, string[]?, string[]?];
     if (verdict === 'gone') return { verdict };
-    const stored: Record<string, string> = {};
-    const flat = fields ?? [];
-    for (let i = 0; i + 1 < flat.length; i += 2) stored[flat[i] as string] = flat[i + 1] as string;
-    return { verdict, attempt: Number(attempt), fields: stored };
+    const started = { attempt: Number(attempt), fields: fieldsOf(fields) };
+    return verdict === 'running'
+      ? { verdict, ...started, journal: fieldsOf(journal) }
+      : { verdict, ...started };
   }
 
   /**
@@ -590,4 +595,11 @@ function splitForRetry(entries: [string, JournalEntry][]): {
   );
   const keptEntries = entries.filter(([key, e]) => !removed.has(key) && e.kind === 'agent');
   return { removed: [...removed], kept: keptEntries.map(([k]) => k), usage: usageOf(keptEntries) };
+}
+
+/** A hash as `HGETALL` inside a script returns it (a flat list of fields and values), as an object. */
+function fieldsOf(flat: string[] = []): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  return fields;
 }

@@ -28,7 +28,8 @@ return 0`;
  * a cancel was requested before it started, marks it running (its first start time ARGV[1] kept by later
  * attempts). One step, so nothing can come between counting the attempt and marking it. Returns `gone` (no run;
  * a missing record is never created here), or the verdict — `running`, `finished` or `cancel` — the attempt
- * number and the record's fields as stored after the change.
+ * number, the record's fields as stored after the change and, for `running`, the run's journal KEYS[2]: read
+ * after the attempt was counted, so no older attempt can add to it afterwards (their writes are fenced on it).
  */
 export const START_ATTEMPT = `${IS_TERMINAL}
 if redis.call('HEXISTS', KEYS[1], 'owner') == 0 then return {'gone'} end
@@ -42,7 +43,9 @@ else
   redis.call('HSETNX', KEYS[1], 'startedAt', ARGV[1])
   redis.call('HSET', KEYS[1], 'status', '"running"')
 end
-return {verdict, attempt, redis.call('HGETALL', KEYS[1])}`;
+local journal = {}
+if verdict == 'running' then journal = redis.call('HGETALL', KEYS[2]) end
+return {verdict, attempt, redis.call('HGETALL', KEYS[1]), journal}`;
 
 /**
  * Admits a new run for its tenant. Refuses (`{limit, retryAfterMs}`) when the tenant has used its tokens of the

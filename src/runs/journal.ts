@@ -164,6 +164,11 @@ export interface RedisJournalOptions {
   attempt?: number;
   /** Append the run's events to its event stream with the journal's writes (`RunJournal.steps`). */
   stepEvents?: boolean;
+  /**
+   * The journal's stored fields as read right after this attempt was counted (the lifecycle's start reads them
+   * in its own step): nothing is read again, and that start stands for the attempt check.
+   */
+  stored?: Record<string, string>;
 }
 
 /**
@@ -191,8 +196,8 @@ return 1`;
 const writeIfCurrent = redisScript(WRITE_IF_CURRENT);
 
 /**
- * Loads the journal once (with the attempt check, in one round trip), then serves reads from memory and writes
- * through to Redis. With `attempt` (the attempt number the run lifecycle gave this execution), a write is refused
+ * Loads the journal once (with the attempt check, in one round trip; none when the start read it: `stored`), then
+ * serves reads from memory and writes through to Redis. With `attempt` (the attempt number the run lifecycle gave this execution), a write is refused
  * once a newer attempt has started — an execution that lost its job's lock while another took over — and throws
  * `AttemptSupersededError`; so does opening the journal of an attempt that is already superseded.
  */
@@ -202,20 +207,18 @@ export async function openRedisJournal(
   runId: string,
   options: number | RedisJournalOptions = {},
 ): Promise<RunJournal> {
-  const { attempt, stepEvents = false } = typeof options === 'number' ? { attempt: options } : options;
+  const {
+    attempt,
+    stepEvents = false,
+    stored,
+  } = typeof options === 'number' ? { attempt: options } : options;
   const keys = runKeys(prefix, runId);
   const fence = attempt === undefined ? '' : String(attempt);
-  const [[readErr, raw], [checkErr, owner]] = (await redis
-    .pipeline()
-    .hgetall(keys.journal)
-    .hget(keys.record, 'attempt')
-    .exec()) as [[Error | null, Record<string, string>], [Error | null, string | null]];
-  if (readErr || checkErr) throw readErr ?? checkErr;
+  const raw = stored ?? (await readFenced(redis, keys, fence));
   const entries = new Map<string, JournalEntry>();
   for (const k in raw) entries.set(k, decodeJournalEntry(k, raw[k] as string));
-  // When a fenced write (or the open) last confirmed that this attempt owns the run.
+  // When a fenced write (or the open, or the start that read `stored`) last confirmed that this attempt owns the run.
   let confirmedAt = performance.now();
-  if (attempt !== undefined && owner !== fence) throw new AttemptSupersededError();
   // Writes sent without waiting (held events sent by their timer), checked by the next write.
   let unconfirmed: Promise<unknown> | undefined;
   // Encoded events held for the next write, oldest first, and the timer that sends them on their own.
@@ -298,6 +301,22 @@ export async function openRedisJournal(
     entries: () => [...entries.entries()],
     ...(stepEvents ? { steps } : {}),
   };
+}
+
+/** The journal's stored fields, read with the attempt check in one round trip. */
+async function readFenced(
+  redis: Redis,
+  keys: ReturnType<typeof runKeys>,
+  fence: string,
+): Promise<Record<string, string>> {
+  const [[readErr, raw], [checkErr, owner]] = (await redis
+    .pipeline()
+    .hgetall(keys.journal)
+    .hget(keys.record, 'attempt')
+    .exec()) as [[Error | null, Record<string, string>], [Error | null, string | null]];
+  if (readErr || checkErr) throw readErr ?? checkErr;
+  if (fence !== '' && owner !== fence) throw new AttemptSupersededError();
+  return raw;
 }
 
 const MAX = String(MAX_EVENTS_PER_RUN);

@@ -95,6 +95,7 @@ async function executeRun(deps: WorkerDeps, x: Execution): Promise<JobEnding> {
             await openRedisJournal(deps.steps.redis, deps.settings.prefix, runId, {
               attempt: start.attempt,
               stepEvents: true,
+              stored: start.journal,
             }),
             x.attempt,
           ),

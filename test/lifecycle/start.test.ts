@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttemptSupersededError } from '../../src/core/errors.js';
 import { RunWrites } from '../../src/lifecycle/run-writes.js';
+import { openRedisJournal } from '../../src/runs/journal.js';
 import { CLIENT_KEY, client } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -41,16 +43,35 @@ const commandCalls = async () => {
 };
 
 describe("a worker's start of a run", () => {
-  it('counts the attempt, marks the run running and reads its record in one script call', async () => {
+  it('counts the attempt, marks the run running and reads its record and journal in one script call', async () => {
     const id = await createRun();
     const before = await commandCalls();
     const start = await api.lifecycle.start(id);
     const after = await commandCalls();
     expect(start).toMatchObject({ kind: 'run', attempt: 1, record: { id, status: 'running' } });
-    // One EVALSHA (its HINCRBY, HGETs, HSETs and HGETALL run inside it); no separate reads.
+    // One EVALSHA (its HINCRBY, HGETs, HSETs and the two HGETALLs run inside it); no separate reads.
     expect((after.evalsha ?? 0) - (before.evalsha ?? 0)).toBe(1);
-    expect((after.hgetall ?? 0) - (before.hgetall ?? 0)).toBe(1);
+    expect((after.hgetall ?? 0) - (before.hgetall ?? 0)).toBe(2);
     expect((after.hincrby ?? 0) - (before.hincrby ?? 0)).toBe(1);
+  });
+
+  it('hands a later attempt the journal its predecessor wrote, read after the attempt was counted', async () => {
+    const id = await createRun();
+    const first = await api.lifecycle.start(id);
+    if (first.kind !== 'run') throw new Error('the first attempt starts the run');
+    expect(first.journal).toEqual({});
+    const journal = await openRedisJournal(api.services.redis, api.config.redisPrefix, id, {
+      attempt: first.attempt,
+      stored: first.journal,
+    });
+    await journal.put('seq/0/agent:a', { kind: 'step', value: 1, completedAt: new Date().toISOString() });
+    const second = await api.lifecycle.start(id);
+    if (second.kind !== 'run') throw new Error('the second attempt starts the run');
+    expect(Object.keys(second.journal)).toEqual(['seq/0/agent:a']);
+    // The first attempt is fenced off from then on: its next entry is refused.
+    await expect(
+      journal.put('seq/1/agent:b', { kind: 'step', value: 2, completedAt: new Date().toISOString() }),
+    ).rejects.toBeInstanceOf(AttemptSupersededError);
   });
 
   it('keeps the first start time across attempts, each with the next fencing token', async () => {

@@ -127,6 +127,25 @@ describe('the Redis journal with step events', () => {
     expect(await eventTypes('r6')).toEqual([]);
   });
 
+  it('opened from what the start read, reads nothing and still fences its writes', async () => {
+    const keys = runKeys(server.prefix, 'r10');
+    await redis.hset(keys.record, 'attempt', '1');
+    const stored = { 's/a': JSON.stringify(step(7)) };
+    const journal = await openRedisJournal(redis, server.prefix, 'r10', {
+      attempt: 1,
+      stepEvents: true,
+      stored,
+    });
+    // The entry came from `stored` only: Redis holds no journal for this run.
+    expect(journal.get('s/a')).toMatchObject({ kind: 'step', value: 7 });
+    expect(await redis.exists(keys.journal)).toBe(0);
+    await redis.hset(keys.record, 'attempt', '2');
+    await expect(journal.steps?.complete('s/b', step(8), completed('b'))).rejects.toBeInstanceOf(
+      AttemptSupersededError,
+    );
+    expect(await redis.hget(keys.journal, 's/b')).toBeNull();
+  });
+
   it('does not open for an attempt that is already superseded', async () => {
     await redis.hset(runKeys(server.prefix, 'r3').record, 'attempt', '3');
     await expect(openRedisJournal(redis, server.prefix, 'r3', { attempt: 2 })).rejects.toBeInstanceOf(

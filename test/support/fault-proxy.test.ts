@@ -30,9 +30,12 @@ describe('fault proxy: cut-stream', () => {
     const response = await fetch(`${proxy.url}/events`);
     let text = '';
     const decoder = new TextDecoder();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
       }
     } catch {
       // The cut may surface as a terminated body: what arrived before it is what counts.
