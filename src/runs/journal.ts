@@ -197,9 +197,10 @@ const writeIfCurrent = redisScript(WRITE_IF_CURRENT);
 
 /**
  * Loads the journal once (with the attempt check, in one round trip; none when the start read it: `stored`), then
- * serves reads from memory and writes through to Redis. With `attempt` (the attempt number the run lifecycle gave this execution), a write is refused
- * once a newer attempt has started — an execution that lost its job's lock while another took over — and throws
- * `AttemptSupersededError`; so does opening the journal of an attempt that is already superseded.
+ * serves reads from memory and writes through to Redis. With `attempt` (the attempt number the run lifecycle gave
+ * this execution), a write is refused once a newer attempt has started — an execution that lost its job's lock
+ * while another took over — and throws `AttemptSupersededError`; so does opening the journal of an attempt that is
+ * already superseded.
  */
 export async function openRedisJournal(
   redis: Redis,
@@ -217,7 +218,8 @@ export async function openRedisJournal(
   const raw = stored ?? (await readFenced(redis, keys, fence));
   const entries = new Map<string, JournalEntry>();
   for (const k in raw) entries.set(k, decodeJournalEntry(k, raw[k] as string));
-  // When a fenced write (or the open, or the start that read `stored`) last confirmed that this attempt owns the run.
+  // When a fenced write (or the open, or the start that read `stored`) last confirmed that this attempt owns the
+  // run.
   let confirmedAt = performance.now();
   // Writes sent without waiting (held events sent by their timer), checked by the next write.
   let unconfirmed: Promise<unknown> | undefined;
