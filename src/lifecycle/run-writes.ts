@@ -70,7 +70,6 @@ export type Inserted =
 /** How a finishing write went: written, refused because the run had finished or a newer attempt owns it, or gone. */
 export type Finished = 'finished' | 'finished-already' | 'superseded' | 'gone';
 
-/** How marking a run running went. */
 /**
  * How an attempt's start went (`startAttempt`): with the attempt number and the record's stored fields, and for a
  * run that starts, its journal's stored fields (read in the same step, after the attempt was counted).
