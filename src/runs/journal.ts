@@ -169,6 +169,8 @@ export interface RedisJournalOptions {
    * in its own step): nothing is read again, and that start stands for the attempt check.
    */
   stored?: Record<string, string>;
+  /** Milliseconds of a monotonic clock, for how fresh a confirmation is (default `performance.now`). */
+  clock?: () => number;
 }
 
 /**
@@ -212,6 +214,7 @@ export async function openRedisJournal(
     attempt,
     stepEvents = false,
     stored,
+    clock = () => performance.now(),
   } = typeof options === 'number' ? { attempt: options } : options;
   const keys = runKeys(prefix, runId);
   const fence = attempt === undefined ? '' : String(attempt);
@@ -220,7 +223,7 @@ export async function openRedisJournal(
   for (const k in raw) entries.set(k, decodeJournalEntry(k, raw[k] as string));
   // When a fenced write (or the open, or the start that read `stored`) last confirmed that this attempt owns the
   // run.
-  let confirmedAt = performance.now();
+  let confirmedAt = clock();
   // Writes sent without waiting (held events sent by their timer), checked by the next write.
   let unconfirmed: Promise<unknown> | undefined;
   // Encoded events held for the next write, oldest first, and the timer that sends them on their own.
@@ -232,7 +235,7 @@ export async function openRedisJournal(
       confirmedAt = Number.NEGATIVE_INFINITY;
       throw new AttemptSupersededError();
     }
-    confirmedAt = performance.now();
+    confirmedAt = clock();
   };
   /** Waits for `written` and for writes sent without waiting before it; all must have found the attempt current. */
   const settle = async (written?: Promise<unknown>) => {
@@ -273,7 +276,7 @@ export async function openRedisJournal(
   const steps: StepWrites = {
     async announce(event) {
       const encoded = encodeStoredEvent(event);
-      if (performance.now() - confirmedAt < CONFIRMATION_FRESH_MS) {
+      if (clock() - confirmedAt < CONFIRMATION_FRESH_MS) {
         held.push(encoded);
         holdTimer ??= setTimeout(sendHeld, ANNOUNCE_HOLD_MS);
         return;

@@ -40,11 +40,18 @@ describe('the Redis journal with step events', () => {
     (await redis.xrange(runKeys(server.prefix, runId).events, '-', '+')).map(
       ([, f]) => `${(JSON.parse(f[1] ?? '{}') as { type: string }).type}`,
     );
-  /** The journal of attempt 1 of `runId` (its record made current first), with its step writes. */
-  const openAttemptOne = async (runId: string) => {
+  /**
+   * The journal of attempt 1 of `runId` (its record made current first), with its step writes. A `clock` that
+   * does not move keeps every confirmation fresh, however slowly the test runs.
+   */
+  const openAttemptOne = async (runId: string, clock?: () => number) => {
     const keys = runKeys(server.prefix, runId);
     await redis.hset(keys.record, 'attempt', '1');
-    const journal = await openRedisJournal(redis, server.prefix, runId, { attempt: 1, stepEvents: true });
+    const journal = await openRedisJournal(redis, server.prefix, runId, {
+      attempt: 1,
+      stepEvents: true,
+      ...(clock ? { clock } : {}),
+    });
     const steps = journal.steps;
     if (!steps) throw new Error('a journal opened with stepEvents writes step events');
     return { keys, journal, steps };
@@ -83,11 +90,43 @@ describe('the Redis journal with step events', () => {
     expect(journal.get('s/b')).toBeUndefined();
   });
 
+  /** Script calls the server has run (fenced writes: `EVALSHA`, or `EVAL` when the script was not cached). */
+  const scriptCalls = async () => {
+    const stats = await redis.info('commandstats');
+    return (
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1] ?? 0) +
+      Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0)
+    );
+  };
+
+  it('checks the attempt before a start that comes more than a moment after the last confirmed write', async () => {
+    // Every reading of the clock is 2 ms after the one before: no confirmation is fresh when a start comes.
+    let now = 0;
+    const { steps } = await openAttemptOne('r11', () => {
+      now += 2;
+      return now;
+    });
+    const before = await scriptCalls();
+    await steps.announce(started('a'));
+    await steps.emit({ type: 'agent.delta', agent: 'a', step: 's/a', text: 'he' });
+    await steps.complete('s/a', step(1), completed('a'));
+    await steps.announce(started('b'));
+    await steps.complete('s/b', step(2), completed('b'));
+    await steps.flush();
+    // Each start is a fenced write of its own, waited for before the step goes on.
+    expect((await scriptCalls()) - before).toBe(5);
+    expect(await eventTypes('r11')).toEqual([
+      'agent.started',
+      'agent.delta',
+      'agent.completed',
+      'agent.started',
+      'agent.completed',
+    ]);
+  });
+
   it("sends a quick step's start with its entry: one fenced write for the step, events in order", async () => {
-    const { steps } = await openAttemptOne('r4');
-    const scriptCalls = async () =>
-      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0) +
-      Number(/cmdstat_eval:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    // A quick step: no time passes between a confirmed write and the next start.
+    const { steps } = await openAttemptOne('r4', () => 0);
     const before = await scriptCalls();
     await steps.announce(started('a'));
     await steps.emit({ type: 'agent.delta', agent: 'a', step: 's/a', text: 'he' });
