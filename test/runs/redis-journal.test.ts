@@ -4,7 +4,7 @@ import type { AgentResult } from '../../src/core/agent.js';
 import { AttemptSupersededError } from '../../src/core/errors.js';
 import { elapsedMs } from '../../src/core/time.js';
 import { RedisEventLog } from '../../src/runs/events.js';
-import { type JournalEntry, openRedisJournal } from '../../src/runs/journal.js';
+import { type JournalEntry, openRedisJournal, type StepWrites } from '../../src/runs/journal.js';
 import { runKeys } from '../../src/runs/keys.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -99,6 +99,25 @@ describe('the Redis journal with step events', () => {
     );
   };
 
+  /** Two steps — the first streams a delta — and the flush at the end; how many script calls they took. */
+  const twoSteps = async (steps: StepWrites) => {
+    const before = await scriptCalls();
+    await steps.announce(started('a'));
+    await steps.emit({ type: 'agent.delta', agent: 'a', step: 's/a', text: 'he' });
+    await steps.complete('s/a', step(1), completed('a'));
+    await steps.announce(started('b'));
+    await steps.complete('s/b', step(2), completed('b'));
+    await steps.flush();
+    return (await scriptCalls()) - before;
+  };
+  const twoStepsEvents = [
+    'agent.started',
+    'agent.delta',
+    'agent.completed',
+    'agent.started',
+    'agent.completed',
+  ];
+
   it('checks the attempt before a start that comes more than a moment after the last confirmed write', async () => {
     // Every reading of the clock is 2 ms after the one before: no confirmation is fresh when a start comes.
     let now = 0;
@@ -106,43 +125,17 @@ describe('the Redis journal with step events', () => {
       now += 2;
       return now;
     });
-    const before = await scriptCalls();
-    await steps.announce(started('a'));
-    await steps.emit({ type: 'agent.delta', agent: 'a', step: 's/a', text: 'he' });
-    await steps.complete('s/a', step(1), completed('a'));
-    await steps.announce(started('b'));
-    await steps.complete('s/b', step(2), completed('b'));
-    await steps.flush();
     // Each start is a fenced write of its own, waited for before the step goes on.
-    expect((await scriptCalls()) - before).toBe(5);
-    expect(await eventTypes('r11')).toEqual([
-      'agent.started',
-      'agent.delta',
-      'agent.completed',
-      'agent.started',
-      'agent.completed',
-    ]);
+    expect(await twoSteps(steps)).toBe(5);
+    expect(await eventTypes('r11')).toEqual(twoStepsEvents);
   });
 
   it("sends a quick step's start with its entry: one fenced write for the step, events in order", async () => {
     // A quick step: no time passes between a confirmed write and the next start.
     const { steps } = await openAttemptOne('r4', () => 0);
-    const before = await scriptCalls();
-    await steps.announce(started('a'));
-    await steps.emit({ type: 'agent.delta', agent: 'a', step: 's/a', text: 'he' });
-    await steps.complete('s/a', step(1), completed('a'));
-    await steps.announce(started('b'));
-    await steps.complete('s/b', step(2), completed('b'));
-    await steps.flush();
     // The delta's write takes the held start with it; step b's start rides with its entry.
-    expect((await scriptCalls()) - before).toBe(3);
-    expect(await eventTypes('r4')).toEqual([
-      'agent.started',
-      'agent.delta',
-      'agent.completed',
-      'agent.started',
-      'agent.completed',
-    ]);
+    expect(await twoSteps(steps)).toBe(3);
+    expect(await eventTypes('r4')).toEqual(twoStepsEvents);
   });
 
   it("writes a slow step's start on its own while the step runs", async () => {
