@@ -82,8 +82,9 @@ describe('a deployment that never answers', () => {
       attempts: 2,
       error: { code: 'AGENT_TIMEOUT' },
     });
-    // Two attempts of ~1 s each, not the team's 30 s default.
-    expect(elapsed).toBeLessThan(6_000);
+    // Two attempts of ~1 s each, not the team's 30 s default (the bound is far from both, so a loaded host
+    // cannot miss it).
+    expect(elapsed).toBeLessThan(15_000);
 
     const requests = requestsFor(chatRequests(server), tag);
     expect(requests).toHaveLength(2);
@@ -93,10 +94,10 @@ describe('a deployment that never answers', () => {
     for (const r of requests) {
       expect(r.status).toBeUndefined(); // never answered
       expect(r.clientClosed).toBe(true);
-      const open = (r.closedAt as number) - r.receivedAt;
-      // The client gave up at its timeout (the timer starts just before the request is sent), not later.
-      expect(open).toBeGreaterThan(timeoutMs - 500);
-      expect(open).toBeLessThan(timeoutMs + 1_000);
+      // The client gave up at its 1 s timeout, not the team's 30 s. No lower bound: the attempt's timer starts
+      // before the request is written, and on a loaded host the request can reach the server most of a second
+      // later (a CI run saw one open for 281 ms).
+      expect((r.closedAt as number) - r.receivedAt).toBeLessThan(15_000);
     }
   }, 30_000);
 });
