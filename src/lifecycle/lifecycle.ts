@@ -10,7 +10,6 @@ import type { JobEnd, RunQueue, WebhookPort } from '../core/ports.js';
 import type { RunOutcome } from '../core/run.js';
 import type { ModelAllowList } from '../policies/model-allowlist.js';
 import { LIVE_JOB_STATES } from '../queue/runs-queue.js';
-import { type FinishedStatus, recordRunFinished } from '../queue/stats.js';
 import type { RunRecord, RunRequest } from '../runs/schema.js';
 import { type RunStore, type StoredRun, UnreadableRunError } from '../runs/store.js';
 import { type ModelEnvironment, runModelProblem } from '../teams/models.js';
@@ -292,7 +291,7 @@ export class RunLifecycle {
     if (started.verdict === 'running') {
       return { kind: 'run', record, owner, attempt, startedAt, journal: started.journal };
     }
-    const ended = await this.finishAs(runId, 'cancelled', () =>
+    const ended = await this.finishAs(runId, () =>
       this.deps.writes.finishCancelled(record, { startedAt, fence: attempt }),
     );
     return ended === 'superseded' ? { kind: 'superseded' } : { kind: 'cancelled' };
@@ -312,7 +311,6 @@ export class RunLifecycle {
   ): Promise<Finished> {
     return this.finishAs(
       runId,
-      outcome.status,
       () => this.deps.writes.finish(runId, outcome, { startedAt, fence: attempt, owner }),
       terminalEvent(outcome),
     );
@@ -432,7 +430,7 @@ export class RunLifecycle {
     await this.deps.writes.requestCancel(record.id);
     // A job no worker holds is removed here; a locked (running) one is aborted by its worker.
     if (!(await this.deps.queue.removeWaiting(record.id))) return false;
-    await this.finishAs(record.id, 'cancelled', () => this.deps.writes.finishCancelled(record));
+    await this.finishAs(record.id, () => this.deps.writes.finishCancelled(record));
     return true;
   }
 
@@ -506,23 +504,19 @@ export class RunLifecycle {
     const run = await this.deps.store.get(runId);
     if (!run || this.deps.store.isTerminal(run.record.status)) return false;
     await this.deps.writes.requestCancel(runId);
-    await this.finishAs(runId, 'cancelled', () => this.deps.writes.finishCancelled(run.record));
+    await this.finishAs(runId, () => this.deps.writes.finishCancelled(run.record));
     return true;
   }
 
-  /** Runs a finishing write, then counts a finish it made in the queue's throughput statistics. */
+  /** Runs a finishing write (which counts the finish in the queue's throughput), then notifies the webhook. */
   private async finishAs(
     runId: string,
-    status: FinishedStatus,
     write: () => Promise<Finished>,
     event: RunEventInput = { type: 'run.cancelled' },
   ): Promise<Finished> {
     const ended = await write();
     if (ended !== 'finished') return ended;
     await this.webhooks.notify(runId, event);
-    await recordRunFinished(this.deps.redis, this.deps.prefix, runId, status).catch((err: unknown) =>
-      this.deps.log.warn({ err, runId }, 'could not record the finished run in queue stats'),
-    );
     return ended;
   }
 }

@@ -4,6 +4,7 @@ import type { TenantLimitName, TenantLimits } from '../config/tenant-limits.js';
 import { RunCancelledError } from '../core/errors.js';
 import { type RunEventInput, terminalEventTypes } from '../core/events.js';
 import type { HumanAnswer, PendingInput, RunOutcome, RunUsage } from '../core/run.js';
+import { countRunFinished, type FinishedStatus } from '../queue/stats.js';
 import { encodeStoredEvent, MAX_EVENTS_PER_RUN, type RedisEventLog } from '../runs/events.js';
 import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
 import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
@@ -427,16 +428,22 @@ export class RunWrites {
         ...flat(fields),
       ],
     )) as [Finished, number?];
-    if (finished === 'finished') await this.settleFinished(id, owner, Number(tokens));
+    if (finished === 'finished') await this.settleFinished(id, owner, Number(tokens), outcome.status);
     return finished;
   }
 
   /**
-   * A finished run leaves the live indexes and its tokens count for its tenant's day: the second half of
-   * `finish`, in the indexes' slot. A finisher that stops between the two leaves the run in the live indexes
-   * (`forgetFinished` takes it out later) and its tokens uncounted.
+   * A finished run leaves the live indexes, its tokens count for its tenant's day and — with `counted`, how it
+   * ended — it counts in the queue's throughput: the second half of `finish`, one transaction in the indexes'
+   * slot. A finisher that stops between the two leaves the run in the live indexes (`forgetFinished` takes it
+   * out later), its tokens uncounted and its finish out of the throughput.
    */
-  private async settleFinished(id: string, owner: string, tokens: number): Promise<void> {
+  private async settleFinished(
+    id: string,
+    owner: string,
+    tokens: number,
+    counted?: FinishedStatus,
+  ): Promise<void> {
     const tx = this.redis
       .multi()
       .zrem(indexKeys(this.prefix).live, id)
@@ -445,6 +452,7 @@ export class RunWrites {
       const counter = tenantKeys(this.prefix, owner).tokens(utcDay(Date.now()));
       tx.incrby(counter, tokens).expire(counter, TOKENS_COUNTER_TTL_SECONDS);
     }
+    if (counted) countRunFinished(tx, this.prefix, id, counted);
     await tx.exec();
   }
 

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { RUNS_QUEUE } from './names.js';
 
 /**
@@ -20,21 +20,22 @@ export function statsKeys(prefix: string) {
   return { finished: `${prefix}:stats:finished` };
 }
 
-/** Records that a worker finished a run (called by the worker after the run's outcome is stored). */
-export async function recordRunFinished(
-  redis: Redis,
+/**
+ * Counts a finished run in the throughput statistics: adds its commands to `tx`, a transaction on the prefix's
+ * slot (the one in which the run's finisher also takes it off the live indexes).
+ */
+export function countRunFinished(
+  tx: ChainableCommander,
   prefix: string,
   runId: string,
   status: FinishedStatus,
   now = Date.now(),
-): Promise<void> {
+): ChainableCommander {
   const key = statsKeys(prefix).finished;
-  await redis
-    .multi()
+  return tx
     .zadd(key, now, `${now}:${status}:${runId}`)
     .zremrangebyscore(key, '-inf', now - FINISHED_KEEP_MS)
-    .pexpire(key, FINISHED_KEEP_MS)
-    .exec();
+    .pexpire(key, FINISHED_KEEP_MS);
 }
 
 export interface QueueStats {

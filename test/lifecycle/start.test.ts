@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttemptSupersededError } from '../../src/core/errors.js';
 import { RunWrites } from '../../src/lifecycle/run-writes.js';
 import { openRedisJournal } from '../../src/runs/journal.js';
-import { CLIENT_KEY, client } from '../support/baton.js';
+import { CLIENT_KEY, client, OPERATOR_KEY } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startLifecycleApi } from './harness.js';
@@ -103,5 +103,40 @@ describe("a worker's start of a run", () => {
     const missing = '0b6c3c7e-5d43-4a8e-9d3c-3f1f7c1d2e4a';
     expect(await api.lifecycle.start(missing)).toEqual({ kind: 'gone' });
     expect(await api.services.store.get(missing)).toBeUndefined();
+  });
+});
+
+describe("a worker's finish of a run", () => {
+  it('writes the outcome in one script call and settles indexes, tokens and throughput in one transaction', async () => {
+    const id = await createRun();
+    const start = await api.lifecycle.start(id);
+    if (start.kind !== 'run') throw new Error('the run starts');
+    const before = await commandCalls();
+    const ended = await api.lifecycle.finish(
+      id,
+      {
+        status: 'succeeded',
+        output: { text: 'done' },
+        usage: { inputTokens: 10, outputTokens: 2, modelCalls: 1 },
+        steps: [],
+        definitionVersion: start.record.definitionVersion,
+      },
+      start.startedAt,
+      start.attempt,
+      start.owner,
+    );
+    const after = await commandCalls();
+    expect(ended).toBe('finished');
+    const delta = (command: string) => (after[command] ?? 0) - (before[command] ?? 0);
+    expect(delta('evalsha')).toBe(1);
+    // The live indexes, the tenant's tokens and the queue's throughput: one MULTI in the prefix's slot.
+    expect(delta('multi')).toBe(1);
+    expect(delta('exec')).toBe(1);
+    const finished = await admin.zrange(`${api.config.redisPrefix}:stats:finished`, '0', '-1');
+    expect(finished.filter((entry) => entry.endsWith(`:succeeded:${id}`))).toHaveLength(1);
+    const stats = (await client(api.url, OPERATOR_KEY).call('GET', '/v1/queue')).body as {
+      throughput: { succeeded: number };
+    };
+    expect(stats.throughput.succeeded).toBeGreaterThanOrEqual(1);
   });
 });
