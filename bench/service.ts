@@ -1,4 +1,6 @@
-import { createParser } from 'eventsource-parser';
+import { fork } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { AgentRuntime } from '../src/agents/runtime.js';
 import { buildApi } from '../src/api/app.js';
@@ -10,7 +12,7 @@ import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.j
 import { runtimeTelemetry } from '../src/telemetry/hooks.js';
 import { startRunWorker } from '../src/worker/run-worker.js';
 
-/** The whole service in one process for the benchmarks: API, worker and an instant model, over real HTTP. */
+/** The service for the benchmarks: API and worker processes with an instant model, over real HTTP and Redis. */
 
 const log = pino({ level: 'silent' });
 
@@ -48,79 +50,178 @@ export function chainTeam(name: string, n: number): TeamDefinition {
   return teamDefinitionSchema.parse(chainDocument(name, n));
 }
 
+export type ServiceRole = 'api' | 'worker';
+
+/** What a role process is started with (bench/service-process.ts reads it from its argument). */
+export interface RoleOptions {
+  role: ServiceRole;
+  url: string;
+  chains: Record<string, number>;
+  env: Record<string, string>;
+}
+
+const KEY = 'bench-key-aaaaaaaaaaaaaaaa';
+
+function benchConfig(url: string, env: Record<string, string>) {
+  return loadConfig({
+    REDIS_URL: url,
+    BATON_API_KEYS: `${KEY}:admin`,
+    BATON_RATE_LIMIT_PER_MINUTE: '0',
+    BATON_WORKER_CONCURRENCY: '16',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
 /**
- * API and worker (concurrency 16) over the Redis at `url`, with the shipped teams and a chain team per entry of
- * `chains` (name → agents); `env` adds configuration (a Redis Cluster, say). `oneRun(team)` POSTs a run and
- * follows its SSE stream to the terminal event: the latency a client sees, in ms.
+ * One role of the service in this process, over the Redis at `url`, with the shipped teams and a chain team per
+ * entry of `chains` (name → agents): the API on a free port (its base URL returned), or a worker (concurrency 16)
+ * whose agents answer with the instant model.
+ */
+export async function startServiceRole({ role, url, chains, env }: RoleOptions) {
+  const config = benchConfig(url, env);
+  const teams = new Map([
+    ...shippedTeams(),
+    ...Object.entries(chains).map(([name, n]) => [name, chainTeam(name, n)] as const),
+  ]);
+  const services = createServices(config, url, log, teams);
+  if (role === 'worker') {
+    const wdeps = workerDeps(config, services, log);
+    wdeps.engine = {
+      ...wdeps.engine,
+      runtime: new AgentRuntime({
+        models: { modelFor: () => instantModel },
+        breakers: services.breakers,
+        hooks: runtimeTelemetry({ captureContent: false }),
+      }),
+    };
+    const worker = await startRunWorker(wdeps);
+    return {
+      base: undefined,
+      async close() {
+        await worker.close();
+        await services.close();
+      },
+    };
+  }
+  const adeps = apiDeps(config, services, log);
+  const app = await buildApi(adeps);
+  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    base,
+    async close() {
+      await app.close();
+      await adeps.queue.close();
+      await services.close();
+    },
+  };
+}
+
+type RoleMessage = { type: 'ready'; base?: string } | { type: 'cpu'; usage: NodeJS.CpuUsage };
+
+/** A role in its own Node process (bench/service-process.ts), spoken to over IPC. */
+async function forkRole(options: RoleOptions) {
+  const child = fork(
+    fileURLToPath(new URL('./service-process.js', import.meta.url)),
+    [JSON.stringify(options)],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const next = (type: RoleMessage['type']) =>
+    new Promise<RoleMessage>((resolve, reject) => {
+      const onMessage = (m: RoleMessage) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(m);
+      };
+      const onExit = (code: number | null) =>
+        reject(new Error(`the ${options.role} process exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const ready = await next('ready');
+  return {
+    base: ready.type === 'ready' ? ready.base : undefined,
+    async cpuUsage(): Promise<NodeJS.CpuUsage> {
+      const reply = next('cpu');
+      child.send({ type: 'cpu' });
+      const m = await reply;
+      return m.type === 'cpu' ? m.usage : { user: 0, system: 0 };
+    },
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'close' });
+      await exited;
+    },
+  };
+}
+
+/**
+ * The service as it is deployed: the API and a worker each in its own process over the Redis at `url` (this
+ * process is the load generator), with the chain teams of `chains`; `env` adds configuration (a Redis Cluster,
+ * say). `oneRun(team)` POSTs a run and follows its SSE stream to the terminal event: the latency a client sees,
+ * in ms. `serviceCpu()` is the CPU the API and worker processes have used so far, in µs.
  */
 export async function startBenchService(
   url: string,
   chains: Record<string, number>,
   env: Record<string, string> = {},
 ) {
-  const key = 'bench-key-aaaaaaaaaaaaaaaa';
-  const config = loadConfig({
-    REDIS_URL: url,
-    BATON_API_KEYS: `${key}:admin`,
-    BATON_RATE_LIMIT_PER_MINUTE: '0',
-    BATON_WORKER_CONCURRENCY: '16',
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  const teams = new Map([
-    ...shippedTeams(),
-    ...Object.entries(chains).map(([name, n]) => [name, chainTeam(name, n)] as const),
-  ]);
-  const services = createServices(config, url, log, teams);
-  const wdeps = workerDeps(config, services, log);
-  wdeps.engine = {
-    ...wdeps.engine,
-    runtime: new AgentRuntime({
-      models: { modelFor: () => instantModel },
-      breakers: services.breakers,
-      hooks: runtimeTelemetry({ captureContent: false }),
-    }),
-  };
-  const worker = await startRunWorker(wdeps);
-  const adeps = apiDeps(config, services, log);
-  const app = await buildApi(adeps);
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  const config = benchConfig(url, env);
+  const [api, worker] = await Promise.all(
+    (['api', 'worker'] as const).map((role) => forkRole({ role, url, chains, env })),
+  );
+  if (!api || !worker || api.base === undefined) throw new Error('the API process reported no address');
+  const base = api.base;
+  const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+
+  // Keep-alive connections and node:http rather than fetch: the load generator shares the cores with what it
+  // measures, and fetch's WHATWG streams cost it about as much CPU per run as the API process spends.
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const request = (method: string, path: string, body?: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpRequest(`${base}${path}`, { method, headers, agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
 
   const oneRun = async (team: string): Promise<number> => {
     const t0 = performance.now();
-    const res = await fetch(`${base}/v1/runs`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ team, pattern: 'sequential', input: 'measure me', options: { stream: false } }),
-    });
-    const { id } = (await res.json()) as { id: string };
-    const stream = await fetch(`${base}/v1/runs/${id}/events`, { headers });
-    let done = false;
-    const parser = createParser({
-      onEvent(m) {
-        if (m.event === 'run.completed' || m.event === 'run.failed') done = true;
-      },
-    });
-    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    while (!done) {
-      const { value, done: ended } = await reader.read();
-      if (ended) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-    }
-    await reader.cancel();
+    const created = await request(
+      'POST',
+      '/v1/runs',
+      JSON.stringify({ team, pattern: 'sequential', input: 'measure me', options: { stream: false } }),
+    );
+    if (created.status !== 202) throw new Error(`POST /v1/runs: ${created.status} ${created.text}`);
+    const { id } = JSON.parse(created.text) as { id: string };
+    // The stream ends after the run's terminal event.
+    const events = await request('GET', `/v1/runs/${id}/events`);
+    if (!/^event: run\.(completed|failed)$/m.test(events.text))
+      throw new Error(`the events of run ${id} ended without a terminal event`);
     return performance.now() - t0;
   };
 
   return {
     config,
     oneRun,
+    async serviceCpu(): Promise<{ api: number; worker: number }> {
+      const [a, w] = await Promise.all([api.cpuUsage(), worker.cpuUsage()]);
+      return { api: a.user + a.system, worker: w.user + w.system };
+    },
     async close() {
-      await app.close();
+      agent.destroy();
+      await api.close();
       await worker.close();
-      await adeps.queue.close();
-      await services.close();
     },
   };
 }
