@@ -67,7 +67,10 @@ function benchConfig(url: string, env: Record<string, string>) {
     REDIS_URL: url,
     BATON_API_KEYS: `${KEY}:admin`,
     BATON_RATE_LIMIT_PER_MINUTE: '0',
-    BATON_WORKER_CONCURRENCY: '16',
+    // Enough runs at once to keep both cores busy, and streams for a load generator of up to 256 clients that
+    // all use the one bench key.
+    BATON_WORKER_CONCURRENCY: '64',
+    BATON_SSE_MAX_STREAMS_PER_KEY: '256',
     LOG_LEVEL: 'silent',
     ...env,
   });
@@ -75,7 +78,7 @@ function benchConfig(url: string, env: Record<string, string>) {
 
 /**
  * One role of the service in this process, over the Redis at `url`, with the shipped teams and a chain team per
- * entry of `chains` (name → agents): the API on a free port (its base URL returned), or a worker (concurrency 16)
+ * entry of `chains` (name → agents): the API on a free port (its base URL returned), or a worker (concurrency 64)
  * whose agents answer with the instant model.
  */
 export async function startServiceRole({ role, url, chains, env }: RoleOptions) {
@@ -206,8 +209,8 @@ export async function startBenchService(
     const { id } = JSON.parse(created.text) as { id: string };
     // The stream ends after the run's terminal event.
     const events = await request('GET', `/v1/runs/${id}/events`);
-    if (!/^event: run\.(completed|failed)$/m.test(events.text))
-      throw new Error(`the events of run ${id} ended without a terminal event`);
+    if (events.status !== 200 || !/^event: run\.(completed|failed)$/m.test(events.text))
+      throw new Error(`GET /v1/runs/${id}/events: ${events.status}, no terminal event in ${events.text}`);
     return performance.now() - t0;
   };
 
