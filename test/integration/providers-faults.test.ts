@@ -64,9 +64,9 @@ describe('a deployment that never answers', () => {
     });
     server.setBehaviour({ hang: {} });
     const { tag, input } = taggedArticle('hang');
-    const started = Date.now();
+    // With the team's 30 s timeout instead of the 1 s override, two attempts could not end within this test's
+    // 30 s: the run ending as below shows the override applied, with no wall-clock bound to miss on a loaded host.
     const { run, events } = await runToEnd(stack.client, { team: 'news-desk', pattern: 'sequential', input });
-    const elapsed = Date.now() - started;
 
     expect(run.status).toBe('failed');
     expect(run.error?.code).toBe('AGENT_FAILED');
@@ -82,9 +82,6 @@ describe('a deployment that never answers', () => {
       attempts: 2,
       error: { code: 'AGENT_TIMEOUT' },
     });
-    // Two attempts of ~1 s each, not the team's 30 s default (the bound is far from both, so a loaded host
-    // cannot miss it).
-    expect(elapsed).toBeLessThan(15_000);
 
     const requests = requestsFor(chatRequests(server), tag);
     expect(requests).toHaveLength(2);
@@ -93,11 +90,9 @@ describe('a deployment that never answers', () => {
     );
     for (const r of requests) {
       expect(r.status).toBeUndefined(); // never answered
+      // Closed by the client when its attempt timed out (a CI run on a loaded host saw a request reach the server
+      // 719 ms into its 1 s attempt, so how long the server saw it open says nothing).
       expect(r.clientClosed).toBe(true);
-      // The client gave up at its 1 s timeout, not the team's 30 s. No lower bound: the attempt's timer starts
-      // before the request is written, and on a loaded host the request can reach the server most of a second
-      // later (a CI run saw one open for 281 ms).
-      expect((r.closedAt as number) - r.receivedAt).toBeLessThan(15_000);
     }
   }, 30_000);
 });
