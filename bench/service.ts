@@ -131,27 +131,26 @@ async function forkRole(options: RoleOptions) {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
-  const next = (type: RoleMessage['type']) =>
-    new Promise<RoleMessage>((resolve, reject) => {
+  const next = <T extends RoleMessage['type']>(type: T) =>
+    new Promise<Extract<RoleMessage, { type: T }>>((resolve, reject) => {
       const onMessage = (m: RoleMessage) => {
         if (m.type !== type) return;
         child.off('message', onMessage);
         child.off('exit', onExit);
-        resolve(m);
+        resolve(m as Extract<RoleMessage, { type: T }>);
       };
       const onExit = (code: number | null) =>
         reject(new Error(`the ${options.role} process exited (${code})`));
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
-  const ready = await next('ready');
+  const { base } = await next('ready');
   return {
-    base: ready.type === 'ready' ? ready.base : undefined,
+    base,
     async cpuUsage(): Promise<NodeJS.CpuUsage> {
       const reply = next('cpu');
       child.send({ type: 'cpu' });
-      const m = await reply;
-      return m.type === 'cpu' ? m.usage : { user: 0, system: 0 };
+      return (await reply).usage;
     },
     async close() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -173,11 +172,12 @@ export async function startBenchService(
   env: Record<string, string> = {},
 ) {
   const config = benchConfig(url, env);
-  const [api, worker] = await Promise.all(
-    (['api', 'worker'] as const).map((role) => forkRole({ role, url, chains, env })),
-  );
-  if (!api || !worker || api.base === undefined) throw new Error('the API process reported no address');
+  const [api, worker] = await Promise.all([
+    forkRole({ role: 'api', url, chains, env }),
+    forkRole({ role: 'worker', url, chains, env }),
+  ]);
   const base = api.base;
+  if (base === undefined) throw new Error('the API process reported no address');
   const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
   // Keep-alive connections and node:http rather than fetch: the load generator shares the cores with what it
