@@ -83,17 +83,16 @@ describe('concurrent', () => {
     for (const r of engine.model.requests) expect(r.messages.at(-1)?.content).not.toContain('# Work so far');
   });
 
-  it('keeps at most options.concurrency branches in flight; wall time is about the slowest branch', async () => {
+  it('keeps at most options.concurrency branches in flight; without a limit all four run at once', async () => {
     const limited = createTestEngine({ latencyMs: [60, 60] });
     const serial = await limited.run({ ...request, options: { stream: false, concurrency: 2 } });
     expect(maxInFlight(serial.events.events)).toBe(2);
 
+    // All four started before any finished (read from the events, not from a wall-clock bound a loaded host
+    // could miss).
     const open = createTestEngine({ latencyMs: [60, 60] });
-    const started = performance.now();
     const all = await open.run(request);
-    const elapsed = performance.now() - started;
     expect(maxInFlight(all.events.events)).toBe(4);
-    expect(elapsed).toBeLessThan(4 * 60);
   });
 
   it('succeeds with the other branches, partial, when one branch times out', async () => {
