@@ -148,7 +148,7 @@ export interface StepWrites {
    * Appends `event` (`run.started`, or `agent.started` before a model call) while the attempt is current; throws
    * `AttemptSupersededError` otherwise. When a fenced write of this journal confirmed the attempt a moment ago, the
    * event is held instead and goes with the next write (the step's entry, when the step is quick) or on its own
-   * after `ANNOUNCE_HOLD_MS`: a step then costs one round trip, not two.
+   * within `ANNOUNCE_HOLD_MS`: a step then costs one round trip, not two.
    */
   announce(event: RunEventInput): Promise<void>;
   /** Appends `event` after every event made before it, in one fenced write. */
@@ -245,10 +245,12 @@ export async function openRedisJournal(
     if (pending) confirm(began);
     if (written) confirm(done);
   };
-  /** The held events (oldest first), after which a write appends its own. */
+  /**
+   * The held events (oldest first), after which a write appends its own. The hold timer stays armed: it finds
+   * nothing to send, or events held since, which it sends within the hold. A quick run's steps then share one timer
+   * instead of arming and clearing one each.
+   */
   const takeHeld = (): string[] => {
-    if (holdTimer !== undefined) clearTimeout(holdTimer);
-    holdTimer = undefined;
     const events = held;
     held = [];
     return events;
@@ -270,7 +272,7 @@ export async function openRedisJournal(
   };
   const write = async (k: string, entry: JournalEntry, events: string[]) => {
     const value = encodeJournalEntry(k, entry);
-    await settle(send(k, value, [...takeHeld(), ...events]));
+    await settle(send(k, value, held.length > 0 ? [...takeHeld(), ...events] : events));
     entries.set(k, entry);
   };
   const steps: StepWrites = {
@@ -292,6 +294,8 @@ export async function openRedisJournal(
     },
     complete: (k, entry, event) => write(k, entry, [encodeStoredEvent(event)]),
     async flush() {
+      if (holdTimer !== undefined) clearTimeout(holdTimer);
+      holdTimer = undefined;
       if (held.length > 0) await settle(send('', '', takeHeld()));
       else await settle();
     },

@@ -151,6 +151,37 @@ describe('the Redis journal with step events', () => {
     expect(await eventTypes('r5')).toEqual(['agent.started', 'agent.completed']);
   });
 
+  it("writes a start held after a quick step's entry on its own when no entry follows", async () => {
+    // Step a is quick (its start rides with its entry); step b's start is held by the same hold, then b runs long.
+    const { keys, steps } = await openAttemptOne('r12', () => 0);
+    await steps.announce(started('a'));
+    await steps.complete('s/a', step(1), completed('a'));
+    await steps.announce(started('b'));
+    const reader = redis.duplicate();
+    const read = await reader
+      .xread('BLOCK', 10_000, 'STREAMS', keys.events, '0')
+      .finally(() => reader.disconnect());
+    const types = read?.[0]?.[1].map(([, f]) => JSON.parse(f[1] ?? '{}').type);
+    if (types?.length === 2) {
+      // XREAD returned with step a's write: wait for b's start on its own.
+      const after = read?.[0]?.[1].at(-1)?.[0] ?? '0';
+      const next = redis.duplicate();
+      const more = await next
+        .xread('BLOCK', 10_000, 'STREAMS', keys.events, after)
+        .finally(() => next.disconnect());
+      types.push(...(more?.[0]?.[1].map(([, f]) => JSON.parse(f[1] ?? '{}').type) ?? []));
+    }
+    expect(types).toEqual(['agent.started', 'agent.completed', 'agent.started']);
+    await steps.complete('s/b', step(2), completed('b'));
+    await steps.flush();
+    expect(await eventTypes('r12')).toEqual([
+      'agent.started',
+      'agent.completed',
+      'agent.started',
+      'agent.completed',
+    ]);
+  });
+
   it('refuses held starts with the write that carries them once a newer attempt owns the run', async () => {
     const { keys, steps } = await openAttemptOne('r6');
     await redis.hset(keys.record, 'attempt', '2');
