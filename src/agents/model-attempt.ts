@@ -1,10 +1,17 @@
 import type { CallSpend } from '../core/agent.js';
 import { AgentTimeoutError, OutputInvalidError } from '../core/errors.js';
 import type { RuntimeHooks } from '../core/hooks.js';
-import type { ChatModel, ChatRequest, ChatResult, ModelSettings, TokenUsage } from '../core/model.js';
+import type {
+  ChatCallOptions,
+  ChatModel,
+  ChatRequest,
+  ChatResult,
+  ModelSettings,
+  TokenUsage,
+} from '../core/model.js';
 import type { OutputSchema } from '../core/output-schema.js';
 import { requestsMade, spentBefore } from '../models/structured.js';
-import { withTimeout } from '../policies/attempt-timeout.js';
+import { type AttemptSignal, withTimeout } from '../policies/attempt-timeout.js';
 import type { RunBudget } from '../policies/budget.js';
 import type { AgentDefinition } from './schema.js';
 
@@ -119,13 +126,22 @@ function sendWithTimeout(plan: AttemptPlan, request: ChatRequest, maxRequests: n
     timeoutMs,
     plan.signal,
     () => new AgentTimeoutError(agent.name, timeoutMs),
-    (attempt) =>
-      plan.model.complete(request, {
-        get signal() {
-          return attempt.signal;
-        },
-        maxRequests,
-        ...(onDelta ? { onDelta } : {}),
-      }),
+    (attempt) => plan.model.complete(request, new ModelCallOptions(attempt, maxRequests, onDelta)),
   );
+}
+
+/**
+ * A model request's options: the signal is the attempt's, made only if the provider reads it. A class, as
+ * `withTimeout`'s attempt is, because an object literal with a getter closure keeps the call alive in V8.
+ */
+class ModelCallOptions implements ChatCallOptions {
+  constructor(
+    private readonly attempt: AttemptSignal,
+    readonly maxRequests: number,
+    readonly onDelta: ((text: string) => void) | undefined,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.attempt.signal;
+  }
 }

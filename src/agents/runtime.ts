@@ -47,12 +47,12 @@ export interface InvokeRequest {
   /** When the run's deadline passes (ms since epoch): no retry-after wait may outlast it. */
   deadlineAt?: number | undefined;
   budget: RunBudget;
-  modelOverride?: ModelSettings;
-  onDelta?: (text: string) => void;
+  modelOverride?: ModelSettings | undefined;
+  onDelta?: ((text: string) => void) | undefined;
   /** Told of each attempt that failed (retried or not), with how long it took. */
   onAttemptFailed?: (failure: { attempt: number; error: unknown; durationMs: number }) => void;
   /** The agent's own tools and the journal around them: the call runs the tool loop. */
-  tools?: ToolLoop;
+  tools?: ToolLoop | undefined;
   /** The run's guardrails (src/guardrails/): checks before the model call and on the answer. */
   guardrails?: RunGuardrails | undefined;
 }

@@ -87,19 +87,19 @@ export function journaledAgentCall(scope: AgentStepScope): (call: AgentCall) => 
         });
       let settled: AgentCallSettlement;
       try {
-        const tools = await toolLoopOf(scope, call, definition);
+        // One shape for every call (absent parts undefined): conditional spreads cost a copy each, every step.
         settled = await scope.runtime.invoke({
-          ...(tools ? { tools } : {}),
+          tools: await toolLoopOf(scope, call, definition),
           agent: definition,
           call,
           seed: scope.options.seed,
           signal: scope.run.signal,
           deadlineAt: scope.run.deadlineAt,
           budget: scope.budget,
-          ...(scope.options.model ? { modelOverride: scope.options.model } : {}),
-          ...(deltas.onDelta ? { onDelta: deltas.onDelta } : {}),
+          modelOverride: scope.options.model,
+          onDelta: deltas.onDelta,
           onAttemptFailed,
-          ...(scope.guardrails ? { guardrails: scope.guardrails } : {}),
+          guardrails: scope.guardrails,
         });
       } catch (err) {
         await deltas.flushed().catch(() => {});
@@ -150,15 +150,18 @@ async function journalAndReport(
  * attempt as `agent.attempt.failed`; `flushed` waits until all are written.
  */
 function deltaStream(scope: AgentStepScope, call: AgentCall) {
-  let chain = Promise.resolve();
+  // No chain until there is an event: most calls stream nothing and fail no attempt.
+  let chain: Promise<void> | undefined;
   const then = (event: RunEventInput) => {
-    chain = chain.then(() => scope.emit(event));
+    chain = chain ? chain.then(() => scope.emit(event)) : scope.emit(event);
   };
   const onDelta = scope.options.stream
     ? (text: string) => then({ type: 'agent.delta', agent: call.agent, step: call.key, text })
     : undefined;
-  return { onDelta, then, flushed: () => chain };
+  return { onDelta, then, flushed: () => chain ?? settledChain };
 }
+
+const settledChain: Promise<void> = Promise.resolve();
 
 async function completed(
   scope: AgentStepScope,

@@ -21,36 +21,48 @@ export async function withTimeout<T>(
   call: (attempt: AttemptSignal) => Promise<T>,
 ): Promise<T> {
   parent.throwIfAborted();
-  let controller: AbortController | undefined;
-  let stopped: { reason: unknown; timedOut: boolean } | undefined;
   let rejectWait: (reason: unknown) => void = () => {};
   const stoppedEarly = new Promise<never>((_, reject) => {
     rejectWait = reject;
   });
-  const stop = (reason: unknown, timedOut: boolean) => {
-    if (stopped) return;
-    stopped = { reason, timedOut };
-    controller?.abort(reason);
-    rejectWait(reason);
-  };
-  const timer = setTimeout(() => stop(timeoutError(), true), timeoutMs);
-  const onParentAbort = () => stop(parent.reason, false);
+  const attempt = new AttemptAbort(rejectWait);
+  const timer = setTimeout(() => attempt.stop(timeoutError(), true), timeoutMs);
+  const onParentAbort = () => attempt.stop(parent.reason, false);
   parent.addEventListener('abort', onParentAbort);
-  const attempt: AttemptSignal = {
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (stopped) controller.abort(stopped.reason);
-      }
-      return controller.signal;
-    },
-  };
   try {
     return await Promise.race([call(attempt), stoppedEarly]);
   } catch (err) {
-    throw stopped?.timedOut ? stopped.reason : err;
+    throw attempt.stopped?.timedOut ? attempt.stopped.reason : err;
   } finally {
     clearTimeout(timer);
     parent.removeEventListener('abort', onParentAbort);
+  }
+}
+
+/**
+ * One call's abort: its signal is made the first time it is read, and `stop` aborts it and ends the wait. A class
+ * rather than an object literal with a getter: V8 gives every such literal whose getter is a new closure a map of
+ * its own, in the old generation, and that map keeps the closure — and through it the whole call in flight — alive
+ * until a full collection (docs/benchmarks.md, "Getters that kept every step alive").
+ */
+class AttemptAbort implements AttemptSignal {
+  #controller: AbortController | undefined;
+  stopped: { reason: unknown; timedOut: boolean } | undefined;
+
+  constructor(private readonly endWait: (reason: unknown) => void) {}
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.stopped) this.#controller.abort(this.stopped.reason);
+    }
+    return this.#controller.signal;
+  }
+
+  stop(reason: unknown, timedOut: boolean): void {
+    if (this.stopped) return;
+    this.stopped = { reason, timedOut };
+    this.#controller?.abort(reason);
+    this.endWait(reason);
   }
 }
