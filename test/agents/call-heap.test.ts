@@ -24,7 +24,7 @@ async function promotedPerCall(calls: number): Promise<number> {
   expect(code).toBe(0);
   expect(out).toContain(`calls ${calls}`);
   const lines = out.split('\n');
-  // Scavenges from the loop only: after the imports are done the first call starts, the last line ends them.
+  // Every scavenge of the process (module loading promotes a fixed amount, spread over the calls).
   let promoted = 0;
   let scavenges = 0;
   for (const line of lines) {
@@ -39,7 +39,7 @@ async function promotedPerCall(calls: number): Promise<number> {
 describe("an agent call's garbage", () => {
   it('mostly dies young: a call no longer carries itself into the old generation', async () => {
     // An object literal with a getter closure (the attempt's lazy signal, the request's options) kept each call in
-    // flight alive until a full collection on Node 20: 2.4 KB promoted per call. Without them, about 0.56 KB: most
+    // flight alive until a full collection on Node 20: 2.4 KB promoted per call. Without them, about 0.56 KB: part
     // of it the run's AbortSignal, which Node 20 promotes with what it references (docs/benchmarks.md), spread over
     // the run's four calls, plus module loading spread over all the calls.
     expect(await promotedPerCall(40_000)).toBeLessThan(1_000);
