@@ -17,6 +17,7 @@ import { CircuitBreakers } from '../src/policies/breakers.js';
 import { MemoryEventLog, RedisEventLog } from '../src/runs/events.js';
 import { memoryJournal, openRedisJournal } from '../src/runs/journal.js';
 import { runKeys } from '../src/runs/keys.js';
+import { fieldsOf, redisScript } from '../src/runs/redis-script.js';
 import { patternSchema } from '../src/runs/schema.js';
 import type { TeamResolver, VersionedTeam } from '../src/teams/resolver.js';
 import { type TeamDefinition, teamDefinitionSchema } from '../src/teams/schema.js';
@@ -42,6 +43,14 @@ export interface BenchEngine {
   run(team: unknown, pattern: string, input: string): Promise<BenchRunResult>;
   close(): Promise<void>;
 }
+
+/**
+ * A start's attempt count and journal read, as the lifecycle's start script does them (a script rather than a
+ * `MULTI`: ioredis gives every pipeline a getter closure of its own, which keeps it and its commands alive until a
+ * full collection; docs/benchmarks.md).
+ */
+const startAttempt = redisScript(`redis.call('HSET', KEYS[1], 'attempt', ARGV[1])
+return redis.call('HGETALL', KEYS[2])`);
 
 /** Key prefix of the runs a durable bench engine writes (one per engine, so engines sharing a Redis stay apart). */
 const benchPrefix = () => `baton-bench-${randomUUID().slice(0, 8)}`;
@@ -101,14 +110,11 @@ export async function createBenchEngine(options: BenchEngineOptions): Promise<Be
       const attempt = 1;
       let journal = memoryJournal();
       if (redis) {
-        // What a worker's lifecycle start does in one round trip: records the attempt (the journal's writes are
-        // fenced on it) and reads the journal back.
+        // What a worker's lifecycle start does in one script: records the attempt (the journal's writes are fenced
+        // on it) and reads the journal back.
         const keys = runKeys(prefix, runId);
-        const [[, stored]] = (await redis
-          .multi()
-          .hgetall(keys.journal)
-          .hset(keys.record, 'attempt', String(attempt))
-          .exec()) as [[Error | null, Record<string, string>], [Error | null, number]];
+        const flat = await startAttempt(redis, [keys.record, keys.journal], [attempt]);
+        const stored = fieldsOf(flat as string[]);
         journal = await openRedisJournal(redis, prefix, runId, { attempt, stepEvents: true, stored });
       }
       const outcome = await execute(

@@ -9,7 +9,7 @@ import { encodeStoredEvent, MAX_EVENTS_PER_RUN, type RedisEventLog } from '../ru
 import { type JournalEntry, readJournal, usageOf } from '../runs/journal.js';
 import { indexKeys, runKeys, tenantKeys, utcDay } from '../runs/keys.js';
 import { waitForReplicas } from '../runs/redis-connection.js';
-import { redisScript } from '../runs/redis-script.js';
+import { fieldsOf, redisScript } from '../runs/redis-script.js';
 import type { RunRecord, Webhook } from '../runs/schema.js';
 import { encodeRecordFields, PENDING_FIELD_PREFIX, RECORD_FOLLOWS_INDEX_MS } from '../runs/store.js';
 import {
@@ -602,11 +602,4 @@ function splitForRetry(entries: [string, JournalEntry][]): {
   );
   const keptEntries = entries.filter(([key, e]) => !removed.has(key) && e.kind === 'agent');
   return { removed: [...removed], kept: keptEntries.map(([k]) => k), usage: usageOf(keptEntries) };
-}
-
-/** A hash as `HGETALL` inside a script returns it (a flat list of fields and values), as an object. */
-function fieldsOf(flat: string[] = []): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
-  return fields;
 }

@@ -23,3 +23,10 @@ export function redisScript(lua: string): RedisScript {
     }
   };
 }
+
+/** A hash as `HGETALL` inside a script returns it (a flat list of fields and values), as an object. */
+export function fieldsOf(flat: string[] = []): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  return fields;
+}
