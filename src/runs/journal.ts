@@ -241,8 +241,13 @@ export async function openRedisJournal(
   const settle = async (written?: Promise<unknown>) => {
     const pending = unconfirmed;
     unconfirmed = undefined;
+    if (!pending) {
+      // The usual case: nothing was sent without waiting since the last write.
+      if (written) confirm(await written);
+      return;
+    }
     const [began, done] = await Promise.all([pending, written]);
-    if (pending) confirm(began);
+    confirm(began);
     if (written) confirm(done);
   };
   /**
