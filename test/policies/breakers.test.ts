@@ -49,4 +49,23 @@ describe('breakers per agent and model', () => {
       ['', 'closed'],
     ]);
   });
+
+  it('give every call of one target the same breaker, and each agent, provider and model one of its own', () => {
+    const breakers = new CircuitBreakers();
+    const policy = { failureThreshold: 1, halfOpenAfterMs: 60_000 };
+    const of = (agent: string, provider: string, model: string) =>
+      breakers.circuitBreakerFor({ agent, provider, model }, policy);
+    const first = of('writer', 'azure-openai', 'gpt-4o');
+    expect(of('writer', 'azure-openai', 'gpt-4o')).toBe(first);
+    const others = [
+      of('editor', 'azure-openai', 'gpt-4o'),
+      of('writer', 'foundry', 'gpt-4o'),
+      of('writer', 'azure-openai', 'gpt-4o-mini'),
+      // Parts that would run together if the key were only joined.
+      of('writer', 'azure-openaigpt-4o', ''),
+      of('writerazure-openai', '', 'gpt-4o'),
+    ];
+    expect(new Set([first, ...others]).size).toBe(6);
+    expect(breakers.snapshot()).toHaveLength(6);
+  });
 });
