@@ -1,3 +1,4 @@
+import { abortSignalOf, type RunAbortSignal } from '../core/abort.js';
 import type { AgentCall } from '../core/agent.js';
 import { GuardrailBlockedError } from '../core/errors.js';
 import type { AgentCallSettlement } from '../core/hooks.js';
@@ -7,7 +8,7 @@ import type { RunGuardrails } from '../guardrails/index.js';
 interface GuardedRequest {
   agent: { name: string };
   call: AgentCall;
-  signal: AbortSignal;
+  signal: RunAbortSignal;
 }
 
 /**
@@ -21,7 +22,8 @@ export async function guardedInvoke<R extends GuardedRequest>(
   guardrails: RunGuardrails,
   invoke: (req: R) => Promise<AgentCallSettlement>,
 ): Promise<AgentCallSettlement> {
-  const ref = { agent: req.agent.name, step: req.call.key, signal: req.signal };
+  // The checks call Content Safety over HTTP: they need a real AbortSignal.
+  const ref = { agent: req.agent.name, step: req.call.key, signal: abortSignalOf(req.signal) };
   const messages = await guardrails.beforeCall(ref, req.call.messages);
   const call = { ...req.call, messages };
   const first = await invoke({ ...req, call });

@@ -1,3 +1,4 @@
+import type { RunAbortSignal } from '../core/abort.js';
 import type { CallSpend } from '../core/agent.js';
 import { AgentTimeoutError, OutputInvalidError } from '../core/errors.js';
 import type { RuntimeHooks } from '../core/hooks.js';
@@ -25,7 +26,7 @@ export interface AttemptPlan {
   schema: OutputSchema | undefined;
   promptTokens: number;
   budget: RunBudget;
-  signal: AbortSignal;
+  signal: RunAbortSignal;
   onDelta: ((text: string) => void) | undefined;
   costOf: ((deployment: string | undefined, usage: ChatResult['usage']) => number | undefined) | undefined;
   hooks: RuntimeHooks;

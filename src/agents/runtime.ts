@@ -1,4 +1,5 @@
 import { BrokenCircuitError } from 'cockatiel';
+import { abortSignalOf, cockatielSignal, type RunAbortSignal } from '../core/abort.js';
 import type { AgentCall, BreakerState, CallSpend } from '../core/agent.js';
 import {
   AgentTimeoutError,
@@ -43,7 +44,7 @@ export interface InvokeRequest {
   call: AgentCall;
   seed: number;
   /** The run's signal: cancel, deadline or shutdown. */
-  signal: AbortSignal;
+  signal: RunAbortSignal;
   /** When the run's deadline passes (ms since epoch): no retry-after wait may outlast it. */
   deadlineAt?: number | undefined;
   budget: RunBudget;
@@ -58,7 +59,7 @@ export interface InvokeRequest {
 }
 
 /** How a failed call ended, for the settlement (and the agent-call metric). */
-function failureOutcome(err: unknown, signal: AbortSignal) {
+function failureOutcome(err: unknown, signal: RunAbortSignal) {
   if (err instanceof CircuitOpenError) return 'circuit_open' as const;
   if (err instanceof AgentTimeoutError) return 'timeout' as const;
   if (err instanceof BudgetExceededError) return 'budget_exceeded' as const;
@@ -160,7 +161,7 @@ export class AgentRuntime {
   private async guardedToolResults(req: InvokeRequest, results: ChatMessage[]): Promise<ChatMessage[]> {
     if (!req.guardrails) return results;
     return req.guardrails.beforeCall(
-      { agent: req.agent.name, step: req.call.key, signal: req.signal },
+      { agent: req.agent.name, step: req.call.key, signal: abortSignalOf(req.signal) },
       results,
     );
   }
@@ -240,7 +241,7 @@ export class AgentRuntime {
             req.onAttemptFailed?.({ attempt, error, durationMs: elapsedMs(at) });
             throw error;
           }
-        }, signal),
+        }, cockatielSignal(signal)),
       );
       return {
         ok: true,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RunAbortSignal } from './abort.js';
 import type { AgentCall, AgentResult, AgentSpec, BreakerState, PriorWork } from './agent.js';
 import type { RunEventInput } from './events.js';
 import type { OutputSchema } from './output-schema.js';
@@ -34,7 +35,7 @@ export interface RunContext<Wiring = unknown, Options = object> {
   readonly input: string;
   readonly options: ResolvedCommonRunOptions & Options;
   /** Aborted on cancel, deadline or worker shutdown. */
-  readonly signal: AbortSignal;
+  readonly signal: RunAbortSignal;
   readonly budget: BudgetView;
   readonly log: Logger;
   agent(name: string): AgentSpec;

@@ -1,3 +1,4 @@
+import { abortSignalOf } from '../core/abort.js';
 import type { AgentCall, AgentResult } from '../core/agent.js';
 import { BatonError, RunWaitingError, ToolOutcomeUnknownError, toErrorInfo } from '../core/errors.js';
 import type { RunEventInput } from '../core/events.js';
@@ -202,7 +203,8 @@ async function toolStep(
       return { ok: false, error, attempts: 0 };
     }
     return scope.tooling.runtime.execute(scope.tooling.team.name, tool, toolCall.arguments, {
-      signal: scope.run.signal,
+      // Tools abort requests and use cockatiel: they need a real AbortSignal.
+      signal: abortSignalOf(scope.run.signal),
       idempotencyKey: `${scope.tooling.runId}:${key}`,
     });
   });

@@ -1,3 +1,5 @@
+import type { RunAbortSignal } from '../core/abort.js';
+
 /** What a call under `withTimeout` is given: its abort signal, made the first time it is read. */
 export interface AttemptSignal {
   readonly signal: AbortSignal;
@@ -16,7 +18,7 @@ export interface AttemptSignal {
  */
 export async function withTimeout<T>(
   timeoutMs: number,
-  parent: AbortSignal,
+  parent: RunAbortSignal,
   timeoutError: () => Error,
   call: (attempt: AttemptSignal) => Promise<T>,
 ): Promise<T> {

@@ -1,3 +1,4 @@
+import type { RunAbortSignal } from '../core/abort.js';
 import { BudgetExceededError } from '../core/errors.js';
 import type { TokenUsage } from '../core/model.js';
 import type { RunUsage } from '../core/run.js';
@@ -68,7 +69,7 @@ export class RunBudget implements BudgetView {
    * Reserves one model call: waits while calls in flight hold what it needs, throws `BudgetExceededError` when
    * it cannot fit even after they settle, or rejects with the signal's reason when aborted while waiting.
    */
-  async reserve(call: CallReservation, signal: AbortSignal): Promise<Reservation> {
+  async reserve(call: CallReservation, signal: RunAbortSignal): Promise<Reservation> {
     for (;;) {
       signal.throwIfAborted();
       const granted = this.tryReserve(call);
@@ -120,7 +121,7 @@ export class RunBudget implements BudgetView {
     };
   }
 
-  private nextSettlement(signal: AbortSignal): Promise<void> {
+  private nextSettlement(signal: RunAbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const done = () => {
         this.waiting.delete(done);

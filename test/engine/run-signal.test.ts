@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { abortSignalOf, cockatielSignal, neverAborted } from '../../src/core/abort.js';
 import { DeadlineExceededError, RunCancelledError, RunInterruptedError } from '../../src/core/errors.js';
 import { runSignal } from '../../src/engine/run-signal.js';
 
@@ -39,13 +40,24 @@ describe("a run's abort signal", () => {
     expect(spent.signal.reason).toBeInstanceOf(DeadlineExceededError);
   });
 
-  it('with nothing to abort it is a signal of its own per run, never one shared by runs', () => {
-    // A shared, never-aborted signal would collect a reference for every AbortSignal.any made from it (Node 20).
+  it('with nothing that can abort it, makes no AbortSignal and keeps no listener', () => {
     const a = runSignal({ cancel: undefined, drain: undefined, deadlineMs: undefined, elapsedMs: 0 });
-    const b = runSignal({ cancel: undefined, drain: undefined, deadlineMs: undefined, elapsedMs: 0 });
-    expect(a.signal).not.toBe(b.signal);
-    expect(a.signal.aborted).toBe(false);
+    expect(a.signal).toBe(neverAborted);
+    expect(a.signal).not.toBeInstanceOf(AbortSignal);
     expect(a.deadlineAt).toBeUndefined();
+    expect(() => a.boundary()).not.toThrow();
+    // Where a real signal is needed (HTTP, AbortSignal.any), each use gets a new one: none shared by runs, which
+    // on Node 20 would collect a reference for every AbortSignal.any made from it.
+    const first = abortSignalOf(a.signal);
+    expect(first).toBeInstanceOf(AbortSignal);
+    expect(first.aborted).toBe(false);
+    expect(abortSignalOf(a.signal)).not.toBe(first);
+    expect(cockatielSignal(a.signal)).toBeUndefined();
+    // A run's real signal passes through as it is.
+    const cancel = new AbortController();
+    const b = runSignal({ cancel: cancel.signal, drain: undefined, deadlineMs: undefined, elapsedMs: 0 });
+    expect(abortSignalOf(b.signal)).toBe(cancel.signal);
+    expect(cockatielSignal(b.signal)).toBe(cancel.signal);
   });
 
   it('a draining worker stops the run at its next step boundary, without aborting it', () => {
