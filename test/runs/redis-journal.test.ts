@@ -44,6 +44,29 @@ describe('the Redis journal with step events', () => {
    * The journal of attempt 1 of `runId` (its record made current first), with its step writes. A `clock` that
    * does not move keeps every confirmation fresh, however slowly the test runs.
    */
+  /**
+   * The types of the events in `stream` once it holds at least `count`: blocking reads on a connection of their own
+   * (the journal's writes go on meanwhile), each from the last event read.
+   */
+  const awaitEventTypes = async (stream: string, count: number): Promise<string[]> => {
+    const reader = redis.duplicate();
+    const types: string[] = [];
+    try {
+      let after = '0';
+      while (types.length < count) {
+        const read = await reader.xread('BLOCK', 10_000, 'STREAMS', stream, after);
+        const entries = read?.[0]?.[1] ?? [];
+        if (entries.length === 0) break;
+        for (const [id, fields] of entries) {
+          types.push((JSON.parse(fields[1] ?? '{}') as { type: string }).type);
+          after = id;
+        }
+      }
+    } finally {
+      reader.disconnect();
+    }
+    return types;
+  };
   const openAttemptOne = async (runId: string, clock?: () => number) => {
     const keys = runKeys(server.prefix, runId);
     await redis.hset(keys.record, 'attempt', '1');
@@ -141,12 +164,8 @@ describe('the Redis journal with step events', () => {
   it("writes a slow step's start on its own while the step runs", async () => {
     const { keys, steps } = await openAttemptOne('r5');
     await steps.announce(started('a'));
-    // No entry follows: the start reaches the stream anyway (XREAD, on a connection of its own, waits for it).
-    const reader = redis.duplicate();
-    const read = await reader
-      .xread('BLOCK', 10_000, 'STREAMS', keys.events, '0')
-      .finally(() => reader.disconnect());
-    expect(read?.[0]?.[1].map(([, f]) => JSON.parse(f[1] ?? '{}').type)).toEqual(['agent.started']);
+    // No entry follows: the start reaches the stream anyway.
+    expect(await awaitEventTypes(keys.events, 1)).toEqual(['agent.started']);
     await steps.complete('s/a', step(1), completed('a'));
     expect(await eventTypes('r5')).toEqual(['agent.started', 'agent.completed']);
   });
@@ -157,21 +176,11 @@ describe('the Redis journal with step events', () => {
     await steps.announce(started('a'));
     await steps.complete('s/a', step(1), completed('a'));
     await steps.announce(started('b'));
-    const reader = redis.duplicate();
-    const read = await reader
-      .xread('BLOCK', 10_000, 'STREAMS', keys.events, '0')
-      .finally(() => reader.disconnect());
-    const types = read?.[0]?.[1].map(([, f]) => JSON.parse(f[1] ?? '{}').type);
-    if (types?.length === 2) {
-      // XREAD returned with step a's write: wait for b's start on its own.
-      const after = read?.[0]?.[1].at(-1)?.[0] ?? '0';
-      const next = redis.duplicate();
-      const more = await next
-        .xread('BLOCK', 10_000, 'STREAMS', keys.events, after)
-        .finally(() => next.disconnect());
-      types.push(...(more?.[0]?.[1].map(([, f]) => JSON.parse(f[1] ?? '{}').type) ?? []));
-    }
-    expect(types).toEqual(['agent.started', 'agent.completed', 'agent.started']);
+    expect(await awaitEventTypes(keys.events, 3)).toEqual([
+      'agent.started',
+      'agent.completed',
+      'agent.started',
+    ]);
     await steps.complete('s/b', step(2), completed('b'));
     await steps.flush();
     expect(await eventTypes('r12')).toEqual([
