@@ -41,10 +41,6 @@ describe('the Redis journal with step events', () => {
       ([, f]) => `${(JSON.parse(f[1] ?? '{}') as { type: string }).type}`,
     );
   /**
-   * The journal of attempt 1 of `runId` (its record made current first), with its step writes. A `clock` that
-   * does not move keeps every confirmation fresh, however slowly the test runs.
-   */
-  /**
    * The types of the events in `stream` once it holds at least `count`: blocking reads on a connection of their own
    * (the journal's writes go on meanwhile), each from the last event read.
    */
@@ -67,6 +63,10 @@ describe('the Redis journal with step events', () => {
     }
     return types;
   };
+  /**
+   * The journal of attempt 1 of `runId` (its record made current first), with its step writes. A `clock` that
+   * does not move keeps every confirmation fresh, however slowly the test runs.
+   */
   const openAttemptOne = async (runId: string, clock?: () => number) => {
     const keys = runKeys(server.prefix, runId);
     await redis.hset(keys.record, 'attempt', '1');
@@ -99,11 +99,12 @@ describe('the Redis journal with step events', () => {
   });
 
   it('refuses the start, the entry and its event once a newer attempt owns the run', async () => {
-    const { keys, journal, steps } = await openAttemptOne('r2');
+    // A clock that does not move: the start after the confirmed write is held, however slowly the test runs.
+    const { keys, journal, steps } = await openAttemptOne('r2', () => 0);
     await steps.complete('s/a', step(1), completed('a'));
     await redis.hset(keys.record, 'attempt', '2');
-    // Right after a confirmed write the start is pipelined: the entry that follows reports the refusal.
-    await steps.announce(started('b')).catch(() => {});
+    // Right after a confirmed write the start is held: the entry that carries it reports the refusal.
+    await steps.announce(started('b'));
     await expect(steps.complete('s/b', step(2), completed('b'))).rejects.toBeInstanceOf(
       AttemptSupersededError,
     );
@@ -192,7 +193,8 @@ describe('the Redis journal with step events', () => {
   });
 
   it('refuses held starts with the write that carries them once a newer attempt owns the run', async () => {
-    const { keys, steps } = await openAttemptOne('r6');
+    // A clock that does not move: the start is held however long the write below takes on a loaded machine.
+    const { keys, steps } = await openAttemptOne('r6', () => 0);
     await redis.hset(keys.record, 'attempt', '2');
     await steps.announce(started('a'));
     await expect(steps.flush()).rejects.toBeInstanceOf(AttemptSupersededError);
