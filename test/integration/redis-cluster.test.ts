@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/runs/schema.js';
+import { humanTeamDir } from '../human/support.js';
 import { CLIENT_KEY, client, startApi, startWorker } from '../support/baton.js';
 import { sampleArticle } from '../support/engine.js';
 import { startRedisCluster, type TestRedisCluster } from '../support/redis-cluster.js';
@@ -32,6 +33,60 @@ afterAll(async () => {
 });
 
 describe('on a Redis Cluster', () => {
+  it('pauses a run for a person and resumes it with the answer, and cancels waiting and running runs', async () => {
+    // The simulated model calls each tool an agent offers once (here `ask_human`), then answers.
+    const humanEnv = { ...env, BATON_TEAMS_DIR: await humanTeamDir() };
+    const api = await startApi(cluster.urls, 'clustered-human', humanEnv);
+    const workers = [startWorker(cluster.urls, 'clustered-human', humanEnv)];
+    try {
+      await workers[0]?.waitFor(/worker ready/);
+      const c = client(api.url, CLIENT_KEY);
+      const ask = { team: 'helpdesk', pattern: 'sequential', input: 'Where is my parcel?' };
+      const answered = (await c.createRun(ask)).run.id;
+      const abandoned = (await c.createRun(ask)).run.id;
+      const waiting = await c.waitForStatus(answered, ['waiting'], 30_000);
+      const request = waiting.pending?.[0];
+      expect(request).toMatchObject({ kind: 'question', agent: 'clerk' });
+      const answer = await c.call('POST', `/v1/runs/${answered}/input`, {
+        requestId: request?.id,
+        answer: 'Order 4711',
+      });
+      expect(answer.status).toBe(202);
+      const done = await c.waitForStatus(answered, ['succeeded', 'failed', 'cancelled'], 30_000);
+      expect([done.status, done.error]).toEqual(['succeeded', undefined]);
+      const types = (await c.events(answered)).map((e) => e.event.type);
+      expect(types.indexOf('input.requested')).toBeGreaterThanOrEqual(0);
+      expect(types.indexOf('input.received')).toBeGreaterThan(types.indexOf('input.requested'));
+      expect(types.at(-1)).toBe('run.completed');
+
+      // A waiting run (its job delayed, in the queue's slot) is cancelled from its own slot.
+      await c.waitForStatus(abandoned, ['waiting'], 30_000);
+      expect((await c.call('POST', `/v1/runs/${abandoned}/cancel`)).status).toBe(202);
+      expect((await c.waitForStatus(abandoned, ['cancelled', 'succeeded', 'failed'])).status).toBe(
+        'cancelled',
+      );
+
+      // A running run, on a worker whose model calls hang until aborted: the cancel reaches the worker (the
+      // channel, or its poll of the record) and stops the call; the worker ends the run.
+      await workers[0]?.kill();
+      workers.push(
+        startWorker(cluster.urls, 'clustered-human', { ...humanEnv, BATON_SIMULATED_HANG_RATE: '1' }),
+      );
+      await workers[1]?.waitFor(/worker ready/);
+      const running = (await c.createRun({ team: 'plain', pattern: 'sequential', input: 'Hello' })).run.id;
+      await c.waitForStatus(running, ['running'], 30_000);
+      expect((await c.call('POST', `/v1/runs/${running}/cancel`)).status).toBe(202);
+      const cancelled = await c.waitForStatus(running, ['cancelled', 'succeeded', 'failed'], 30_000);
+      expect(cancelled.status).toBe('cancelled');
+      const ran = (await c.events(running)).map((e) => e.event.type);
+      expect(ran).toContain('agent.started');
+      expect(ran).not.toContain('agent.completed');
+      expect(ran.at(-1)).toBe('run.cancelled');
+    } finally {
+      await Promise.all([api.kill(), ...workers.map((w) => w.kill())]);
+    }
+  }, 120_000);
+
   it('keeps every accepted run through the failover of the master that holds the queue', async () => {
     const api = await startApi(cluster.urls, prefix, env);
     const workers = [startWorker(cluster.urls, prefix, env), startWorker(cluster.urls, prefix, env)];
