@@ -44,7 +44,8 @@ async function pingAfterIdle(redis: Redis, gapUs: number, n = 4_000): Promise<nu
 
 /**
  * µs per fenced step write through the Redis journal: runs of four steps, each journal opened from `stored`; with
- * `idleMs`, this process sleeps that long before each step (as it does while a model answers), not timed.
+ * `idleMs`, this process sleeps that long between a step's start and its entry (as it does while a model
+ * answers), not timed.
  */
 async function fencedStepWrite(
   redis: Redis,
@@ -67,9 +68,13 @@ async function fencedStepWrite(
     for (let i = 0; i < STEPS; i++) {
       const agent = `step-${i}`;
       const step = `seq/${i}/agent:${agent}`;
-      if (idleMs > 0) await sleep(idleMs);
+      // As the engine does: the start right after the last confirmed write (so it is held), then the model call
+      // (the idle time, not timed), then the entry, which carries the start.
       const t0 = performance.now();
       await steps.announce({ type: 'agent.started', agent, step });
+      total += performance.now() - t0;
+      if (idleMs > 0) await sleep(idleMs);
+      const t1 = performance.now();
       await steps.complete(
         step,
         { kind: 'step', value: text, completedAt: new Date().toISOString() },
@@ -82,7 +87,7 @@ async function fencedStepWrite(
           usage: { inputTokens: 120, outputTokens: 80 },
         },
       );
-      total += performance.now() - t0;
+      total += performance.now() - t1;
     }
     await steps.flush();
   }
