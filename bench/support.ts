@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,9 @@ import { Redis } from 'ioredis';
  * Redis Cluster, and percentiles of samples.
  */
 
-/** Starts a `redis-server` on a random port with nothing kept on disk (persistence would be measured too). */
+/** Starts a `redis-server` on a free port with nothing kept on disk (persistence would be measured too). */
 export async function startRedisServer(): Promise<{ url: string; stop: () => void }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
     stdio: 'ignore',
   });
@@ -40,8 +41,43 @@ export const percentile = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
 
-/** A free TCP port on 127.0.0.1 (asks the kernel, then releases it). */
+/**
+ * A TCP port free on 127.0.0.1 now, for a server that a child process binds next. It is chosen below the
+ * kernel's ephemeral range on purpose: a port from `listen(0)` comes from that range, and between its release and
+ * the child's bind any outgoing connection (a test suite opens thousands) may take it as its source port, so the
+ * child fails to bind, or, after a restart on the same port, finds it taken.
+ */
 export async function freePort(): Promise<number> {
+  const below = ephemeralPortsStart();
+  const lowest = 10_000;
+  for (let i = 0; below - lowest > 1_000 && i < 100; i++) {
+    const port = lowest + Math.floor(Math.random() * (below - lowest));
+    if (await canListen(port)) return port;
+  }
+  return listenOnAnyPort();
+}
+
+/** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
+function ephemeralPortsStart(): number {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return Number.isInteger(first) && first > 0 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function listenOnAnyPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,22 +17,41 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-/** Resolves once a Redis at `url` answers PING (a redis-server just spawned); throws after about 5 s. */
-export async function waitForRedis(url: string): Promise<void> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+/**
+ * Resolves once a Redis at `url` answers PING (a redis-server just spawned); throws after about 15 s, or as soon
+ * as `child`, the server's process when given, has exited.
+ */
+export async function waitForRedis(url: string, child?: ChildProcess): Promise<void> {
+  const probe = new Redis(url, {
+    ...{ lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null },
+    ...{ connectTimeout: 1_000, commandTimeout: 1_000 },
+  });
   probe.on('error', () => {});
-  for (let i = 0; ; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      break;
-    } catch {
-      if (i > 100) throw new Error(`redis-server did not answer at ${url}`);
-      probe.disconnect();
-      await sleep(50);
+  const deadline = Date.now() + 15_000;
+  try {
+    for (;;) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch {
+        probe.disconnect();
+        if (child && (child.exitCode !== null || child.signalCode !== null)) {
+          throw new RedisExitedError(url, child.exitCode ?? child.signalCode);
+        }
+        if (Date.now() > deadline) throw new Error(`redis-server did not answer at ${url}`);
+        await sleep(50);
+      }
     }
+  } finally {
+    probe.disconnect();
   }
-  probe.disconnect();
+}
+
+class RedisExitedError extends Error {
+  constructor(url: string, exit: number | string | null) {
+    super(`redis-server for ${url} exited (${exit}) before it answered`);
+  }
 }
 
 /**
@@ -50,18 +69,8 @@ export async function startRedis(options: { layout?: 'cluster' | 'plain' } = {})
   const id = `t${randomUUID().slice(0, 8)}`;
   const prefix = cluster ? `{${id}}` : id;
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, prefix, stop: async () => {} };
-  const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'baton-redis-'));
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      ...['--daemonize', 'no', '--dir', dir, '--cluster-enabled', cluster ? 'yes' : 'no'],
-    ],
-    { stdio: 'ignore' },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  await waitForRedis(url);
+  const { child, url } = await spawnRedis(dir, ['--cluster-enabled', cluster ? 'yes' : 'no']);
   if (cluster) await serveEverySlot(url);
   return {
     url,
@@ -75,6 +84,36 @@ export async function startRedis(options: { layout?: 'cluster' | 'plain' } = {})
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A `redis-server` without persistence on a free port, logging to `dir`. A server that exits before it answers
+ * (its port was taken between the check and its bind) is started again on another port, twice at most; the
+ * error then carries its log.
+ */
+async function spawnRedis(dir: string, extraArgs: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const logfile = join(dir, 'redis.log');
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(
+      'redis-server',
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        ...['--daemonize', 'no', '--dir', dir, '--logfile', logfile, ...extraArgs],
+      ],
+      { stdio: 'ignore' },
+    );
+    const url = `redis://127.0.0.1:${port}`;
+    try {
+      await waitForRedis(url, child);
+      return { child, url };
+    } catch (err) {
+      if (!(err instanceof RedisExitedError)) child.kill('SIGKILL');
+      if (err instanceof RedisExitedError && attempt < 3) continue;
+      const log = await readFile(logfile, 'utf8').catch(() => '(no log)');
+      throw new Error(`${(err as Error).message}; its log:\n${log.slice(-2_000)}`);
+    }
+  }
 }
 
 /** Makes the cluster-mode node at `url` serve all 16,384 slots and waits until its cluster state is ok. */
