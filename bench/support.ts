@@ -45,14 +45,15 @@ export const percentile = (xs: number[], p: number): number => {
  * A TCP port free on 127.0.0.1 now, for a server that a child process binds next. It is chosen below the
  * kernel's ephemeral range on purpose: a port from `listen(0)` comes from that range, and between its release and
  * the child's bind any outgoing connection (a test suite opens thousands) may take it as its source port, so the
- * child fails to bind, or, after a restart on the same port, finds it taken.
+ * child fails to bind, or, after a restart on the same port, finds it taken. `besides`: ports chosen already for
+ * the same child.
  */
-export async function freePort(): Promise<number> {
+export async function freePort(...besides: number[]): Promise<number> {
   const below = ephemeralPortsStart();
   const lowest = 10_000;
   for (let i = 0; below - lowest > 1_000 && i < 100; i++) {
     const port = lowest + Math.floor(Math.random() * (below - lowest));
-    if (await canListen(port)) return port;
+    if (!besides.includes(port) && (await canListen(port))) return port;
   }
   return listenOnAnyPort();
 }
@@ -109,11 +110,13 @@ export async function startRedisClusterNodes(
   const nodes: ClusterNode[] = [];
   for (let i = 0; i < masters * (1 + replicas); i++) {
     const port = await freePort();
+    // The cluster bus's default port (the port + 10,000) lies in the kernel's ephemeral range: it gets its own.
+    const busPort = await freePort(port);
     const child = spawn(
       'redis-server',
       [
         ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...['--daemonize', 'no', '--dir', dir, '--cluster-enabled', 'yes'],
+        ...['--daemonize', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-port', String(busPort)],
         ...['--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000'],
       ],
       { stdio: 'ignore' },

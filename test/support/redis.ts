@@ -70,7 +70,7 @@ export async function startRedis(options: { layout?: 'cluster' | 'plain' } = {})
   const prefix = cluster ? `{${id}}` : id;
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, prefix, stop: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'baton-redis-'));
-  const { child, url } = await spawnRedis(dir, ['--cluster-enabled', cluster ? 'yes' : 'no']);
+  const { child, url } = await spawnRedis(dir, cluster);
   if (cluster) await serveEverySlot(url);
   return {
     url,
@@ -87,19 +87,23 @@ export async function startRedis(options: { layout?: 'cluster' | 'plain' } = {})
 }
 
 /**
- * A `redis-server` without persistence on a free port, logging to `dir`. A server that exits before it answers
- * (its port was taken between the check and its bind) is started again on another port, twice at most; the
- * error then carries its log.
+ * A `redis-server` without persistence on a free port, logging to `dir`; in cluster mode its cluster bus gets a
+ * free port of its own too (the default, the port + 10,000, lies in the kernel's ephemeral range). A server that
+ * exits before it answers (a port was taken between the check and its bind) is started again on other ports,
+ * twice at most; the error then carries its log.
  */
-async function spawnRedis(dir: string, extraArgs: string[]): Promise<{ child: ChildProcess; url: string }> {
+async function spawnRedis(dir: string, cluster: boolean): Promise<{ child: ChildProcess; url: string }> {
   const logfile = join(dir, 'redis.log');
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
+    const clusterArgs = cluster
+      ? ['--cluster-enabled', 'yes', '--cluster-port', String(await freePort(port))]
+      : [];
     const child = spawn(
       'redis-server',
       [
         ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...['--daemonize', 'no', '--dir', dir, '--logfile', logfile, ...extraArgs],
+        ...['--daemonize', 'no', '--dir', dir, '--logfile', logfile, ...clusterArgs],
       ],
       { stdio: 'ignore' },
     );
