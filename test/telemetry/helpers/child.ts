@@ -4,8 +4,7 @@
  * The preload is exercised the way production runs it: compiled JavaScript loaded with
  * `node --import <preload.js> <script.js> <role>`. Only the telemetry modules and the fixtures are
  * compiled (TypeScript's API, into test-artifacts/), so the tests do not depend on `npm run build`
- * nor on the rest of the tree compiling at that moment, and start-up timings carry no TypeScript
- * loader overhead.
+ * nor on the rest of the tree compiling at that moment.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -120,10 +119,4 @@ export function runNode(
       resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - started });
     });
   });
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
