@@ -87,7 +87,10 @@ describe('preload with OTLP http/json configured', () => {
     expect(exports.every((r) => r.status === 200 && r.contentType === 'application/json')).toBe(true);
   });
 
-  it('names the service from the role, lets OTEL_SERVICE_NAME override, and leaves run/eval off by default', async () => {
+  // Six processes one after another, each loading the SDK: 3.6 s on a quiet machine, 15 s seen under CI's load.
+  it('names the service from the role, lets OTEL_SERVICE_NAME override, and leaves run/eval off by default', {
+    timeout: 90_000,
+  }, async () => {
     const names = async (args: string[], extra: Record<string, string> = {}) => {
       collector.reset();
       const result = await runNode({
