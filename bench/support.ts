@@ -20,19 +20,45 @@ export async function startRedisServer(): Promise<{ url: string; stop: () => voi
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      probe.disconnect();
-      return { url, stop: () => child.kill() };
-    } catch {
-      probe.disconnect();
-      await sleep(50);
+  await waitForRedis(url, child);
+  return { url, stop: () => child.kill() };
+}
+
+/**
+ * Resolves once a Redis at `url` answers PING (a redis-server just spawned); throws after about 15 s, or as soon
+ * as `child`, the server's process when given, has exited.
+ */
+export async function waitForRedis(url: string, child?: ChildProcess): Promise<void> {
+  const probe = new Redis(url, {
+    ...{ lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null },
+    ...{ connectTimeout: 1_000, commandTimeout: 1_000 },
+  });
+  probe.on('error', () => {});
+  const deadline = Date.now() + 15_000;
+  try {
+    for (;;) {
+      try {
+        await probe.connect();
+        await probe.ping();
+        return;
+      } catch {
+        probe.disconnect();
+        if (child && (child.exitCode !== null || child.signalCode !== null)) {
+          throw new RedisExitedError(url, child.exitCode ?? child.signalCode);
+        }
+        if (Date.now() > deadline) throw new Error(`redis-server did not answer at ${url}`);
+        await sleep(50);
+      }
     }
+  } finally {
+    probe.disconnect();
   }
-  throw new Error('redis-server did not start');
+}
+
+export class RedisExitedError extends Error {
+  constructor(url: string, exit: number | string | null) {
+    super(`redis-server for ${url} exited (${exit}) before it answered`);
+  }
 }
 
 /** The p-th percentile (nearest rank) of the samples; NaN for none. */
@@ -136,7 +162,7 @@ export async function startRedisClusterNodes(
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (const n of nodes) await answersPing(n.url);
+    for (const n of nodes) await waitForRedis(n.url, n.child);
     await promisify(execFile)('redis-cli', [
       ...['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`)],
       ...['--cluster-replicas', String(replicas), '--cluster-yes'],
@@ -146,21 +172,4 @@ export async function startRedisClusterNodes(
     throw err;
   }
   return { nodes, stop };
-}
-
-async function answersPing(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      return;
-    } catch {
-      await sleep(50);
-    } finally {
-      probe.disconnect();
-    }
-  }
-  throw new Error(`redis-server did not answer at ${url}`);
 }

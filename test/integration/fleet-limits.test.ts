@@ -43,7 +43,7 @@ async function startDurableRedis() {
   const url = `redis://127.0.0.1:${port}`;
   const launch = async () => {
     child = spawn('redis-server', durable, { stdio: 'ignore' });
-    await waitForRedis(url);
+    await waitForRedis(url, child);
   };
   const kill = async () => {
     const exited = new Promise((r) => child.once('exit', r));

@@ -6,52 +6,15 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
-import { freePort } from '../../bench/support.js';
+import { freePort, RedisExitedError, waitForRedis } from '../../bench/support.js';
 
-export { freePort };
+export { freePort, waitForRedis };
 
 export interface TestRedis {
   url: string;
   /** A fresh key prefix, so suites sharing a `REDIS_URL` never see each other's keys. */
   prefix: string;
   stop(): Promise<void>;
-}
-
-/**
- * Resolves once a Redis at `url` answers PING (a redis-server just spawned); throws after about 15 s, or as soon
- * as `child`, the server's process when given, has exited.
- */
-export async function waitForRedis(url: string, child?: ChildProcess): Promise<void> {
-  const probe = new Redis(url, {
-    ...{ lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null },
-    ...{ connectTimeout: 1_000, commandTimeout: 1_000 },
-  });
-  probe.on('error', () => {});
-  const deadline = Date.now() + 15_000;
-  try {
-    for (;;) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        return;
-      } catch {
-        probe.disconnect();
-        if (child && (child.exitCode !== null || child.signalCode !== null)) {
-          throw new RedisExitedError(url, child.exitCode ?? child.signalCode);
-        }
-        if (Date.now() > deadline) throw new Error(`redis-server did not answer at ${url}`);
-        await sleep(50);
-      }
-    }
-  } finally {
-    probe.disconnect();
-  }
-}
-
-class RedisExitedError extends Error {
-  constructor(url: string, exit: number | string | null) {
-    super(`redis-server for ${url} exited (${exit}) before it answered`);
-  }
 }
 
 /**
