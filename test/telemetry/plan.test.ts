@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   baseResourceAttributes,
   batonVersion,
@@ -209,5 +209,26 @@ describe('off by default', () => {
     expect(telemetryState().started).toBe(false);
     expect(fastifyOtelPlugin()).toBeUndefined();
     await expect(shutdownTelemetry()).resolves.toBeUndefined();
+  });
+});
+
+describe('shutdown deadline', () => {
+  it('waits for exporters that never finish (an unreachable collector, retried) no longer than 5 s', async () => {
+    vi.useFakeTimers();
+    try {
+      telemetryState().shutdown = () => new Promise<void>(() => {});
+      let ended = false;
+      const shutdown = shutdownTelemetry().then(() => {
+        ended = true;
+      });
+      await vi.advanceTimersByTimeAsync(4_999);
+      expect(ended).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      await shutdown;
+      expect(ended).toBe(true);
+      expect(telemetryState().shutdown).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
