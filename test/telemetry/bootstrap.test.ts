@@ -218,23 +218,15 @@ describe('preload with no telemetry configured', () => {
   // What the preload costs a process's start-up is measured by `npm run bench:startup` (docs/observability.md).
   it('prints nothing and contacts nothing; the same process with OTLP on exports', async () => {
     collector.reset();
-    const off = await runNode({
-      preload: build.preload,
-      script: build.fixture('emit'),
-      args: ['worker'],
-      env: cleanEnv(),
-    });
+    const worker = (env: Record<string, string>) =>
+      runNode({ preload: build.preload, script: build.fixture('emit'), args: ['worker'], env });
+    const off = await worker(cleanEnv());
     expect(off.code).toBe(0);
     expect(off.stdout).toBe('');
     expect(off.stderr).toBe('');
     expect(collector.requests).toHaveLength(0);
 
-    const on = await runNode({
-      preload: build.preload,
-      script: build.fixture('emit'),
-      args: ['worker'],
-      env: otlpEnv(),
-    });
+    const on = await worker(otlpEnv());
     expect(on.code).toBe(0);
     const spans = await collector.waitForSpans((s) => s.name === 'plain api span');
     expect(spans).toHaveLength(1);
