@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { percentile } from './support.js';
+import { cleanEnv, percentile } from './support.js';
 
 /**
  * What the telemetry preload costs a process's start-up (`npm run bench:startup`): spawn to exit of a small
@@ -17,18 +17,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 9);
 const here = dirname(fileURLToPath(import.meta.url));
 const child = join(here, 'startup-child.js');
 const preload = join(here, '../src/telemetry/preload.js');
-
-/** This process's environment without telemetry settings (a developer's own must not leak in). */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key === 'NODE_OPTIONS') continue;
-    if (key.startsWith('OTEL_') || key.startsWith('APPLICATIONINSIGHTS_') || key.startsWith('BATON_'))
-      continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
 
 /** Milliseconds from spawn to exit of `node [--import preload] startup-child.js worker`. */
 async function timeProcess(withPreload: boolean, env: Record<string, string>): Promise<number> {

@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 
 /**
- * Shared by the benchmarks (and the tests' Redis Cluster): a private redis-server without persistence, a private
- * Redis Cluster, and percentiles of samples.
+ * Shared by the benchmarks and the tests: free ports, a private redis-server without persistence and the wait for
+ * one, a private Redis Cluster, percentiles of samples, and a child's environment without telemetry settings.
  */
 
 /** Starts a `redis-server` on a free port with nothing kept on disk (persistence would be measured too). */
@@ -172,4 +172,20 @@ export async function startRedisClusterNodes(
     throw err;
   }
   return { nodes, stop };
+}
+
+/**
+ * This process's environment for a child whose telemetry is set explicitly: without any telemetry settings, Node
+ * options or test-runner variables (so the machine's and the runner's cannot leak in), plus `extra`.
+ */
+export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined) continue;
+    if (key.startsWith('OTEL_') || key.startsWith('APPLICATIONINSIGHTS_') || key.startsWith('BATON_'))
+      continue;
+    if (key === 'NODE_OPTIONS' || key.startsWith('VITEST') || key === 'TEST' || key === 'NODE_ENV') continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
 }

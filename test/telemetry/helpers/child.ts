@@ -62,18 +62,7 @@ export function buildTelemetry(): TelemetryBuild {
   };
 }
 
-/** The parent's environment without any telemetry settings (so the machine's env cannot leak in). */
-export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined) continue;
-    if (key.startsWith('OTEL_') || key.startsWith('APPLICATIONINSIGHTS_') || key.startsWith('BATON_'))
-      continue;
-    if (key === 'NODE_OPTIONS' || key.startsWith('VITEST') || key === 'TEST' || key === 'NODE_ENV') continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
+export { cleanEnv } from '../../../bench/support.js';
 
 export interface ChildResult {
   code: number | null;
